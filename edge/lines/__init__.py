@@ -1,0 +1,31 @@
+"""The line interface: what a telephone line (SIP, GSM modem, simulated) gives the server.
+
+Public face::
+
+    Line, Call, CallerId, LineStatus, CallGone      the interface
+    KeyPressed, PlaybackFinished, RemoteHangup       events a call reports
+    Utterance                                        a prompt to play
+    LineKind, LineContext, line_kinds                how a line kind plugs in
+"""
+
+from ._call import Call, CallerId, CallGone, Line, LineStatus
+from ._events import KEYS, CallEvent, KeyPressed, PlaybackFinished, RemoteHangup
+from ._prompt import Utterance
+from .registry import LineContext, LineKind, line_kinds
+
+__all__ = [
+    "KEYS",
+    "Call",
+    "CallEvent",
+    "CallGone",
+    "CallerId",
+    "KeyPressed",
+    "Line",
+    "LineContext",
+    "LineKind",
+    "LineStatus",
+    "PlaybackFinished",
+    "RemoteHangup",
+    "Utterance",
+    "line_kinds",
+]

@@ -1,0 +1,68 @@
+"""How other packages extend the box without edge/ importing them.
+
+Entry point groups (declared in pyproject.toml):
+
+- ``edgecall.lines``: a :class:`edge.lines.LineKind` (its config section comes with it);
+- ``edgecall.sections``: a :class:`edge.config.Section` or a tuple of them (e.g. sync's
+  ``[sync]``, ``[hq]``);
+- ``edgecall.commands``: ``register(subparsers)`` adding CLI subcommands; each subparser sets
+  ``func=handler`` where ``handler(args) -> int`` is the exit code;
+- ``edgecall.services``: ``start(context: ServiceContext) -> object with .stop()``, run beside
+  the call server by ``edgecall serve`` (e.g. the sync scheduler).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from edge.clock import Clock
+    from edge.config import Config, Section
+    from edge.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def _load(group: str) -> list[tuple[str, Any]]:
+    loaded = []
+    for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+        try:
+            loaded.append((ep.name, ep.load()))
+        except Exception as exc:  # one broken plug-in must not take the box down
+            log.error("plug-in %s:%s could not be loaded: %s", group, ep.name, exc)
+    return loaded
+
+
+def plugin_sections() -> list[Section]:
+    from edge.config import Section
+    from edge.lines.registry import line_kinds
+
+    sections: list[Section] = [kind.section for kind in line_kinds().values()]
+    for _name, obj in _load("edgecall.sections"):
+        sections.extend(obj if isinstance(obj, tuple | list) else [obj])
+    return [s for s in sections if isinstance(s, Section)]
+
+
+def command_registrars() -> list[Callable[[Any], None]]:
+    return [obj for _name, obj in _load("edgecall.commands") if callable(obj)]
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    config: Config
+    store: Store
+    clock: Clock
+    # Called by a service that learns that a link came up (sync triggers an attempt at once).
+    notify: Callable[[str], None] = lambda _topic: None
+
+
+class Service(Protocol):
+    def stop(self) -> None: ...
+
+
+def service_starters() -> list[tuple[str, Callable[[ServiceContext], Service]]]:
+    return [(name, obj) for name, obj in _load("edgecall.services") if callable(obj)]

@@ -1,0 +1,43 @@
+"""Records as they enter the outbox: canonical JSON, so a record's bytes are fixed at birth."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+def canonical_json(body: dict[str, Any]) -> str:
+    """One spelling per record: sorted keys, no spaces, UTF-8 kept (not \\u-escaped)."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    seq: int
+    record_id: str
+    version: int
+    kind: str  # "call" | "answer" | "clock"
+    body: str  # canonical JSON
+    created_utc: str
+
+    def data(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerInput:
+    """One answered question, as the engine reported it."""
+
+    question: str
+    raw: str  # keys as pressed, finish key included
+    value: str  # interpreted value ("food", "12", "yes", "fr")
+    attempts: int  # prompts played for it, the answered one included
+    invalid: int  # invalid entries before the answer
+    timeouts: int  # silences before the answer
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    kind: str
+    detail: dict[str, Any] | None = None
