@@ -8,7 +8,9 @@ Entry point groups (declared in pyproject.toml):
 - ``edgecall.commands``: ``register(subparsers)`` adding CLI subcommands; each subparser sets
   ``func=handler`` where ``handler(args) -> int`` is the exit code;
 - ``edgecall.services``: ``start(context: ServiceContext) -> object with .stop()``, run beside
-  the call server by ``edgecall serve`` (e.g. the sync scheduler).
+  the call server by ``edgecall serve`` (e.g. the sync scheduler);
+- ``edgecall.status``: ``status_lines(store) -> list[tuple[str, str]]`` (label, value) shown by
+  ``edgecall status`` (e.g. sync backlog and last success).
 """
 
 from __future__ import annotations
@@ -66,3 +68,7 @@ class Service(Protocol):
 
 def service_starters() -> list[tuple[str, Callable[[ServiceContext], Service]]]:
     return [(name, obj) for name, obj in _load("edgecall.services") if callable(obj)]
+
+
+def status_providers() -> list[Callable[[Store], list[tuple[str, str]]]]:
+    return [obj for _name, obj in _load("edgecall.status") if callable(obj)]
