@@ -1,0 +1,1 @@
+"""Hardware lines: implementations of edge.lines."""
