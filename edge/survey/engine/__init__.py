@@ -1,0 +1,23 @@
+"""The sans-IO survey engine: ``Session(survey).start()`` then ``feed(event)``, each returning
+the actions for the adapter to carry out in order."""
+
+from ._actions import Action, CancelTimer, End, Note, Play, RecordAnswer, StartTimer, StopPlayback
+from ._events import Event, HungUp, Key, PromptEnded, Timeout
+from ._session import Session
+
+__all__ = [
+    "Action",
+    "CancelTimer",
+    "End",
+    "Event",
+    "HungUp",
+    "Key",
+    "Note",
+    "Play",
+    "PromptEnded",
+    "RecordAnswer",
+    "Session",
+    "StartTimer",
+    "StopPlayback",
+    "Timeout",
+]

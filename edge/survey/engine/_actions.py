@@ -1,0 +1,62 @@
+"""What the engine asks the adapter to do, in order. ``RecordAnswer`` must be durable before
+the adapter carries out the actions after it (the next prompt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from edge.lines import Utterance
+from edge.store import AnswerInput
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    play_id: int
+    utterances: tuple[Utterance, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StopPlayback:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    """Send ``Timeout(timer_id)`` after ``seconds`` (monotonic) unless replaced or cancelled.
+    At most one timer runs; a new one replaces the old."""
+
+    timer_id: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAnswer:
+    answer: AnswerInput
+    language: str
+    sets_language: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A line for the call's timeline (events table); never caller data."""
+
+    kind: str
+    detail: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """The call is over with this disposition; ``hang_up`` is False when the caller already
+    hung up."""
+
+    disposition: str
+    hang_up: bool = True
+
+
+Action = Play | StopPlayback | StartTimer | CancelTimer | RecordAnswer | Note | End

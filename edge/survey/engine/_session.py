@@ -1,0 +1,325 @@
+"""One call's survey session: a deterministic state machine fed events, returning actions.
+
+No threads, clocks or I/O: the adapter plays prompts, runs the one timer and commits answers.
+Semantics follow Twilio <Gather>: the silence timeout starts when the prompt ends and restarts
+with every key; input ends on ``num_digits`` keys, the finish key, or silence after at least one
+key; a key during a question's prompt stops it (barge-in).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from edge.lines import KEYS, Utterance
+from edge.store import AnswerInput
+from edge.survey._model import AUDIO_COMPLETE, NO_MATCH, TIMEOUT, Prompt, State, Survey
+from edge.survey._templates import Template
+from edge.survey.nodes import KINDS
+
+from ._actions import (
+    Action,
+    CancelTimer,
+    End,
+    Note,
+    Play,
+    RecordAnswer,
+    StartTimer,
+    StopPlayback,
+)
+from ._events import Event, HungUp, Key, PromptEnded, Timeout
+
+# Modes of the session.
+_IDLE, _PROMPTING, _LISTENING, _ENDING, _DONE = "idle", "prompting", "listening", "ending", "done"
+
+
+class Session:
+    def __init__(self, survey: Survey, language: str | None = None) -> None:
+        self.survey = survey
+        self.language = language if language in survey.languages else survey.default_language
+        self.disposition: str | None = None
+        self.answers: dict[str, str] = {}
+        self.answered = 0  # answers that count towards "partial" (the language choice does not)
+        self._raw_answers: dict[str, str] = {}
+        self._state: State | None = None
+        self._mode = _IDLE
+        self._final: str | None = None  # disposition decided while the closing message plays
+        self._play_id = 0
+        self._playing: int | None = None
+        self._timer_id = 0
+        self._timer_running = False
+        self._digits = ""
+        self._raw = ""
+        self._attempts = self._invalid = self._timeouts = 0
+        self._typeahead: deque[str] = deque()
+
+    # -- public face -------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        return self.disposition is not None
+
+    @property
+    def state_name(self) -> str | None:
+        return self._state.name if self._state else None
+
+    def start(self) -> list[Action]:
+        if self._mode != _IDLE:
+            return []
+        return self._guard(lambda out: self._goto(self.survey.initial_state, out))
+
+    def feed(self, event: Event) -> list[Action]:
+        """Advance with one event. Never raises: an internal fault ends the call as error."""
+        if self.finished:
+            return []
+        if isinstance(event, Key):
+            return self._guard(lambda out: self._key(event.digit, out))
+        if isinstance(event, PromptEnded):
+            return self._guard(lambda out: self._prompt_ended(event.play_id, out))
+        if isinstance(event, Timeout):
+            return self._guard(lambda out: self._timeout(event.timer_id, out))
+        if isinstance(event, HungUp):
+            return self._guard(lambda out: self._hung_up(out))
+        return []
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _guard(self, step: Any) -> list[Action]:
+        out: list[Action] = []
+        try:
+            step(out)
+        except Exception as exc:  # the caller must still get a clean end and a disposition
+            out.append(Note("engine_error", {"error": type(exc).__name__}))
+            if not self.finished:
+                self._finish("error", out)
+        return out
+
+    def _context(self) -> dict[str, Any]:
+        return {
+            "answers": dict(self.answers),
+            "widgets": {k: {"Digits": v} for k, v in self._raw_answers.items()},
+            "language": self.language,
+        }
+
+    def _render(self, text: str) -> str:
+        template = self.survey.templates.get(text)
+        if template is None:
+            return text if "{{" not in text and "{%" not in text else Template(text).render(
+                self._context())
+        return template.render(self._context())
+
+    def _utterance(self, key: str, prompt: Prompt, language: str) -> Utterance | None:
+        entry = prompt.get(language) or prompt.get(self.survey.default_language)
+        if entry is None:
+            entry = next(iter(prompt.values()), None)
+        if entry is None:
+            return None
+        return Utterance(key, language, self._render(entry.text) if entry.text else "",
+                         entry.audio)
+
+    def _prompt_of(self, state: State) -> tuple[Utterance, ...]:
+        if state.prompt is None:
+            return ()
+        languages = self.survey.languages if state.kind == "language" else (self.language,)
+        found = (self._utterance(f"{state.name}.prompt", state.prompt, lang)
+                 for lang in languages)
+        return tuple(u for u in found if u is not None)
+
+    def message(self, name: str) -> tuple[Utterance, ...]:
+        prompt = self.survey.messages.get(name) or {}
+        utterance = self._utterance(f"message.{name}", prompt, self.language)
+        return (utterance,) if utterance else ()
+
+    def _play(self, utterances: tuple[Utterance, ...], out: list[Action]) -> None:
+        self._cancel_timer(out)
+        self._play_id += 1
+        if not utterances:  # nothing to say: behave as if it had been said
+            self._playing = None
+            self._after_prompt(out)
+            return
+        self._playing = self._play_id
+        out.append(Play(self._play_id, utterances))
+
+    def _start_timer(self, seconds: float, out: list[Action]) -> None:
+        self._timer_id += 1
+        self._timer_running = True
+        out.append(StartTimer(self._timer_id, seconds))
+
+    def _cancel_timer(self, out: list[Action]) -> None:
+        if self._timer_running:
+            self._timer_running = False
+            out.append(CancelTimer())
+
+    def _stop_prompt(self, out: list[Action]) -> None:
+        if self._playing is not None:
+            self._playing = None
+            out.append(StopPlayback())
+
+    def _finish(self, disposition: str, out: list[Action], hang_up: bool = True) -> None:
+        self._cancel_timer(out)
+        self._mode = _DONE
+        self.disposition = disposition
+        out.append(End(disposition, hang_up))
+
+    def _end_with(self, message: str, disposition: str, out: list[Action]) -> None:
+        self._final = disposition
+        self._mode = _ENDING
+        self._stop_prompt(out)
+        out.append(Note("ending", {"disposition": disposition}))
+        self._play(self.message(message), out)
+
+    # -- moving through the graph ------------------------------------------------------
+    def _goto(self, target: str | None, out: list[Action]) -> None:
+        for _hop in range(len(self.survey.states) + 1):
+            if target is None:
+                self._finish(self._final or "complete", out)
+                return
+            state = self.survey.states[target]
+            self._state = state
+            kind = KINDS[state.kind]
+            if kind.behaviour == "route":
+                event = kind.route(state, self._render(state.props["input"]))
+                out.append(Note("route", {"state": state.name, "event": event}))
+                target = state.target(event)[1]
+                continue
+            if kind.behaviour == "say":
+                if state.kind == "end":
+                    self._final = state.props["disposition"]
+                    self._mode = _ENDING
+                elif self._typeahead and state.props.get("barge_in"):
+                    target = state.target(AUDIO_COMPLETE)[1]  # the caller is ahead: skip it
+                    continue
+                else:
+                    self._mode = _PROMPTING
+                self._play(self._prompt_of(state), out)
+                return
+            self._enter_question(state, out)
+            return
+        out.append(Note("loop", {"state": self.state_name}))
+        self._finish("error", out)
+
+    def _enter_question(self, state: State, out: list[Action]) -> None:
+        self._digits = self._raw = ""
+        self._attempts, self._invalid, self._timeouts = 1, 0, 0
+        if self._typeahead:
+            self._mode = _LISTENING
+            while self._typeahead and self._state is state and not self.finished:
+                self._key(self._typeahead.popleft(), out)
+            return
+        self._mode = _PROMPTING
+        self._play(self._prompt_of(state), out)
+
+    def _after_prompt(self, out: list[Action]) -> None:
+        state = self._state
+        if self._mode == _ENDING:
+            self._finish(self._final or "complete", out)
+        elif self._mode == _PROMPTING and state is not None:
+            kind = KINDS[state.kind]
+            if kind.behaviour == "say":
+                self._goto(state.target(AUDIO_COMPLETE)[1], out)
+            else:
+                self._mode = _LISTENING
+                self._start_timer(kind.gather_spec(state, self.survey.settings).timeout_s, out)
+
+    # -- events ------------------------------------------------------------------------
+    def _prompt_ended(self, play_id: int, out: list[Action]) -> None:
+        if play_id != self._playing:
+            return  # a prompt already stopped or replaced
+        self._playing = None
+        self._after_prompt(out)
+
+    def _key(self, digit: str, out: list[Action]) -> None:
+        state = self._state
+        if digit not in KEYS or state is None or self._mode in (_ENDING, _DONE, _IDLE):
+            out.append(Note("key_ignored", {"key": digit if digit in KEYS else "?"}))
+            return
+        kind = KINDS[state.kind]
+        if kind.behaviour == "say":
+            if state.props.get("barge_in") and self._mode == _PROMPTING:
+                self._stop_prompt(out)
+                self._typeahead.append(digit)
+                self._goto(state.target(AUDIO_COMPLETE)[1], out)
+            else:
+                out.append(Note("key_ignored", {"key": digit, "state": state.name}))
+            return
+        if self._mode == _PROMPTING:
+            if not self.survey.settings.barge_in:
+                out.append(Note("key_ignored", {"key": digit, "state": state.name}))
+                return
+            self._stop_prompt(out)
+        self._mode = _LISTENING
+        opt_out = self.survey.settings.opt_out_key
+        if opt_out and digit == opt_out and not self._raw:
+            out.append(Note("opt_out", {"state": state.name}))
+            self._end_with("refused", "refused", out)
+            return
+        spec = kind.gather_spec(state, self.survey.settings)
+        self._raw += digit
+        if spec.finish_key and digit == spec.finish_key:
+            self._evaluate(state, out)
+            return
+        self._digits += digit
+        if len(self._digits) >= spec.num_digits:
+            self._evaluate(state, out)
+            return
+        self._start_timer(spec.timeout_s, out)
+
+    def _timeout(self, timer_id: int, out: list[Action]) -> None:
+        if timer_id != self._timer_id or not self._timer_running or self._mode != _LISTENING:
+            return
+        self._timer_running = False
+        state = self._state
+        assert state is not None
+        if self._raw:
+            self._evaluate(state, out)
+            return
+        self._timeouts += 1
+        out.append(Note("silence", {"state": state.name, "attempt": self._attempts}))
+        self._retry(state, TIMEOUT, out)
+
+    def _hung_up(self, out: list[Action]) -> None:
+        self._playing = None
+        if self._mode == _ENDING and self._final:
+            self._finish(self._final, out, hang_up=False)
+            return
+        minimum = self.survey.settings.partial_min_answers
+        self._finish("partial" if self.answered >= minimum and self.answered else "breakoff",
+                     out, hang_up=False)
+
+    def _evaluate(self, state: State, out: list[Action]) -> None:
+        kind = KINDS[state.kind]
+        result = kind.interpret(state, self._digits)
+        if result is None:
+            self._invalid += 1
+            out.append(Note("invalid", {"state": state.name, "keys": self._raw}))
+            self._retry(state, NO_MATCH, out)
+            return
+        self._cancel_timer(out)
+        sets_language = state.kind == "language"
+        if sets_language:
+            self.language = result.value
+        else:
+            self.answered += 1
+        self.answers[state.name] = result.value
+        self._raw_answers[state.name] = self._digits
+        out.append(RecordAnswer(
+            AnswerInput(state.name, self._raw, result.value, self._attempts, self._invalid,
+                        self._timeouts),
+            self.language, sets_language,
+        ))
+        self._goto(state.target(result.event)[1], out)
+
+    def _retry(self, state: State, reason: str, out: list[Action]) -> None:
+        self._digits = self._raw = ""
+        self._typeahead.clear()
+        limit = state.props.get("max_attempts", self.survey.settings.max_attempts)
+        if self._attempts >= limit:
+            has_transition, target = state.target(reason)
+            if has_transition:
+                out.append(Note("gave_up", {"state": state.name, "reason": reason}))
+                self._goto(target, out)
+            else:
+                self._end_with("no_input", "no-input", out)
+            return
+        self._attempts += 1
+        self._mode = _PROMPTING
+        sorry = self.message("sorry") if reason == NO_MATCH else ()
+        self._play(sorry + self._prompt_of(state), out)

@@ -1,0 +1,64 @@
+"""yesno: one key for yes, one for no (1 and 2 unless ``yes_key``/``no_key`` say otherwise).
+
+Authoring::
+
+    {"name": "consent", "type": "yesno", "prompt": {...}, "yes": "household", "no": "declined"}
+
+``yes``/``no`` default to ``next`` (itself defaulting to the following state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from edge.survey._model import MATCH_PREFIX, Settings, State, Transition
+
+from ._base import (
+    GATHER_KEYS,
+    CompileContext,
+    GatherSpec,
+    Interpretation,
+    NodeKind,
+    gather_overrides,
+    gather_transitions,
+)
+
+
+class YesNo(NodeKind):
+    name = "yesno"
+    behaviour = "gather"
+    keys = GATHER_KEYS | {"yes", "no", "yes_key", "no_key"}
+
+    def compile(self, raw: Mapping[str, Any], path: str, following: str | None,
+                ctx: CompileContext) -> tuple[dict[str, Any], list[Transition]]:
+        name = raw.get("name")
+        transitions = gather_transitions(raw, path, following, ctx, name)
+        yes_key = ctx.key(raw.get("yes_key", "1"), f"{path}.yes_key", name) or "1"
+        no_key = ctx.key(raw.get("no_key", "2"), f"{path}.no_key", name) or "2"
+        if yes_key == no_key:
+            ctx.problem(f"{path}.no_key", f"key {no_key!r} is used twice (yes and no)", name)
+        for answer in ("yes", "no"):
+            if answer in raw:
+                transitions.append(Transition(
+                    MATCH_PREFIX + answer, ctx.target(raw[answer], f"{path}.{answer}", name)
+                ))
+        props = {"options": {yes_key: "yes", no_key: "no"},
+                 **gather_overrides(raw, path, ctx, name)}
+        return props, transitions
+
+    def gather_spec(self, state: State, settings: Settings) -> GatherSpec:
+        return GatherSpec(1, "", state.props.get("timeout_s", settings.timeout_s))
+
+    def interpret(self, state: State, digits: str) -> Interpretation | None:
+        value = state.props["options"].get(digits)
+        if value is None:
+            return None
+        event = MATCH_PREFIX + value
+        return Interpretation(value, event if state.target(event)[0] else "keypress")
+
+    def keys_used(self, state: State) -> list[str]:
+        return list(state.props["options"])
+
+
+KIND = YesNo()
