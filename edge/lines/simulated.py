@@ -1,0 +1,284 @@
+"""A simulated line: callers that follow a script, for the demo and the tests.
+
+It goes through the same server code path as the SIP and modem lines. A caller's script says,
+per prompt it hears, what it does: press keys, stay silent, or hang up. Time runs ``speed``
+times faster than real time (prompts, key delays); the server is told the same factor.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import wave
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge.config import Key, Section
+
+from ._call import Call, CallerId, CallGone, LineStatus
+from ._events import CallEvent, KeyPressed, PlaybackFinished, RemoteHangup
+from ._prompt import Utterance
+from ._scheduler import Scheduler
+from .registry import LineContext, LineKind
+
+HANGUP = "HANGUP"
+SECONDS_PER_CHARACTER = 0.07  # about 14 characters a second: a slow, clear voice
+
+
+def utterance_seconds(utterance: Utterance) -> float:
+    if utterance.audio_available():
+        assert utterance.audio is not None
+        try:
+            with wave.open(str(utterance.audio)) as wav:
+                return wav.getnframes() / float(wav.getframerate())
+        except (wave.Error, EOFError, OSError):
+            pass
+    return max(0.3, len(utterance.text) * SECONDS_PER_CHARACTER)
+
+
+@dataclass
+class CallerScript:
+    """What a simulated caller does.
+
+    ``responses`` maps a prompt key ("consent.prompt") to the answers given on each hearing of
+    it, in order: keys to press ("12#"), "" for silence, or ``HANGUP``. The response to a
+    playlist is looked up by its last prompt (after "Sorry" comes the question again).
+    ``key_delay_s``: from the start of the prompt to the first key (barge-in when shorter than
+    the prompt). ``hang_up_before_answer``: the caller gives up while it rings.
+    """
+
+    responses: dict[str, list[str]] = field(default_factory=dict)
+    key_delay_s: float = 0.4
+    key_gap_s: float = 0.15
+    hang_up_before_answer: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CallerScript:
+        return cls(
+            responses={k: list(v) for k, v in data.get("responses", {}).items()},
+            key_delay_s=float(data.get("key_delay_s", 0.4)),
+            key_gap_s=float(data.get("key_gap_s", 0.15)),
+            hang_up_before_answer=bool(data.get("hang_up_before_answer", False)),
+        )
+
+
+class SimulatedCall:
+    def __init__(self, line: SimulatedLine, caller: CallerId, script: CallerScript) -> None:
+        self._line = line
+        self._caller = caller
+        self.script = script
+        self._events: queue.Queue[CallEvent] = queue.Queue()
+        self._lock = threading.Lock()
+        self._playing: tuple[int, int] | None = None  # (play_id, scheduler handle)
+        self._pending: list[int] = []  # scheduled caller actions
+        self._remaining = {k: list(v) for k, v in script.responses.items()}
+        self.answered = False
+        self.ended_by: str | None = None  # "box" or "caller"
+        self.played: list[tuple[int, tuple[Utterance, ...]]] = []
+        self.keys_sent: list[str] = []
+
+    # -- Call interface ----------------------------------------------------------------
+    @property
+    def line_name(self) -> str:
+        return self._line.name
+
+    @property
+    def caller(self) -> CallerId:
+        return self._caller
+
+    def answer(self) -> None:
+        with self._lock:
+            if self.ended_by or self.script.hang_up_before_answer:
+                self.ended_by = self.ended_by or "caller"
+                raise CallGone("the caller hung up before the call was answered")
+            self.answered = True
+
+    def play(self, play_id: int, utterances: Sequence[Utterance]) -> None:
+        utterances = tuple(utterances)
+        with self._lock:
+            if self.ended_by:
+                return
+            self._interrupt_locked()
+            self.played.append((play_id, utterances))
+            seconds = sum(utterance_seconds(u) for u in utterances) / self._line.speed
+            handle = self._line.scheduler.after(seconds, lambda: self._finish(play_id))
+            self._playing = (play_id, handle)
+        if utterances:
+            self._respond(utterances[-1].key)
+
+    def stop_playback(self) -> None:
+        with self._lock:
+            self._interrupt_locked()
+
+    def next_event(self, timeout: float | None) -> CallEvent | None:
+        try:
+            return self._events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        finally:
+            if self.ended_by == "caller" and self._events.empty():
+                self._events.put(RemoteHangup("remote"))
+
+    def hang_up(self) -> None:
+        with self._lock:
+            if self.ended_by is None:
+                self.ended_by = "box"
+            self._cancel_all_locked()
+        self._line.call_ended(self)
+
+    # -- the caller's side -------------------------------------------------------------
+    def press(self, keys: str) -> None:
+        with self._lock:
+            if self.ended_by:
+                return
+            self.keys_sent.extend(keys)
+        for key in keys:
+            self._events.put(KeyPressed(key))
+
+    def remote_hang_up(self) -> None:
+        with self._lock:
+            if self.ended_by:
+                return
+            self.ended_by = "caller"
+            self._cancel_all_locked()
+        self._events.put(RemoteHangup("remote"))
+        self._line.call_ended(self)
+
+    # -- internals ---------------------------------------------------------------------
+    def _respond(self, prompt_key: str) -> None:
+        answers = self._remaining.get(prompt_key)
+        if not answers:
+            return
+        response = answers.pop(0)
+        speed = self._line.speed
+        if response == HANGUP:
+            self._schedule(self.script.key_delay_s / speed, self.remote_hang_up)
+            return
+        for i, key in enumerate(response):
+            delay = (self.script.key_delay_s + i * self.script.key_gap_s) / speed
+            self._schedule(delay, lambda k=key: self.press(k))
+
+    def _schedule(self, seconds: float, fn: Callable[[], None]) -> None:
+        with self._lock:
+            self._pending.append(self._line.scheduler.after(seconds, fn))
+
+    def _finish(self, play_id: int) -> None:
+        with self._lock:
+            if self._playing is None or self._playing[0] != play_id:
+                return
+            self._playing = None
+        self._events.put(PlaybackFinished(play_id))
+
+    def _interrupt_locked(self) -> None:
+        if self._playing is not None:
+            play_id, handle = self._playing
+            self._line.scheduler.cancel(handle)
+            self._playing = None
+            self._events.put(PlaybackFinished(play_id, interrupted=True))
+
+    def _cancel_all_locked(self) -> None:
+        if self._playing is not None:
+            self._line.scheduler.cancel(self._playing[1])
+            self._playing = None
+        for handle in self._pending:
+            self._line.scheduler.cancel(handle)
+        self._pending.clear()
+
+
+class SimulatedLine:
+    """Implements :class:`edge.lines.Line`; ``place_call`` plays the caller's part."""
+
+    def __init__(self, name: str = "sim", speed: float = 1.0) -> None:
+        self._name = name
+        self.speed = speed
+        self.scheduler = Scheduler(f"line-{name}")
+        self._on_call: Callable[[Call], None] | None = None
+        self._active: set[SimulatedCall] = set()
+        self._lock = threading.Lock()
+        self.calls_placed = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def start(self, on_call: Callable[[Call], None]) -> None:
+        self._on_call = on_call
+
+    def stop(self) -> None:
+        self._on_call = None
+
+    def close(self) -> None:
+        self.stop()
+        self.scheduler.stop()
+
+    def status(self) -> LineStatus:
+        state = "ready" if self._on_call else "down"
+        return LineStatus(self._name, "simulated", state, f"{len(self._active)} calls up",
+                          {"calls_placed": self.calls_placed})
+
+    def place_call(self, number: str | None, script: CallerScript,
+                   withheld: bool = False) -> SimulatedCall:
+        call = SimulatedCall(self, CallerId(number, withheld or number is None), script)
+        on_call = self._on_call
+        if on_call is None:
+            raise RuntimeError(f"line {self._name} is not started")
+        with self._lock:
+            self._active.add(call)
+            self.calls_placed += 1
+        on_call(call)
+        return call
+
+    def call_ended(self, call: SimulatedCall) -> None:
+        with self._lock:
+            self._active.discard(call)
+
+
+# -- as a configured line kind (serve with [simulated]) ------------------------------------
+SECTION = Section(
+    "simulated",
+    "A simulated line whose callers follow a script file (for trials without hardware).",
+    (
+        Key("enabled", bool, False, "Run the simulated line."),
+        Key("calls_file", str, "", "JSON list of calls to place after start: "
+            '[{"at_s": 0, "number": "+255...", "responses": {"consent.prompt": ["1"]}}]'),
+        Key("speed", float, 1.0, "How many times faster than real time the callers act.",
+            min=0.1, max=1000),
+    ),
+    optional=True,
+)
+
+
+class ScriptedSimulatedLine(SimulatedLine):
+    """The configured form: places the calls of ``calls_file`` once started."""
+
+    def __init__(self, name: str, speed: float, calls: list[dict[str, Any]]) -> None:
+        super().__init__(name, speed)
+        self._calls = calls
+
+    def start(self, on_call: Callable[[Call], None]) -> None:
+        super().start(on_call)
+        for entry in self._calls:
+            delay = float(entry.get("at_s", 0)) / self.speed
+            script = CallerScript.from_json(entry)
+            number = entry.get("number")
+            self.scheduler.after(delay, lambda n=number, s=script: self._place(n, s))
+
+    def _place(self, number: str | None, script: CallerScript) -> None:
+        if self._on_call is not None:
+            self.place_call(number, script)
+
+
+def _create(settings: dict[str, Any], context: LineContext) -> ScriptedSimulatedLine:
+    calls: list[dict[str, Any]] = []
+    if settings["calls_file"]:
+        path = Path(settings["calls_file"])
+        if not path.is_absolute():
+            path = Path(context.extras.get("config_dir", ".")) / path
+        calls = json.loads(path.read_text(encoding="utf-8"))
+    return ScriptedSimulatedLine("sim", settings["speed"], calls)
+
+
+KIND = LineKind("simulated", SECTION, _create)

@@ -1,0 +1,190 @@
+"""The call server: takes calls from every line, one worker thread and engine session per
+call, up to a maximum; beyond it, or while the store cannot take writes, callers hear the busy
+message. On stop, calls in progress get a grace period, then are hung up and recorded."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from edge.lines import Call, CallGone, Line
+from edge.privacy import Pseudonymiser
+from edge.store import EventInput, Store, StoreUnavailable
+from edge.survey import Session
+
+from ._runner import begin_call, play_and_wait, run_call
+from ._surveys import SurveySource
+
+log = logging.getLogger("edgecall.server")
+
+
+class CallServer:
+    def __init__(
+        self,
+        store: Store,
+        surveys: SurveySource,
+        lines: Sequence[Line],
+        pseudonymiser: Pseudonymiser,
+        max_concurrent_calls: int = 4,
+        min_free_mb: int = 20,
+        timer_scale: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.surveys = surveys
+        self.lines = list(lines)
+        self.pseudonymiser = pseudonymiser
+        self.max_concurrent_calls = max_concurrent_calls
+        self.min_free_mb = min_free_mb
+        self.timer_scale = timer_scale
+        self._lock = threading.Lock()
+        self._workers: set[threading.Thread] = set()
+        self._abort = threading.Event()
+        self._stopping = False
+        self.dispositions: dict[str, int] = {}
+        self.calls_taken = 0
+        self._idle = threading.Condition(self._lock)
+
+    # -- life cycle --------------------------------------------------------------------
+    def start(self) -> None:
+        closed = self.store.close_interrupted_calls()
+        if closed:
+            log.warning("%d calls left open by an earlier stop were recorded as error", closed)
+        for line in self.lines:
+            line.start(self._on_call)
+            log.info("line %s started", line.name)
+
+    def stop(self, grace_s: float = 30.0) -> bool:
+        """Stop taking calls, let calls in progress finish for ``grace_s``, then hang them up.
+        Returns True when every call ended within the grace period."""
+        with self._lock:
+            self._stopping = True
+        for line in self.lines:
+            try:
+                line.stop()
+            except Exception:
+                log.exception("line %s did not stop cleanly", line.name)
+        finished = self.wait_idle(grace_s)
+        if not finished:
+            log.warning("grace period over: hanging up %d calls", self.active_calls)
+            self._abort.set()
+            self.wait_idle(10.0)
+        return finished
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._idle:
+            while self._workers:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    @property
+    def active_calls(self) -> int:
+        with self._lock:
+            return len(self._workers)
+
+    # -- calls -------------------------------------------------------------------------
+    def _on_call(self, call: Call) -> None:
+        with self._lock:
+            if self._stopping:
+                reason = "shutting down"
+            elif len(self._workers) >= self.max_concurrent_calls:
+                reason = "all lines busy"
+            else:
+                reason = None
+            worker = threading.Thread(
+                target=self._busy if reason else self._handle, args=(call, reason) if reason
+                else (call,), name=f"call-{call.line_name}", daemon=True,
+            )
+            if reason is None:
+                self._workers.add(worker)
+        worker.start()
+
+    def _store_problem(self) -> str | None:
+        try:
+            free_mb = shutil.disk_usage(self.store.path.parent).free // (1024 * 1024)
+        except OSError as exc:
+            return f"data directory unreadable: {exc}"
+        if free_mb < self.min_free_mb:
+            return f"only {free_mb} MB free in {self.store.path.parent}"
+        problem = self.store.probe()
+        return str(problem) if problem else None
+
+    def _handle(self, call: Call) -> None:
+        try:
+            survey = self.surveys.current()
+            problem = self._store_problem()
+            if problem:
+                log.error("store cannot take calls: %s", problem)
+                self._busy(call, "store unavailable", record=False)
+                return
+            try:
+                call_id = begin_call(call, survey, self.store, self.pseudonymiser)
+            except StoreUnavailable as exc:
+                log.error("store cannot take calls: %s", exc)
+                self._busy(call, "store unavailable", record=False)
+                return
+            disposition = run_call(call, survey, self.store, self.pseudonymiser,
+                                   abort=self._abort, timer_scale=self.timer_scale,
+                                   call_id=call_id)
+            self._count(disposition)
+        except Exception:
+            log.exception("call on %s failed", call.line_name)
+            self._count("error")
+        finally:
+            with self._idle:
+                self._workers.discard(threading.current_thread())
+                self._idle.notify_all()
+
+    def _busy(self, call: Call, reason: str | None, record: bool = True) -> None:
+        """Answer, say "all lines busy", hang up; recorded with disposition busy when the store
+        can take it."""
+        log.warning("call on %s refused: %s", call.line_name, reason)
+        survey = self.surveys.current()
+        call_id = None
+        if record:
+            try:
+                call_id = begin_call(call, survey, self.store, self.pseudonymiser)
+            except StoreUnavailable:
+                call_id = None
+        try:
+            call.answer()
+            play_and_wait(call, Session(survey).message("busy"))
+        except CallGone:
+            pass
+        except Exception:
+            log.exception("busy message failed on %s", call.line_name)
+        finally:
+            try:
+                call.hang_up()
+            except Exception:
+                log.warning("hang-up failed on %s", call.line_name, exc_info=True)
+        if call_id is not None:
+            try:
+                self.store.end_call(call_id, "busy", [EventInput("busy", {"reason": reason})])
+            except StoreUnavailable:
+                pass
+        self._count("busy")
+
+    def _count(self, disposition: str) -> None:
+        with self._lock:
+            self.calls_taken += 1
+            self.dispositions[disposition] = self.dispositions.get(disposition, 0) + 1
+
+
+def data_dir_problem(path: Path) -> str | None:
+    """Why the box cannot keep data in ``path`` (None when it can)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".edgecall-write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        return f"data directory {path} is not writable: {exc.strerror or exc}"
+    return None
