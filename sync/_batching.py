@@ -1,0 +1,148 @@
+"""The decisions of sync as plain functions over data (no sockets, clocks or threads):
+how many outbox rows go into a sealed batch, how far acknowledgements reach, what a
+response means, and how long to wait before trying again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+# Outcome kinds. "ack" also covers "already have it": the records are at the receiver.
+ACK = "ack"
+RETRY = "retry"  # transient: try the same bytes again later (Retry-After or backoff)
+PARK = "park"  # this batch is refused for good: keep it aside, go on with the next
+CONFLICT = "conflict"  # the receiver holds different bytes under this batch's key: park
+AUTH = "auth"  # credentials or clock refused: no batch can pass; stop this sink's run
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: str
+    reason: str = ""
+    retry_after_s: float | None = None  # from the receiver, overrides the backoff
+    server_epoch: float | None = None  # receiver's clock (Date), to correct a skewed timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSpan:
+    """A sealed batch as far as acknowledgements care."""
+
+    seq: int
+    first_seq: int
+    last_seq: int
+    state: str  # "sealed" | "acked" | "parked"
+
+
+def fit_batch(
+    count: int, encode: Callable[[int], bytes], max_bytes: int, max_tries: int = 8
+) -> tuple[int, bytes]:
+    """The largest prefix (of ``count`` rows, tried by shrinking) whose encoding fits
+    ``max_bytes``. One row always goes, even if it alone is larger (the sink then parks it
+    with a reason rather than blocking everything behind it)."""
+    n = count
+    data = encode(n)
+    tries = 0
+    while len(data) > max_bytes and n > 1:
+        tries += 1
+        # Compressed size grows about linearly with rows; aim a little under the limit.
+        shrink = max_bytes / len(data) * (0.95 if tries < max_tries else 0.5)
+        n = max(1, min(n - 1, int(n * shrink)))
+        data = encode(n)
+    return n, data
+
+
+def ack_frontier(batches: Sequence[BatchSpan], current: int) -> int:
+    """The outbox seq up to which everything is acknowledged: the end of the run of acked
+    batches from the oldest one; a parked or unsent batch stops it. Never moves back."""
+    frontier = current
+    for batch in sorted(batches, key=lambda b: b.seq):
+        if batch.last_seq <= frontier:
+            continue
+        if batch.state != "acked":
+            break
+        frontier = batch.last_seq
+    return max(frontier, current)
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Capped exponential backoff with jitter (half fixed, half random, so retries from many
+    boxes after an HQ outage spread out but never collapse to zero)."""
+
+    base_s: float = 2.0
+    cap_s: float = 300.0
+    max_retry_after_s: float = 3600.0
+
+    def delay(self, failures: int, rand: Callable[[], float], retry_after_s: float | None = None
+              ) -> float:
+        if retry_after_s is not None:
+            return min(max(retry_after_s, 0.0), self.max_retry_after_s)
+        ceiling = min(self.cap_s, self.base_s * 2 ** max(failures - 1, 0))
+        return ceiling / 2 + ceiling / 2 * rand()
+
+
+def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - now_epoch, 0.0)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _server_epoch(headers: Mapping[str, str]) -> float | None:
+    try:
+        return parsedate_to_datetime(headers.get("Date", "")).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _snippet(body: bytes) -> str:
+    return body[:200].decode("utf-8", "replace").strip()
+
+
+def classify_hq(status: int, headers: Mapping[str, str], body: bytes, batch_id: str,
+                now_epoch: float) -> Outcome:
+    """What an HQ response to a batch POST means (see sync/PROTOCOL.md)."""
+    if 200 <= status < 300:
+        ack = _json(body)
+        # A 2xx that does not name the batch is not HQ (a captive portal, a proxy's page):
+        # treating it as an acknowledgement would lose the batch.
+        if ack.get("batch") == batch_id and ack.get("status") in ("stored", "duplicate"):
+            return Outcome(ACK, str(ack.get("status")))
+        return Outcome(RETRY, f"HTTP {status} without an acknowledgement of the batch")
+    if status == 409:
+        return Outcome(ACK, "duplicate")
+    if status in (429, 503):
+        return Outcome(RETRY, f"HTTP {status}",
+                       parse_retry_after(headers.get("Retry-After"), now_epoch))
+    if status in (401, 403):
+        error = _json(body).get("error", "")
+        if error in ("stale-timestamp", "replay"):
+            # Our clock is off (or a same-millisecond resend): retry re-stamped, with HQ's
+            # clock taken from its Date header.
+            return Outcome(RETRY, f"HTTP {status} {error}", None, _server_epoch(headers))
+        return Outcome(AUTH, f"HTTP {status} {error or _snippet(body)}".strip())
+    if status == 408 or status >= 500:
+        return Outcome(RETRY, f"HTTP {status}")
+    return Outcome(PARK, f"HTTP {status}: {_snippet(body)}")
+
+
+def classify_transport(error: BaseException) -> Outcome:
+    """Timeouts, resets, refused connections, malformed responses: all transient."""
+    return Outcome(RETRY, f"{type(error).__name__}: {str(error)[:200]}")

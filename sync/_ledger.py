@@ -1,0 +1,217 @@
+"""Sealed batches and per-sink state, in the store's SQLite file (own connection, own tables).
+
+A batch's rows and bytes are committed before its first send; a retry, in this process or
+after a crash, reads the same bytes back. Acknowledging a batch and moving the sink's
+``outbox_acks`` cursor happen in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from edge.clock import format_utc
+from edge.store import OutboxRow
+
+from ._batching import BatchSpan, ack_frontier, fit_batch
+
+migrations = Migrations("edgecall-sync")
+
+
+@migrations()
+def m001_batches(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE sync_batches (
+            sink TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            batch_id TEXT NOT NULL UNIQUE,
+            first_seq INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL,
+            records INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            body BLOB,
+            state TEXT NOT NULL DEFAULT 'sealed',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            sealed_utc TEXT NOT NULL,
+            done_utc TEXT,
+            PRIMARY KEY (sink, seq)
+        )"""
+    )
+    db.execute("CREATE INDEX sync_batches_state ON sync_batches (sink, state, seq)")
+    db["sync_sinks"].create(
+        {"sink": str, "last_success_utc": str, "last_failure_utc": str, "last_error": str,
+         "failures": int},
+        pk="sink",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    sink: str
+    seq: int
+    batch_id: str
+    first_seq: int
+    last_seq: int
+    records: int
+    body: bytes
+    attempts: int
+
+
+def connect(db_path: Path, busy_timeout_s: float = 15.0) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(db_path), timeout=busy_timeout_s, check_same_thread=False,
+                           isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+def read_outbox(conn: sqlite3.Connection, after: int, limit: int) -> list[OutboxRow]:
+    rows = conn.execute(
+        "SELECT seq, record_id, version, kind, body, created_utc FROM outbox"
+        " WHERE seq > ? ORDER BY seq LIMIT ?", [after, limit]).fetchall()
+    return [OutboxRow(*r) for r in rows]
+
+
+class Ledger:
+    """One sink's batches. ``encode(rows, batch_id) -> bytes`` is the sink's wire format."""
+
+    def __init__(self, conn: sqlite3.Connection, sink: str, box_id: str,
+                 encode: Callable[[list[OutboxRow], str], bytes],
+                 max_records: int, max_bytes: int,
+                 now_utc: Callable[[], str] | None = None) -> None:
+        self.conn = conn
+        self.sink = sink
+        self.box_id = box_id
+        self.encode = encode
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        self._now = now_utc or _utc_now
+        migrations.apply(Database(conn, execute_plugins=False))
+        epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
+        # The store's random epoch keeps batch ids unique if a box's disk is wiped.
+        self.prefix = f"{box_id}.{epoch[0] if epoch else 'x'}.{sink}"
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- reading --------------------------------------------------------------------------
+    def acked_seq(self) -> int:
+        row = self.conn.execute("SELECT acked_seq FROM outbox_acks WHERE sink = ?",
+                                [self.sink]).fetchone()
+        return row[0] if row else 0
+
+    def _cursor(self) -> int:
+        row = self.conn.execute("SELECT max(last_seq) FROM sync_batches WHERE sink = ?",
+                                [self.sink]).fetchone()
+        return max(row[0] or 0, self.acked_seq())
+
+    def next_sealed(self, after_seq: int = 0) -> Batch | None:
+        row = self.conn.execute(
+            "SELECT sink, seq, batch_id, first_seq, last_seq, records, body, attempts"
+            " FROM sync_batches WHERE sink = ? AND state = 'sealed' AND seq > ?"
+            " ORDER BY seq LIMIT 1", [self.sink, after_seq]).fetchone()
+        return Batch(*row) if row else None
+
+    def backlog(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM outbox WHERE seq > ?",
+                                 [self.acked_seq()]).fetchone()[0]
+
+    # -- writing --------------------------------------------------------------------------
+    def seal_next(self) -> Batch | None:
+        """Seal the next batch from the outbox rows after the last sealed one (None: none)."""
+        cursor = self._cursor()
+        rows = read_outbox(self.conn, cursor, self.max_records)
+        if not rows:
+            return None
+        last = self.conn.execute("SELECT max(seq) FROM sync_batches WHERE sink = ?",
+                                 [self.sink]).fetchone()[0] or 0
+        seq = last + 1
+        batch_id = f"{self.prefix}.{seq}"
+        # Encoding takes a while on a Pi: done outside the write lock so calls are not held up.
+        n, body = fit_batch(len(rows), lambda k: self.encode(rows[:k], batch_id),
+                            self.max_bytes)
+        taken = rows[:n]
+        with self._tx() as conn:
+            now_last = conn.execute("SELECT max(seq) FROM sync_batches WHERE sink = ?",
+                                    [self.sink]).fetchone()[0] or 0
+            if now_last != last:  # another process sealed meanwhile: use its batch
+                return None
+            conn.execute(
+                "INSERT INTO sync_batches (sink, seq, batch_id, first_seq, last_seq, records,"
+                " size, sha256, body, sealed_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [self.sink, seq, batch_id, taken[0].seq, taken[-1].seq, n, len(body),
+                 hashlib.sha256(body).hexdigest(), body, self._now()])
+        return Batch(self.sink, seq, batch_id, taken[0].seq, taken[-1].seq, n, body, 0)
+
+    def note_attempt(self, batch: Batch) -> None:
+        self.conn.execute("UPDATE sync_batches SET attempts = attempts + 1 WHERE sink = ?"
+                          " AND seq = ?", [self.sink, batch.seq])
+
+    def acknowledge(self, batch: Batch, reason: str = "") -> int:
+        """Mark acked (its bytes are no longer needed) and move the cursor; returns it."""
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE sync_batches SET state = 'acked', body = NULL, reason = ?, done_utc = ?"
+                " WHERE sink = ? AND seq = ?", [reason or None, self._now(), self.sink,
+                                                 batch.seq])
+            current = self.acked_seq()
+            spans = [BatchSpan(*r) for r in conn.execute(
+                "SELECT seq, first_seq, last_seq, state FROM sync_batches"
+                " WHERE sink = ? AND last_seq > ? ORDER BY seq", [self.sink, current])]
+            frontier = ack_frontier(spans, current)
+            if frontier != current:
+                conn.execute(
+                    "INSERT INTO outbox_acks (sink, acked_seq, updated_utc) VALUES (?, ?, ?)"
+                    " ON CONFLICT (sink) DO UPDATE SET acked_seq = excluded.acked_seq,"
+                    " updated_utc = excluded.updated_utc", [self.sink, frontier, self._now()])
+            self._success(conn)
+        return frontier
+
+    def park(self, batch: Batch, reason: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE sync_batches SET state = 'parked', reason = ?, done_utc = ?"
+                " WHERE sink = ? AND seq = ?", [reason[:500], self._now(), self.sink, batch.seq])
+
+    def unpark(self) -> int:
+        """Put parked batches back in line (after the cause was fixed); returns how many."""
+        with self._tx() as conn:
+            return conn.execute(
+                "UPDATE sync_batches SET state = 'sealed', reason = NULL, done_utc = NULL"
+                " WHERE sink = ? AND state = 'parked'", [self.sink]).rowcount
+
+    def note_failure(self, reason: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO sync_sinks (sink, last_failure_utc, last_error, failures)"
+                " VALUES (?, ?, ?, 1) ON CONFLICT (sink) DO UPDATE SET"
+                " last_failure_utc = excluded.last_failure_utc,"
+                " last_error = excluded.last_error, failures = failures + 1",
+                [self.sink, self._now(), reason[:500]])
+
+    def _success(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO sync_sinks (sink, last_success_utc, failures) VALUES (?, ?, 0)"
+            " ON CONFLICT (sink) DO UPDATE SET last_success_utc = excluded.last_success_utc,"
+            " failures = 0", [self.sink, self._now()])
+
+
+def _utc_now() -> str:
+    import time
+
+    return format_utc(time.time())

@@ -1,0 +1,172 @@
+"""``edgecall hq serve``: the reference HQ receiver (stdlib HTTP server, one thread per
+connection). Verifies box, timestamp window and signature, decodes, deduplicates, commits,
+then acknowledges. Survey packs under ``surveys_dir`` are served for pull-down."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from edge.clock import format_utc
+
+from .._codec import CodecError, decode_batch
+from .._signing import HEADER_BATCH, HEADER_BOX, HEADER_SIGNATURE, HEADER_TIMESTAMP, verify
+from ._db import HqDb
+
+log = logging.getLogger(__name__)
+
+BATCH_PATH = "/v1/batches"
+SURVEYS_PATH = "/v1/surveys/"
+
+
+@dataclass
+class HqSettings:
+    secrets: Mapping[str, bytes]  # box id -> HMAC secret
+    window_s: float = 300.0
+    max_body: int = 4 * 1024 * 1024
+    surveys_dir: Path | None = None
+    wall: Callable[[], float] = time.time
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: one TCP/TLS setup per drain on slow links
+    server: HqServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    def _reply(self, status: int, doc: dict[str, Any], headers: Mapping[str, str] = {}) -> None:
+        body = json.dumps(doc, separators=(",", ":")).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _count(self, what: str) -> None:
+        stats = self.server.settings.stats
+        stats[what] = stats.get(what, 0) + 1
+
+    def do_POST(self) -> None:
+        if self.path.split("?")[0] != BATCH_PATH:
+            self._reply(404, {"error": "not-found"})
+            return
+        settings = self.server.settings
+        length = self.headers.get("Content-Length", "")
+        if not length.isdigit():
+            self._reply(411, {"error": "length-required"})
+            self.close_connection = True
+            return
+        if int(length) > settings.max_body:
+            self._reply(413, {"error": "too-large"})
+            self.close_connection = True
+            return
+        body = self.rfile.read(int(length))
+        if len(body) != int(length):
+            self.close_connection = True
+            return
+        box = self.headers.get(HEADER_BOX, "")
+        batch_id = self.headers.get(HEADER_BATCH, "")
+        stamp = self.headers.get(HEADER_TIMESTAMP, "")
+        signature = self.headers.get(HEADER_SIGNATURE, "")
+        secret = settings.secrets.get(box)
+        if secret is None:
+            self._count("unknown-box")
+            self._reply(401, {"error": "unknown-box"})
+            return
+        if not verify(secret, stamp, body, signature):
+            self._count("bad-signature")
+            self._reply(401, {"error": "bad-signature"})
+            return
+        now_ms = int(settings.wall() * 1000)
+        window_ms = int(settings.window_s * 1000)
+        if abs(now_ms - int(stamp)) > window_ms:
+            self._count("stale-timestamp")
+            self._reply(401, {"error": "stale-timestamp", "server_ms": now_ms})
+            return
+        db = self.server.db
+        if db.signature_seen(signature):
+            self._count("replay")
+            self._reply(401, {"error": "replay"})
+            return
+        try:
+            batch = decode_batch(body)
+        except CodecError as exc:
+            self._count("malformed")
+            self._reply(400, {"error": "malformed", "detail": str(exc)[:200]})
+            return
+        if batch.get("box") != box or batch.get("batch") != batch_id:
+            self._count("mismatch")
+            self._reply(422, {"error": "header-body-mismatch"})
+            return
+        status, records, new = db.store_batch(
+            box, batch_id, hashlib.sha256(body).hexdigest(), batch["records"], signature,
+            int(stamp), now_ms - 2 * window_ms, format_utc(settings.wall()))
+        if status == "replay":
+            self._count("replay")
+            self._reply(401, {"error": "replay"})
+            return
+        self._count(status)
+        self._reply(200, {"batch": batch_id, "status": status, "records": records, "new": new})
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        if path == "/v1/health":
+            self._reply(200, {"ok": True, "records": self.server.db.count()})
+            return
+        surveys = self.server.settings.surveys_dir
+        if surveys is not None and path.startswith(SURVEYS_PATH):
+            self._serve_file(surveys, path[len(SURVEYS_PATH):])
+            return
+        self._reply(404, {"error": "not-found"})
+
+    def _serve_file(self, root: Path, relative: str) -> None:
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root.resolve()) or not target.is_file():
+            self._reply(404, {"error": "not-found"})
+            return
+        data = target.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class HqServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], db: HqDb, settings: HqSettings) -> None:
+        self.db = db
+        self.settings = settings
+        super().__init__(address, _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="hq", daemon=True)
+        thread.start()
+        return thread
+
+
+def load_box_secrets(path: Path) -> dict[str, bytes]:
+    """``[boxes]`` table of a TOML file: box id = secret string."""
+    import tomllib
+
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    boxes = raw.get("boxes", {})
+    return {str(k): str(v).encode() for k, v in boxes.items()}
