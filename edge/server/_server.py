@@ -8,7 +8,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from edge.lines import Call, CallGone, Line
@@ -32,6 +32,7 @@ class CallServer:
         max_concurrent_calls: int = 4,
         min_free_mb: int = 20,
         timer_scale: float = 1.0,
+        on_call_end: Callable[[str | None, str], None] | None = None,
     ) -> None:
         self.store = store
         self.surveys = surveys
@@ -40,6 +41,7 @@ class CallServer:
         self.max_concurrent_calls = max_concurrent_calls
         self.min_free_mb = min_free_mb
         self.timer_scale = timer_scale
+        self.on_call_end = on_call_end  # (call id or None when unrecorded, disposition)
         self._lock = threading.Lock()
         self._workers: set[threading.Thread] = set()
         self._abort = threading.Event()
@@ -133,10 +135,10 @@ class CallServer:
             disposition = run_call(call, survey, self.store, self.pseudonymiser,
                                    abort=self._abort, timer_scale=self.timer_scale,
                                    call_id=call_id)
-            self._count(disposition)
+            self._count(call_id, disposition)
         except Exception:
             log.exception("call on %s failed", call.line_name)
-            self._count("error")
+            self._count(None, "error")
         finally:
             with self._idle:
                 self._workers.discard(threading.current_thread())
@@ -170,12 +172,17 @@ class CallServer:
                 self.store.end_call(call_id, "busy", [EventInput("busy", {"reason": reason})])
             except StoreUnavailable:
                 pass
-        self._count("busy")
+        self._count(call_id, "busy")
 
-    def _count(self, disposition: str) -> None:
+    def _count(self, call_id: str | None, disposition: str) -> None:
         with self._lock:
             self.calls_taken += 1
             self.dispositions[disposition] = self.dispositions.get(disposition, 0) + 1
+        if self.on_call_end is not None:
+            try:
+                self.on_call_end(call_id, disposition)
+            except Exception:
+                log.exception("call-end hook failed")
 
 
 def data_dir_problem(path: Path) -> str | None:

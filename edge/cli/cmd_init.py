@@ -1,0 +1,57 @@
+"""``edgecall init [DIR]``: a commented config and a secrets file (mode 0600)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+from pathlib import Path
+
+from edge.config import all_sections
+from edge.config._render import render_config
+
+from ._errors import UserError
+
+SECRETS_TEMPLATE = """\
+# edgecall secrets: keep this file readable by the service user only (mode 0600).
+# The same pseudonym_key on every box of a deployment gives a caller the same pseudonym
+# everywhere; losing it only means new pseudonyms.
+pseudonym_key = "{key}"
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("init", help="write a commented config and a secrets file")
+    parser.add_argument("dir", nargs="?", type=Path, default=Path("."),
+                        help="where to write edgecall.toml and secrets.toml (default: .)")
+    parser.add_argument("--data-dir", default="data",
+                        help="data directory to write into the config (default: DIR/data)")
+    parser.add_argument("--box-id", default="box-1", help="name of this box")
+    parser.add_argument("--force", action="store_true", help="overwrite existing files")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    directory: Path = args.dir
+    config_path = directory / "edgecall.toml"
+    secrets_path = directory / "secrets.toml"
+    for path in (config_path, secrets_path):
+        if path.exists() and not args.force:
+            raise UserError(f"{path} exists; use --force to overwrite it")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        values = {"box": {"id": args.box_id, "data_dir": args.data_dir,
+                          "secrets_file": "secrets.toml"}}
+        text = render_config(all_sections(), values)
+        config_path.write_text(text, encoding="utf-8")
+        # Created with 0600 from the start: never readable by others, not even briefly.
+        fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(SECRETS_TEMPLATE.format(key=secrets.token_hex(32)))
+        os.chmod(secrets_path, 0o600)
+    except OSError as exc:
+        raise UserError(f"cannot write to {directory}: {exc.strerror or exc}") from exc
+    print(f"wrote {config_path}")
+    print(f"wrote {secrets_path} (mode 0600)")
+    print(f"next: edit {config_path}, then 'edgecall serve --config {config_path}'")
+    return 0

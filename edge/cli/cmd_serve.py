@@ -1,0 +1,72 @@
+"""``edgecall serve``: run the box until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from edge.clock import Clock
+from edge.plugins import ServiceContext, service_starters
+from edge.privacy import Pseudonymiser
+from edge.server import CallServer
+
+from ._box import build_lines, survey_source
+from ._common import add_config_argument, open_store, read_config, setup_logging
+
+log = logging.getLogger("edgecall")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("serve", help="answer calls on the configured lines")
+    add_config_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = read_config(args)
+    setup_logging(config.sections["box"]["log_level"])
+    clock = Clock()
+    store = open_store(config, clock)
+    clock.on_correction = store.record_clock_correction
+    surveys = survey_source(config)
+    lines = build_lines(config, clock)
+    server_settings = config.sections["server"]
+    server = CallServer(
+        store, surveys, lines, Pseudonymiser(bytes.fromhex(config.secrets["pseudonym_key"])),
+        max_concurrent_calls=server_settings["max_concurrent_calls"],
+        min_free_mb=server_settings["min_free_mb"],
+    )
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("signal %s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    server.start()
+    services = []
+    for name, start in service_starters():
+        try:
+            services.append(start(ServiceContext(config, store, clock)))
+        except Exception:
+            log.exception("service %s did not start", name)
+    log.info("ready: survey %s, lines %s", surveys.current().id,
+             ", ".join(line.name for line in lines))
+    while not stop.wait(1.0):
+        pass
+    clean = server.stop(server_settings["shutdown_grace_s"])
+    for service in services:
+        try:
+            service.stop()
+        except Exception:
+            log.exception("service did not stop cleanly")
+    for line in lines:
+        close = getattr(line, "close", None)
+        if close:
+            close()
+    store.close()
+    log.info("stopped%s", "" if clean else " (calls were cut at the end of the grace period)")
+    return 0

@@ -1,0 +1,97 @@
+"""Simulated callers for the demo: scripts drawn from the survey itself, so every kind of
+call the field sees (complete, fumbling, silent, dropped, opting out) shows up."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from edge.lines.simulated import HANGUP, CallerScript
+from edge.survey import ANSWER_KINDS, Session, Survey
+from edge.survey.engine import Key, Play, PromptEnded
+from edge.survey.nodes import KINDS
+
+# persona -> share of callers
+PERSONAS = {
+    "completes": 0.55,
+    "fumbles": 0.15,
+    "drops": 0.12,
+    "silent": 0.08,
+    "opts_out": 0.05,
+    "declines": 0.05,
+}
+
+
+@dataclass(frozen=True)
+class DemoCaller:
+    persona: str
+    number: str
+    script: CallerScript
+
+
+def _valid(survey: Survey, name: str, rng: random.Random, first_yesno: str | None) -> str:
+    state = survey.states[name]
+    if state.kind == "number":
+        low, high = state.props["min"], state.props["max"]
+        return str(rng.randint(low, min(high, low + 6))) + (state.props["finish_key"] or "")
+    keys = list(state.props["options"])
+    if state.kind == "yesno":
+        # The first yes/no is the consent question: only "declines" callers say no to it.
+        return keys[0] if name == first_yesno or rng.random() < 0.7 else keys[1]
+    return rng.choice(keys)
+
+
+def _questions_on_path(survey: Survey, responses: dict[str, list[str]]) -> list[str]:
+    """The questions a caller giving ``responses`` will hear: the engine itself walks them."""
+    session = Session(survey)
+    asked: list[str] = []
+    actions = session.start()
+    for _step in range(200):
+        play = next((a for a in actions if isinstance(a, Play)), None)
+        if session.finished or play is None:
+            break
+        state = session.state_name or ""
+        given = responses.get(play.utterances[-1].key)
+        if given and state in survey.states and survey.states[state].kind in ANSWER_KINDS:
+            asked.append(state)
+            actions = []
+            for key in given[0]:
+                actions += session.feed(Key(key))
+        else:
+            actions = session.feed(PromptEnded(play.play_id))
+    return asked
+
+
+def _invalid(survey: Survey, name: str, rng: random.Random) -> str:
+    state = survey.states[name]
+    if state.kind == "number":
+        return str(state.props["max"] + rng.randint(1, 50)) + (state.props["finish_key"] or "")
+    used = set(KINDS[state.kind].keys_used(state)) | {survey.settings.opt_out_key}
+    return rng.choice([k for k in "0123456789#" if k not in used])
+
+
+def make_caller(survey: Survey, rng: random.Random) -> DemoCaller:
+    persona = rng.choices(list(PERSONAS), weights=list(PERSONAS.values()))[0]
+    all_questions = [n for n in survey.questions() if survey.states[n].kind != "language"]
+    yesno = [n for n in all_questions if survey.states[n].kind == "yesno"]
+    first_yesno = yesno[0] if yesno else None
+    responses = {f"{n}.prompt": [_valid(survey, n, rng, first_yesno)]
+                 for n in survey.questions()}
+    questions = [n for n in _questions_on_path(survey, responses)
+                 if survey.states[n].kind != "language"] or all_questions
+    target = rng.choice(questions[1:] or questions)
+    if persona == "fumbles":
+        responses[f"{target}.prompt"] = [_invalid(survey, target, rng),
+                                         _valid(survey, target, rng, first_yesno)]
+    elif persona == "drops":
+        responses[f"{target}.prompt"] = [HANGUP]
+    elif persona == "silent":
+        responses[f"{target}.prompt"] = []
+    elif persona == "opts_out":
+        responses[f"{target}.prompt"] = [survey.settings.opt_out_key]
+    elif persona == "declines" and yesno:
+        state = survey.states[yesno[0]]
+        responses[f"{yesno[0]}.prompt"] = [list(state.props["options"])[1]]
+    number = "+2557" + "".join(rng.choice("0123456789") for _ in range(8))
+    delay = rng.uniform(0.3, 1.5)  # some listen to the whole prompt, most barge in
+    return DemoCaller(persona, number, CallerScript(responses, key_delay_s=delay))

@@ -1,0 +1,153 @@
+"""The demo box: the bundled survey, simulated callers arriving at random, live progress, a
+summary, and exports — all through the same server, engine and store as a real box."""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from edge.export import export_csv, export_json
+from edge.lines.console import ConsoleLine
+from edge.lines.simulated import SimulatedLine
+from edge.privacy import Pseudonymiser
+from edge.server import CallServer, SurveySource
+from edge.stats import summarise
+from edge.store import Store
+from edge.survey import BUILTIN_DEMO, load_survey
+
+from ._personas import make_caller
+
+
+@dataclass
+class DemoOptions:
+    directory: Path = Path("edgecall-demo")
+    calls: int = 24
+    lines: int = 4
+    speed: float = 25.0
+    seed: int | None = 7
+    survey: Path = BUILTIN_DEMO
+
+
+def _secret_key(directory: Path) -> bytes:
+    path = directory / "secrets.toml"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f'pseudonym_key = "{secrets.token_hex(32)}"\n')
+    import tomllib
+
+    return bytes.fromhex(tomllib.loads(path.read_text())["pseudonym_key"])
+
+
+def _open(directory: Path) -> tuple[Store, Pseudonymiser]:
+    directory.mkdir(parents=True, exist_ok=True)
+    pseudonymiser = Pseudonymiser(_secret_key(directory))
+    return Store.open(directory / "data", box_id="demo"), pseudonymiser
+
+
+def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> dict[str, int]:
+    """Run the scripted calls; return this run's dispositions."""
+    store, pseudonymiser = _open(options.directory)
+    survey = load_survey(options.survey)
+    rng = random.Random(options.seed)
+    line = SimulatedLine("sim", speed=options.speed)
+    done: Counter[str] = Counter()
+    finished = threading.Semaphore(0)
+    lock = threading.Lock()
+    first_call_no = store.query("SELECT coalesce(max(no), 0) AS n FROM calls")[0]["n"]
+
+    def on_call_end(call_id: str | None, disposition: str) -> None:
+        with lock:
+            done[disposition] += 1
+            n = sum(done.values())
+            detail = ""
+            if call_id:
+                row = store.query("SELECT language, answered FROM calls WHERE id = ?",
+                                  [call_id])[0]
+                detail = f"{row['language'] or '--'}  {row['answered']} answers"
+            out.write(f"  [{n:>3}/{options.calls}] {call_id or '(not recorded)':<22} "
+                      f"{disposition:<9} {detail}\n")
+            out.flush()
+        finished.release()
+
+    server = CallServer(store, SurveySource(options.survey), [line], pseudonymiser,
+                        max_concurrent_calls=options.lines, timer_scale=1 / options.speed,
+                        on_call_end=on_call_end)
+    out.write(f"edgecall demo: survey {survey.title!r} ({', '.join(survey.languages)}), "
+              f"{options.calls} simulated callers on {options.lines} lines, "
+              f"{options.speed:g}x real time\n")
+    server.start()
+    started = time.monotonic()
+    personas: Counter[str] = Counter()
+    for _ in range(options.calls):
+        caller = make_caller(survey, rng)
+        personas[caller.persona] += 1
+        line.place_call(caller.number, caller.script)
+        # Callers arrive about every 15 s of simulated time: sometimes all lines are busy.
+        time.sleep(rng.expovariate(1 / 15) / options.speed)
+    for _ in range(options.calls):
+        finished.acquire(timeout=120)
+    server.stop(grace_s=5)
+    line.close()
+    elapsed = time.monotonic() - started
+    _summary(store, options, dict(done), personas, elapsed, first_call_no, out)
+    store.close()
+    return dict(done)
+
+
+def _summary(store: Store, options: DemoOptions, done: dict[str, int],
+             personas: Counter[str], elapsed: float, first_call_no: int, out: TextIO) -> None:
+    total = sum(done.values())
+    out.write(f"\nSummary of this run ({total} calls in {elapsed:.1f} s):\n")
+    for disposition, count in sorted(done.items(), key=lambda kv: -kv[1]):
+        out.write(f"  {disposition:<10} {count:>4}  {count / total:6.1%}\n")
+    answers = store.query("SELECT count(*) AS n FROM answers a JOIN calls c ON c.id = a.call_id"
+                          " WHERE c.no > ?", [first_call_no])[0]["n"]
+    out.write(f"  answers stored: {answers}; callers by behaviour: "
+              + ", ".join(f"{k} {v}" for k, v in personas.most_common()) + "\n")
+    everything = summarise(store, "")
+    exports = options.directory / "exports"
+    exports.mkdir(exist_ok=True)
+    csv_path, json_path = exports / "calls.csv", exports / "calls.json"
+    csv_path.write_text(export_csv(store, load_survey(options.survey).questions()),
+                        encoding="utf-8")
+    json_path.write_text(export_json(store), encoding="utf-8")
+    out.write(f"\nDatabase: {store.path} ({everything.calls} calls in all)\n")
+    out.write(f"Exports:  {csv_path}\n          {json_path}\n")
+    out.write(f"Outbox:   {store.backlog()} records waiting to sync to HQ\n")
+
+
+def run_interactive(options: DemoOptions, stdin: TextIO = sys.stdin,
+                    out: TextIO = sys.stdout, speak: bool = True) -> str:
+    """One call with the person at the terminal as the caller; returns its disposition."""
+    store, pseudonymiser = _open(options.directory)
+    line = ConsoleLine(stdin, out, speak)
+    result: dict[str, str] = {}
+    ended = threading.Event()
+
+    def on_call_end(call_id: str | None, disposition: str) -> None:
+        result["disposition"] = disposition
+        result["call_id"] = call_id or ""
+        ended.set()
+
+    server = CallServer(store, SurveySource(options.survey), [line], pseudonymiser,
+                        max_concurrent_calls=1, on_call_end=on_call_end)
+    server.start()
+    ended.wait()
+    server.stop(grace_s=1)
+    call_id = result.get("call_id")
+    out.write(f"\ncall {call_id}: {result['disposition']}\n")
+    for row in store.query("SELECT question, raw, value FROM answers WHERE call_id = ?",
+                           [call_id]):
+        out.write(f"  {row['question']:<14} keys {row['raw']:<6} -> {row['value']}\n")
+    out.write(f"stored in {store.path}\n")
+    store.close()
+    return result["disposition"]

@@ -1,0 +1,68 @@
+"""Exports: a wide CSV (one row per call, one column per question) and nested JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from edge.store import Store
+
+CALL_COLUMNS = ("call_id", "line", "caller", "withheld", "survey_id", "survey_version",
+                "language", "started_utc", "ended_utc", "duration_s", "disposition", "answered",
+                "clock_quality", "boot_id")
+
+
+def _calls(store: Store) -> list[dict[str, Any]]:
+    return store.query(
+        "SELECT id AS call_id, line, caller, withheld, survey_id, survey_version, language,"
+        " started_utc, ended_utc, duration_s, disposition, answered, clock_quality, boot_id"
+        " FROM calls ORDER BY no"
+    )
+
+
+def _answers(store: Store) -> dict[str, dict[str, dict[str, Any]]]:
+    """call id -> question -> its latest answer."""
+    by_call: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in store.query(
+        "SELECT call_id, question, visit, raw, value, attempts, invalid, timeouts, utc,"
+        " clock_quality FROM answers ORDER BY rowid"
+    ):
+        by_call.setdefault(row.pop("call_id"), {})[row["question"]] = row
+    return by_call
+
+
+def question_order(store: Store, preferred: Sequence[str] = ()) -> list[str]:
+    seen = list(preferred)
+    for row in store.query("SELECT DISTINCT question FROM answers ORDER BY rowid"):
+        if row["question"] not in seen:
+            seen.append(row["question"])
+    return seen
+
+
+def export_csv(store: Store, questions: Sequence[str] = ()) -> str:
+    columns = question_order(store, questions)
+    answers = _answers(store)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    # A question named like a call column ("language") gets a prefix instead of a duplicate.
+    writer.writerow([*CALL_COLUMNS, *(f"answer_{q}" if q in CALL_COLUMNS else q
+                                      for q in columns)])
+    for call in _calls(store):
+        given = answers.get(call["call_id"], {})
+        call["withheld"] = "yes" if call["withheld"] else "no"
+        writer.writerow([*(call[c] if call[c] is not None else "" for c in CALL_COLUMNS),
+                         *(given[q]["value"] if q in given else "" for q in columns)])
+    return buffer.getvalue()
+
+
+def export_json(store: Store) -> str:
+    answers = _answers(store)
+    calls = []
+    for call in _calls(store):
+        call["withheld"] = bool(call["withheld"])
+        call["answers"] = answers.get(call["call_id"], {})
+        calls.append(call)
+    return json.dumps(calls, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,132 @@
+"""A line whose one caller is the person at the terminal (``edgecall demo --interactive``).
+
+Prompts are printed, and spoken with espeak-ng when it is installed and can reach a sound
+device; keys are typed (0-9, *, #; Enter sends them; ``h`` hangs up).
+"""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from ._call import Call, CallerId, LineStatus
+from ._events import KEYS, CallEvent, KeyPressed, PlaybackFinished, RemoteHangup
+from ._prompt import Utterance
+from ._scheduler import Scheduler
+from .simulated import utterance_seconds
+
+
+class ConsoleCall:
+    def __init__(self, out: TextIO, speak: bool) -> None:
+        self._out = out
+        self._speak = speak and shutil.which("espeak-ng") is not None
+        self._events: queue.Queue[CallEvent] = queue.Queue()
+        self._scheduler = Scheduler("console")
+        self._playing: tuple[int, int] | None = None
+        self._voice: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self.ended = threading.Event()
+
+    @property
+    def line_name(self) -> str:
+        return "console"
+
+    @property
+    def caller(self) -> CallerId:
+        return CallerId(None, withheld=True)
+
+    def answer(self) -> None:
+        self._out.write("[call answered — type keys then Enter; h hangs up]\n")
+
+    def play(self, play_id: int, utterances: Sequence[Utterance]) -> None:
+        self.stop_playback()
+        for utterance in utterances:
+            self._out.write(f"  box ({utterance.language}): {utterance.text}\n")
+        self._out.flush()
+        seconds = sum(utterance_seconds(u) for u in utterances)
+        with self._lock:
+            handle = self._scheduler.after(seconds, lambda: self._finish(play_id))
+            self._playing = (play_id, handle)
+            if self._speak and utterances:
+                text = " ".join(u.text for u in utterances)
+                try:
+                    self._voice = subprocess.Popen(
+                        ["espeak-ng", "-v", utterances[0].language, text],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    )
+                except OSError:
+                    self._speak = False
+
+    def _finish(self, play_id: int) -> None:
+        with self._lock:
+            if self._playing is None or self._playing[0] != play_id:
+                return
+            self._playing = None
+        self._events.put(PlaybackFinished(play_id))
+
+    def stop_playback(self) -> None:
+        with self._lock:
+            if self._voice is not None and self._voice.poll() is None:
+                self._voice.terminate()
+            if self._playing is not None:
+                play_id, handle = self._playing
+                self._scheduler.cancel(handle)
+                self._playing = None
+                self._events.put(PlaybackFinished(play_id, interrupted=True))
+
+    def next_event(self, timeout: float | None) -> CallEvent | None:
+        try:
+            return self._events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def hang_up(self) -> None:
+        self.stop_playback()
+        if not self.ended.is_set():
+            self._out.write("[the box hung up]\n")
+            self.ended.set()
+        self._scheduler.stop()
+
+    def typed(self, text: str) -> None:
+        for char in text.strip():
+            if char.lower() == "h":
+                self._events.put(RemoteHangup("remote"))
+                self.ended.set()
+                return
+            if char.upper() in KEYS:
+                self._events.put(KeyPressed(char.upper()))
+
+
+class ConsoleLine:
+    def __init__(self, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
+                 speak: bool = True) -> None:
+        self._stdin, self._out, self._speak = stdin, out, speak
+        self.call: ConsoleCall | None = None
+
+    @property
+    def name(self) -> str:
+        return "console"
+
+    def start(self, on_call: Callable[[Call], None]) -> None:
+        self.call = ConsoleCall(self._out, self._speak)
+        threading.Thread(target=self._read, daemon=True, name="console-keys").start()
+        on_call(self.call)
+
+    def _read(self) -> None:
+        assert self.call is not None
+        for line in self._stdin:
+            self.call.typed(line)
+            if self.call.ended.is_set():
+                return
+        self.call.typed("h")  # end of input: the caller put the phone down
+
+    def stop(self) -> None:
+        pass
+
+    def status(self) -> LineStatus:
+        return LineStatus("console", "console", "ready")

@@ -1,0 +1,43 @@
+"""Counts for ``edgecall status`` (and later the status page): calls and dispositions today
+and this week, completion, outbox backlog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from edge.store import Store
+
+
+@dataclass
+class Summary:
+    calls: int = 0
+    in_progress: int = 0
+    dispositions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def completion(self) -> float | None:
+        finished = self.calls - self.in_progress - self.dispositions.get("busy", 0)
+        return self.dispositions.get("complete", 0) / finished if finished > 0 else None
+
+
+def summarise(store: Store, since_utc: str) -> Summary:
+    summary = Summary()
+    for row in store.query(
+        "SELECT disposition, count(*) AS n FROM calls WHERE started_utc >= ? GROUP BY disposition",
+        [since_utc],
+    ):
+        summary.calls += row["n"]
+        if row["disposition"] is None:
+            summary.in_progress += row["n"]
+        else:
+            summary.dispositions[row["disposition"]] = row["n"]
+    return summary
+
+
+def day_and_week_starts(now: datetime | None = None) -> tuple[str, str]:
+    """Start of today (UTC) and of the last 7 days, in the stored timestamp format."""
+    now = now or datetime.now(UTC)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = today - timedelta(days=6)
+    return (today.strftime("%Y-%m-%dT%H:%M:%S.000Z"), week.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
