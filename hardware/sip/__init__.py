@@ -1,0 +1,26 @@
+"""SIP line: calls from GSM-SIP gateways and PBXs through a hardened pyVoIP 1.6.8.
+
+Public face::
+
+    KIND        the LineKind plugged in through the ``edgecall.lines`` entry point
+    SECTION     the ``[sip]`` config section
+    SipLine     the Line (SipCall is the Call it hands to the server)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edge.lines import LineContext, LineKind
+
+from ._config import SECTION
+from ._line import SipCall, SipLine
+
+
+def create(settings: dict[str, Any], context: LineContext) -> SipLine:
+    return SipLine(settings, context)
+
+
+KIND = LineKind("sip", SECTION, create)
+
+__all__ = ["KIND", "SECTION", "SipCall", "SipLine", "create"]

@@ -1,0 +1,152 @@
+"""Prompts in the line's audio format: 8 kHz mono 8-bit unsigned PCM (what pyVoIP sends).
+
+WAV files of any rate, width and channel count (PCM, mu-law or A-law) are converted once and
+cached under the line's data directory; text-only prompts are spoken by espeak-ng when it is
+installed. The conversion is a pure function of the file's bytes; the cache is keyed by path,
+size and modification time so an edited recording is converted again.
+"""
+
+from __future__ import annotations
+
+import audioop
+import hashlib
+import io
+import logging
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+import threading
+import wave
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RATE = 8000
+_FORMAT_VERSION = "u8-8k-v1"
+
+
+class PromptUnavailable(Exception):
+    """A prompt cannot be turned into audio; the message says what to do about it."""
+
+
+def _wav_chunks(data: bytes) -> tuple[int, int, int, int, bytes]:
+    """(format tag, channels, rate, bits, frames) from a RIFF/WAVE file; wave.open refuses
+    the mu-law/A-law files telephony tools write."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise PromptUnavailable("not a WAV file (no RIFF/WAVE header)")
+    pos, fmt, frames = 12, None, None
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        body = data[pos + 8 : pos + 8 + size]
+        if cid == b"fmt ":
+            fmt = struct.unpack("<HHIIHH", body[:16])
+        elif cid == b"data":
+            frames = body
+        pos += 8 + size + (size & 1)
+    if fmt is None or frames is None:
+        raise PromptUnavailable("WAV file without fmt or data chunk")
+    tag, channels, rate, _, _, bits = fmt
+    return tag, channels, rate, bits, frames
+
+
+def to_line_format(wav_bytes: bytes) -> bytes:
+    """Any PCM/mu-law/A-law WAV -> 8 kHz mono 8-bit unsigned."""
+    tag, channels, rate, bits, frames = _wav_chunks(wav_bytes)
+    if tag == 0xFFFE and bits in (8, 16, 24, 32):  # WAVE_FORMAT_EXTENSIBLE, assume PCM
+        tag = 1
+    if tag == 1:
+        width = bits // 8
+        if width == 1:  # 8-bit WAV is unsigned; audioop works on signed
+            frames = audioop.bias(frames, 1, -128)
+    elif tag in (6, 7):  # A-law, mu-law
+        frames = (audioop.alaw2lin if tag == 6 else audioop.ulaw2lin)(frames, 2)
+        width = 2
+    else:
+        raise PromptUnavailable(f"WAV encoding {tag} not supported (use PCM, mu-law or A-law)")
+    if width not in (1, 2, 3, 4) or channels < 1:
+        raise PromptUnavailable(f"WAV with {bits}-bit samples not supported")
+    frames = frames[: len(frames) - len(frames) % (width * channels)]
+    if channels == 2:
+        frames = audioop.tomono(frames, width, 0.5, 0.5)
+    elif channels > 2:  # keep the first channel
+        step = width * channels
+        frames = b"".join(frames[i : i + width] for i in range(0, len(frames), step))
+    if width != 2:
+        frames = audioop.lin2lin(frames, width, 2)
+    if rate != RATE:
+        frames, _ = audioop.ratecv(frames, 2, 1, rate, RATE, None)
+    return audioop.bias(audioop.lin2lin(frames, 2, 1), 1, 128)
+
+
+def wav_from_u8(audio: bytes) -> bytes:
+    """Wrap line-format audio in a WAV file (for tests and debugging)."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(RATE)
+        w.writeframes(audio)
+    return out.getvalue()
+
+
+class PromptCache:
+    """Converted prompts on disk (``<data_dir>/sip-prompts``) and the last few in memory."""
+
+    def __init__(self, data_dir: Path, espeak: str | None = None, memory_items: int = 64) -> None:
+        self.dir = Path(data_dir) / "sip-prompts"
+        self.espeak = espeak if espeak is not None else (shutil.which("espeak-ng") or "")
+        self._memory: dict[str, bytes] = {}
+        self._memory_items = memory_items
+        self._lock = threading.Lock()
+
+    def _remember(self, key: str, audio: bytes) -> bytes:
+        with self._lock:
+            if len(self._memory) >= self._memory_items:
+                self._memory.pop(next(iter(self._memory)))
+            self._memory[key] = audio
+        return audio
+
+    def _cached(self, key: str, make: callable) -> bytes:  # type: ignore[valid-type]
+        with self._lock:
+            if key in self._memory:
+                return self._memory[key]
+        path = self.dir / f"{key}.u8"
+        if path.is_file():
+            return self._remember(key, path.read_bytes())
+        audio = make()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(audio)
+        os.replace(tmp, path)
+        return self._remember(key, audio)
+
+    def wav(self, path: Path) -> bytes:
+        st = path.stat()
+        ident = f"{_FORMAT_VERSION}|wav|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+        key = hashlib.sha256(ident.encode()).hexdigest()[:32]
+        return self._cached(key, lambda: to_line_format(path.read_bytes()))
+
+    def speech(self, text: str, language: str) -> bytes:
+        if not self.espeak:
+            raise PromptUnavailable(
+                "espeak-ng is not installed, so text-only prompts cannot be spoken: install "
+                "espeak-ng (apt-get install espeak-ng) or give the prompt a recording"
+            )
+        ident = f"{_FORMAT_VERSION}|tts|{self.espeak}|{language}|{text}"
+        key = hashlib.sha256(ident.encode()).hexdigest()[:32]
+        return self._cached(key, lambda: to_line_format(self._speak(text, language)))
+
+    def _speak(self, text: str, language: str) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "tts.wav"
+            for voice in ([language] if language else []) + [None]:
+                cmd = [self.espeak, "-w", str(out), *(["-v", voice] if voice else []), "--", text]
+                done = subprocess.run(cmd, capture_output=True, timeout=30, check=False)
+                if done.returncode == 0 and out.is_file() and out.stat().st_size > 44:
+                    return out.read_bytes()
+                log.info("espeak-ng voice %r failed (%s), trying the default", voice,
+                         done.stderr.decode(errors="replace").strip()[:120])
+        raise PromptUnavailable(f"espeak-ng could not speak a {language!r} prompt")

@@ -1,0 +1,168 @@
+"""Parser robustness for pyVoIP 1.6.8's SIPMessage (reference defect 9, and 2 for methods).
+
+Stock ``SIPMessage`` matches header names case-sensitively, knows no compact forms, keeps only
+the first copy of a repeated header (except Via lines), refuses every method but
+INVITE/ACK/BYE/CANCEL, and an SDP with both a session- and a media-level ``c=`` gives a call
+with no RTP (it counts two connections for one port). Rather than re-implement its parser we
+rewrite the datagram into the one shape it handles, then let it parse.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyVoIP
+import pyVoIP.VoIP
+from pyVoIP.SIP import SIPMessage
+
+# Methods we parse (the client decides which it answers and how).
+METHODS = (
+    "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "NOTIFY", "MESSAGE", "REGISTER",
+    "SUBSCRIBE", "UPDATE", "PRACK", "REFER", "PUBLISH",
+)
+
+# RFC 3261 section 7.3.3 compact forms, plus RFC 3515/3265 ones.
+_COMPACT = {
+    "v": "Via", "f": "From", "t": "To", "i": "Call-ID", "m": "Contact", "l": "Content-Length",
+    "c": "Content-Type", "k": "Supported", "s": "Subject", "e": "Content-Encoding",
+    "o": "Event", "r": "Refer-To", "u": "Allow-Events", "x": "Session-Expires",
+}
+_CANONICAL = {
+    name.lower(): name
+    for name in (
+        "Via", "From", "To", "Call-ID", "CSeq", "Contact", "Content-Length", "Content-Type",
+        "Allow", "Supported", "WWW-Authenticate", "Authorization", "Proxy-Authenticate",
+        "Expires", "Max-Forwards", "User-Agent", "Server", "P-Asserted-Identity",
+        "Remote-Party-ID", "Privacy", "Record-Route", "Route", "Content-Encoding", "Event",
+        "Session-Expires", "Min-SE", "Accept", "Reason", "Subject", "Allow-Events", "Require",
+    )
+}
+
+MAX_DATAGRAM = 65_535
+
+
+def canonical_name(name: str) -> str:
+    name = name.strip()
+    lower = name.lower()
+    if lower in _COMPACT:
+        return _COMPACT[lower]
+    return _CANONICAL.get(lower, name)
+
+
+def _split_via(value: str) -> list[str]:
+    # "Via: a, b" is two Via values; commas never occur inside a Via's own params we use.
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _normalise_sdp(lines: list[str]) -> list[str]:
+    """Keep the session lines and the first audio stream, with exactly one ``c=`` line (the
+    media-level one when present: RFC 4566 section 5.7 says it overrides the session's)."""
+    session: list[str] = []
+    medias: list[list[str]] = []
+    for line in lines:
+        if line.startswith("m="):
+            medias.append([line])
+        elif medias:
+            medias[-1].append(line)
+        else:
+            session.append(line)
+    audio = next((m for m in medias if m[0].startswith("m=audio")), None)
+    session_c = [line for line in session if line.startswith("c=")]
+    if audio is None:
+        return session
+    media_c = [line for line in audio if line.startswith("c=")]
+    connection = (media_c or session_c)[:1]
+    out = [line for line in session if not line.startswith("c=")]
+    # pyVoIP's o= parser wants 6 fields; t= 2 fields; insert the connection before t=/m=.
+    out.extend(connection)
+    out.append(audio[0])
+    formats = set(audio[0].split()[3:])
+    for line in audio[1:]:
+        if line.startswith("c="):
+            continue
+        # pyVoIP fails on an rtpmap/fmtp for a payload type the m= line does not list.
+        attr = re.match(r"a=(rtpmap|fmtp):(\S+)", line)
+        if attr and attr.group(2) not in formats:
+            continue
+        out.append(line)
+    return out
+
+
+def normalise(data: bytes) -> bytes:
+    """Rewrite one SIP datagram into the form pyVoIP's parser handles.
+
+    Unfolds continuation lines, canonicalises header names (case, compact forms), gives each
+    Via value its own line, strips Content-Type parameters, cuts the body at Content-Length,
+    and reduces an SDP body to one audio stream with one connection line.
+    """
+    if len(data) > MAX_DATAGRAM:
+        raise ValueError("datagram too large")
+    text = data.decode("utf-8", errors="strict")
+    parts = re.split(r"\r?\n\r?\n", text, maxsplit=1)
+    head = parts[0]
+    body = parts[1] if len(parts) > 1 else ""
+    raw_lines = re.split(r"\r?\n", head)
+    start, header_lines = raw_lines[0].strip(), raw_lines[1:]
+    unfolded: list[str] = []
+    for line in header_lines:
+        if line[:1] in (" ", "\t") and unfolded:
+            unfolded[-1] += " " + line.strip()
+        elif line.strip():
+            unfolded.append(line)
+    headers: list[tuple[str, str]] = []
+    content_length: int | None = None
+    content_type = ""
+    for line in unfolded:
+        if ":" not in line:
+            raise ValueError("header line without a colon")
+        name, value = line.split(":", 1)
+        name = canonical_name(name)
+        value = " ".join(value.split())
+        if name == "Via":
+            headers.extend(("Via", v) for v in _split_via(value))
+            continue
+        if name == "Content-Type":
+            value = value.split(";")[0].strip().lower()
+            content_type = value
+        if name == "Content-Length":
+            content_length = int(value)
+            continue  # rewritten below, after the body is normalised
+        headers.append((name, value))
+    body_bytes = body.encode("utf-8")
+    if content_length is not None:
+        body_bytes = body_bytes[:content_length]
+    body = body_bytes.decode("utf-8", errors="strict")
+    body_lines = [line.strip() for line in re.split(r"\r?\n", body) if line.strip()]
+    if content_type == "application/sdp":
+        body_lines = _normalise_sdp(body_lines)
+    body = "".join(line + "\r\n" for line in body_lines)
+    headers.append(("Content-Length", str(len(body.encode("utf-8")))))
+    out = start + "\r\n" + "".join(f"{n}: {v}\r\n" for n, v in headers) + "\r\n" + body
+    return out.encode("utf-8")
+
+
+class RobustSIPMessage(SIPMessage):
+    """A SIPMessage that parses what real gateways send (see module docstring).
+
+    ``raw`` keeps the datagram as received; ``normalised`` is what pyVoIP parsed; ``all_headers``
+    keeps every header copy in order, so P-Asserted-Identity and Privacy can be read even when
+    pyVoIP keeps one copy.
+    """
+
+    def parse(self, data: bytes) -> None:
+        # Instance attribute: the stock class reads pyVoIP.SIPCompatibleMethods, which we leave
+        # untouched so that unpatched pyVoIP in the same process keeps its own behaviour.
+        self.SIPCompatibleMethods = list(METHODS)
+        self.SIPCompatibleVersions = list(pyVoIP.SIPCompatibleVersions)
+        self.normalised = normalise(data)
+        self.all_headers: list[tuple[str, str]] = []
+        head = self.normalised.split(b"\r\n\r\n", 1)[0].decode("utf-8")
+        for line in head.split("\r\n")[1:]:
+            name, value = line.split(": ", 1) if ": " in line else (line.rstrip(":"), "")
+            self.all_headers.append((name, value))
+        self.raw_body = self.normalised.split(b"\r\n\r\n", 1)[1]
+        super().parse(self.normalised)
+
+    def header_values(self, name: str) -> list[str]:
+        wanted = canonical_name(name)
+        return [v for n, v in self.all_headers if n == wanted]

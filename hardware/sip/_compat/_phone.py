@@ -1,0 +1,197 @@
+"""Phone fixes over pyVoIP 1.6.8's VoIPPhone (reference defects 3, 4, 6 and registration)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+from collections.abc import Callable, Sequence
+
+import pyVoIP.VoIP  # noqa: F401  (first: importing pyVoIP.SIP first is circular)
+from pyVoIP.SIP import SIPMessage
+from pyVoIP.VoIP.VoIP import CallState, NoPortsAvailableError, VoIPCall, VoIPPhone
+
+from ._call import HardenedCall
+from ._client import HardenedSIPClient, Screen
+from ._registration import RegistrationPolicy
+
+log = logging.getLogger(__name__)
+
+_SIGNAL = re.compile(r"^\s*Signal\s*=\s*(\S)", re.MULTILINE | re.IGNORECASE)
+
+
+def info_digit(content_type: str, body: str) -> str | None:
+    """The key in a SIP INFO body: ``application/dtmf-relay`` ("Signal=5") or
+    ``application/dtmf`` (just "5"). None for anything else."""
+    ctype = content_type.split(";")[0].strip().lower()
+    if ctype == "application/dtmf-relay":
+        match = _SIGNAL.search(body)
+        key = match.group(1).upper() if match else ""
+    elif ctype == "application/dtmf":
+        key = body.strip()[:1].upper()
+    else:
+        return None
+    key = {"10": "*", "11": "#"}.get(key, key)
+    return key if key and key in "0123456789*#ABCD" else None
+
+
+class HardenedPhone(VoIPPhone):
+    """VoIPPhone on our client and call classes.
+
+    ``callCallback`` is run on the SIP thread at once (stock waits a fixed 1 s in a Timer
+    thread per call) and must return quickly.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        port: int,
+        username: str,
+        password: str,
+        myIP: str = "0.0.0.0",
+        callCallback: Callable[[VoIPCall], None] | None = None,
+        sipPort: int = 5060,
+        rtpPortLow: int = 10000,
+        rtpPortHigh: int = 20000,
+        *,
+        advertise_ip: str | None = None,
+        register: bool = False,
+        expires: int = 300,
+        codecs: Sequence[str] = ("PCMU", "PCMA"),
+        screen: Screen | None = None,
+        policy: RegistrationPolicy | None = None,
+    ) -> None:
+        super().__init__(
+            server, port, username, password, myIP=myIP, callCallback=callCallback,
+            sipPort=sipPort, rtpPortLow=rtpPortLow, rtpPortHigh=rtpPortHigh,
+        )
+        self.codecs = list(codecs)
+        self.sip = HardenedSIPClient(
+            server, port, username, password, phone=self, myIP=advertise_ip or myIP,
+            myPort=sipPort, callCallback=self.callback, fatalCallback=self.fatal,
+            bind_ip=myIP, register=register, expires=expires, screen=screen, policy=policy,
+        )
+        self.callsLock = threading.Lock()
+
+    # --- incoming requests -----------------------------------------------------------------
+
+    def _callback_MSG_Invite(self, request: SIPMessage) -> None:
+        call_id = request.headers["Call-ID"]
+        existing = self.calls.get(call_id)
+        if existing is not None:
+            if existing.state == CallState.ANSWERED:
+                existing.renegotiate(request)  # defect 4: see HardenedCall.renegotiate
+            elif existing.state == CallState.RINGING:
+                self._send(self.sip.gen_ringing(request))  # a retransmitted INVITE
+            return
+        if self.callCallback is None or "m" not in request.body or "c" not in request.body:
+            self.sip.send_response(request, 488, "Not Acceptable Here")
+            return
+        self.sip.send_response(request, 100, "Trying")
+        sess_id = random.randint(1, 100000)
+        try:
+            call = HardenedCall(
+                self, CallState.RINGING, request, sess_id, self.myIP, sendmode=self.recvmode
+            )
+        except NoPortsAvailableError:
+            self.sip.send_response(request, 503, "Service Unavailable")
+            return
+        if not call.media_ok:
+            self.release_ports(call)
+            self.sip.send_response(request, 488, "Not Acceptable Here")
+            return
+        with self.callsLock:
+            self.calls[call_id] = call
+        self._send(self.sip.gen_ringing(request))
+        try:
+            self.callCallback(call)
+        except Exception:
+            log.exception("call handler failed; refusing the call")
+            call.hangup()
+
+    def _callback_MSG_Bye(self, request: SIPMessage) -> None:
+        self.on_bye(request)
+
+    def on_bye(self, request: SIPMessage) -> bool:
+        call = self.calls.get(request.headers["Call-ID"])
+        if call is None:
+            return False
+        call.bye()
+        return True
+
+    def on_cancel(self, request: SIPMessage) -> None:
+        """Defect 3: 200 for the CANCEL, then 487 for the INVITE, and the call ends (stock left
+        it ringing, answered it a second later and sent a 200 OK after the CANCEL)."""
+        call = self.calls.get(request.headers["Call-ID"])
+        if call is None:
+            self.sip.send_response(request, 481, "Call/Transaction Does Not Exist")
+            return
+        self.sip.send_response(request, 200, "OK")
+        invite = call.request
+        if isinstance(call, HardenedCall) and call.cancel():
+            self.sip.send_response(invite, 487, "Request Terminated")
+
+    def on_info(self, request: SIPMessage) -> bool:
+        call = self.calls.get(request.headers["Call-ID"])
+        if call is None:
+            return False
+        body = getattr(request, "raw_body", b"").decode("utf-8", "replace")
+        digit = info_digit(str(request.headers.get("Content-Type", "")), body)
+        if digit is not None and isinstance(call, HardenedCall):
+            call.listener.on_digit(digit, "info")
+        return True
+
+    def _send(self, text: str) -> None:
+        try:
+            self.sip.out.sendto(text.encode("utf8"), (self.server, self.port))
+        except OSError as exc:
+            log.debug("SIP send failed: %s", exc)
+
+    # --- ports and lifecycle ---------------------------------------------------------------
+
+    def request_port(self, blocking: bool = True) -> int:
+        # Never blocks (stock loops while no port is free); a full range refuses the call.
+        with self.portsLock:
+            used = set(self.assignedPorts)
+            free = [p for p in range(self.rtpPortLow, self.rtpPortHigh + 1) if p not in used]
+            if not free:
+                raise NoPortsAvailableError("no RTP port free")
+            port = random.choice(free)
+            self.assignedPorts.append(port)
+            return port
+
+    def release_ports(self, call: VoIPCall | None = None) -> None:
+        """Idempotent: only the given call's ports (stock also walks dead timer threads)."""
+        if call is None:
+            return
+        with self.portsLock:
+            for port in list(call.assignedPorts):
+                if port in self.assignedPorts:
+                    self.assignedPorts.remove(port)
+            call.assignedPorts = {}
+
+    def forget_call(self, call: HardenedCall) -> None:
+        """A call ended: return its RTP ports (defect 6) and forget it. Its route stays (the
+        200 for a BYE or the 487 after a CANCEL still go to the caller); routes age out."""
+        self.release_ports(call)
+        with self.callsLock:
+            if self.calls.get(call.call_id) is call:
+                del self.calls[call.call_id]
+
+    def start(self) -> None:
+        self.sip.start()
+        self.NSD = True
+
+    def stop(self, failed: bool = False) -> None:
+        """Quick: BYE each call, close sockets, join threads briefly (stock can block 30 s)."""
+        for call in list(self.calls.values()):
+            try:
+                call.hangup()
+            except Exception as exc:
+                log.debug("hangup on stop failed: %s", exc)
+        self.NSD = False
+        self.sip.stop()
+
+    def registration_state(self) -> str:
+        return self.sip.registration_state

@@ -1,0 +1,277 @@
+"""RTP fixes over pyVoIP 1.6.8's RTPClient (reference defects 1, 4, 5, 6 and the DTMF notes).
+
+Each override below names the defect it fixes. The stock packet manager keeps every packet of
+the call in a dict and an ever-growing BytesIO; ours keep a bounded amount of audio.
+"""
+
+from __future__ import annotations
+
+import audioop
+import collections
+import logging
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import pyVoIP.VoIP  # noqa: F401  (first: importing pyVoIP.SIP first is circular)
+from pyVoIP import RTP
+from pyVoIP.RTP import PayloadType, RTPClient, RTPMessage
+
+log = logging.getLogger(__name__)
+
+FRAME = 160  # bytes of 8-bit audio per 20 ms packet at 8 kHz
+PERIOD = FRAME / 8000
+SILENCE = b"\x80" * FRAME
+KEYS = "0123456789*#ABCD"
+
+
+class EventDeduper:
+    """One digit per key press from RFC 4733 telephone-event packets (pure).
+
+    Stock pyVoIP reports a digit for every packet with the marker bit, so a gateway that sends
+    the start packet three times (RFC 4733 section 2.5.1.2 allows it) gives "111", and it ignores
+    the end bit. Here a press starts when the event timestamp changes (a continuation segment of
+    a held key excepted) or when a marker follows an ended event (a replayed event).
+    """
+
+    def __init__(self) -> None:
+        self._ts: int | None = None
+        self._event: int | None = None
+        self._ended = False
+
+    def feed(self, event: int, timestamp: int, marker: bool, end: bool) -> str | None:
+        if event > 15:  # flash/tones (RFC 4733 codes 16+) are not keys
+            return None
+        if self._ts is None or timestamp != self._ts:
+            new = marker or self._ended or event != self._event or self._ts is None
+        else:
+            new = marker and self._ended
+        self._ts, self._event = timestamp, event
+        self._ended = end
+        return KEYS[event] if new else None
+
+
+class InboundAudio:
+    """Replaces RTPPacketManager for received audio (defect 6): hands each decoded frame to a
+    listener and keeps at most ``max_bytes`` for ``read``; no per-packet history."""
+
+    def __init__(self, max_bytes: int = 8000) -> None:
+        self._buf: collections.deque[bytes] = collections.deque()
+        self._size = 0
+        self._max = max_bytes
+        self._lock = threading.Lock()
+        self.listener: Callable[[bytes], None] | None = None
+        self.rebuilding = False  # attribute some stock code paths read
+
+    def write(self, offset: int, data: bytes) -> None:
+        listener = self.listener
+        if listener is not None:
+            listener(data)
+        with self._lock:
+            self._buf.append(data)
+            self._size += len(data)
+            while self._size > self._max and self._buf:
+                self._size -= len(self._buf.popleft())
+
+    def read(self, length: int = FRAME) -> bytes:
+        out = bytearray()
+        with self._lock:
+            while self._buf and len(out) < length:
+                chunk = self._buf.popleft()
+                take = length - len(out)
+                out += chunk[:take]
+                if len(chunk) > take:
+                    self._buf.appendleft(chunk[take:])
+                self._size -= min(len(chunk), take)
+        return bytes(out) + b"\x80" * (length - len(out))
+
+    def buffered(self) -> int:
+        return self._size
+
+
+class Playout:
+    """Replaces RTPPacketManager for audio to send (defect 6: bounded; and the pacing source).
+
+    ``play(audio, done)`` replaces what plays; the transmitter pulls one frame per tick, so a
+    ``stop`` takes effect on the next packet. ``write`` (pyVoIP's write_audio) appends to a queue
+    capped at ``max_bytes`` (oldest audio dropped).
+    """
+
+    def __init__(self, max_bytes: int = 8000 * 30) -> None:
+        self._lock = threading.Lock()
+        self._audio = memoryview(b"")
+        self._pos = 0
+        self._done: Callable[[bool], None] | None = None
+        self._queue = bytearray()
+        self._max = max_bytes
+        self.rebuilding = False
+
+    def play(self, audio: bytes, done: Callable[[bool], None] | None) -> None:
+        with self._lock:
+            old = self._done
+            self._audio, self._pos, self._done = memoryview(audio), 0, done
+        if old is not None:
+            old(True)
+
+    def stop(self) -> bool:
+        with self._lock:
+            old = self._done
+            self._audio, self._pos, self._done = memoryview(b""), 0, None
+        if old is not None:
+            old(True)
+            return True
+        return False
+
+    def playing(self) -> bool:
+        return self._done is not None
+
+    def write(self, offset: int, data: bytes) -> None:
+        with self._lock:
+            self._queue += data
+            if len(self._queue) > self._max:
+                del self._queue[: len(self._queue) - self._max]
+
+    def buffered(self) -> int:
+        return len(self._queue) + len(self._audio) - self._pos
+
+    def read(self, length: int = FRAME) -> bytes:
+        finished = None
+        with self._lock:
+            if self._pos < len(self._audio):
+                frame = bytes(self._audio[self._pos : self._pos + length])
+                self._pos += length
+                if self._pos >= len(self._audio):
+                    finished, self._done = self._done, None
+                    self._audio, self._pos = memoryview(b""), 0
+            elif self._queue:
+                frame = bytes(self._queue[:length])
+                del self._queue[:length]
+            else:
+                frame = b""
+        if finished is not None:
+            finished(False)
+        return frame + b"\x80" * (length - len(frame))
+
+
+class HardenedRTPClient(RTPClient):
+    """RTPClient with the fixes listed in the module docstring."""
+
+    def __init__(
+        self,
+        assoc: dict[int, PayloadType],
+        inIP: str,
+        inPort: int,
+        outIP: str,
+        outPort: int,
+        sendrecv: RTP.TransmitType,
+        dtmf: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(assoc, inIP, inPort, outIP, outPort, sendrecv, dtmf=dtmf)
+        self.pmout = Playout()  # defect 6: bounded, no per-packet log
+        self.pmin = InboundAudio()  # defect 6
+        self._events = EventDeduper()
+        self._started = False
+        self._stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.packets_sent = 0
+
+    @property
+    def playout(self) -> Playout:
+        return self.pmout  # type: ignore[return-value]
+
+    @property
+    def inbound(self) -> InboundAudio:
+        return self.pmin  # type: ignore[return-value]
+
+    # Defect 4: a re-INVITE made pyVoIP call start() again, adding a second thread pair (and
+    # doubling the packet rate). Starting is idempotent here.
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self.sin = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sout = self.sin
+        self.sin.bind((self.inIP, self.inPort))
+        self.sin.setblocking(False)
+        for target, name in ((self.recv, "rtp-recv"), (self.trans, "rtp-send")):
+            t = threading.Thread(target=target, name=f"{name}:{self.inPort}", daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    # Defect 6 (stop quick): threads wait on an Event, so stop() returns at once and they end
+    # within one tick.
+    def stop(self) -> None:
+        self.NSD = False
+        self._stop.set()
+        if self._started:
+            self.sin.close()
+
+    def recv(self) -> None:
+        # select() instead of a 10 ms sleep-poll: no wake-ups while the line is quiet.
+        while self.NSD:
+            try:
+                ready, _, _ = select.select([self.sin], [], [], 0.25)
+                if not ready:
+                    continue
+                packet = self.sin.recv(8192)
+            except (OSError, ValueError):
+                if not self.NSD:
+                    return
+                continue
+            try:
+                self.parse_packet(packet)
+            except Exception as exc:  # a malformed packet must not end the call's receiver
+                log.debug("RTP packet dropped on port %s: %s", self.inPort, exc)
+
+    # Audio paced against one monotonic clock: deadlines are start + n * 20 ms, so lateness of
+    # one packet is not carried into the next (stock sleeps 20 ms relative and drifts ~6 ms/s).
+    def trans(self) -> None:
+        header_pt = bytes([int(self.preference)])
+        deadline = time.monotonic()
+        while self.NSD:
+            payload = self.encode_packet(self.pmout.read(FRAME))
+            seq = self.outSequence & 0xFFFF
+            ts = self.outTimestamp & 0xFFFFFFFF
+            packet = (
+                b"\x80" + header_pt + seq.to_bytes(2, "big") + ts.to_bytes(4, "big")
+                + (self.outSSRC & 0xFFFFFFFF).to_bytes(4, "big") + payload
+            )
+            try:
+                self.sout.sendto(packet, (self.outIP, self.outPort))
+                self.packets_sent += 1
+            except OSError:
+                if not self.NSD:
+                    return
+            self.outSequence = (self.outSequence + 1) & 0xFFFF
+            self.outTimestamp = (self.outTimestamp + len(payload)) & 0xFFFFFFFF
+            deadline += PERIOD
+            delay = deadline - time.monotonic()
+            if delay < -0.2:  # suspended or starved: resynchronise rather than burst
+                deadline = time.monotonic()
+            elif delay > 0 and self._stop.wait(delay):
+                return
+
+    # Defect 1: stock encode_packet uses encode_pcmu for PCMA, sending mu-law labelled PT 8.
+    def encode_packet(self, payload: bytes) -> bytes:
+        if self.preference == PayloadType.PCMA:
+            return self.encode_pcma(payload)
+        return super().encode_packet(payload)
+
+    # Defect 5 and de-duplication: see EventDeduper.
+    def parse_telephone_event(self, packet: RTPMessage) -> None:
+        payload = packet.payload
+        if len(payload) < 4:
+            return
+        digit = self._events.feed(
+            payload[0], packet.timestamp, bool(packet.marker), bool(payload[1] & 0x80)
+        )
+        if digit is not None and self.dtmf is not None:
+            self.dtmf(digit)
+
+    def parse_pcmu(self, packet: RTPMessage) -> None:
+        self.pmin.write(packet.timestamp, audioop.bias(audioop.ulaw2lin(packet.payload, 1), 1, 128))
+
+    def parse_pcma(self, packet: RTPMessage) -> None:
+        self.pmin.write(packet.timestamp, audioop.bias(audioop.alaw2lin(packet.payload, 1), 1, 128))

@@ -1,0 +1,86 @@
+"""The ``[sip]`` config section."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from edge.config import ConfigProblem, Key, Section
+
+DTMF_MODES = ("auto", "rfc2833", "info", "inband")
+CODECS = ("PCMU", "PCMA")
+
+
+def _address(value: str) -> str | None:
+    if value == "":
+        return None
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return "expected an IPv4 address such as 192.168.1.20"
+    return None
+
+
+def _networks(values: list[str]) -> str | None:
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            return f"{value!r} is not an address or network (e.g. 192.168.1.20 or 10.0.0.0/24)"
+    return None
+
+
+def _codecs(values: list[str]) -> str | None:
+    if not values:
+        return "list at least one codec"
+    bad = [v for v in values if v not in CODECS]
+    return f"unknown codec(s) {bad}; known: {', '.join(CODECS)}" if bad else None
+
+
+def _check(values: dict[str, Any]) -> list[ConfigProblem]:
+    problems = []
+    if values["rtp_port_low"] > values["rtp_port_high"]:
+        problems.append(ConfigProblem("sip.rtp_port_low", "must not exceed sip.rtp_port_high"))
+    if values["account"] and not values["gateway_address"]:
+        problems.append(
+            ConfigProblem("sip.gateway_address", "registration (sip.account) needs a registrar")
+        )
+    return problems
+
+
+SECTION = Section(
+    "sip",
+    "A SIP line: calls from a GSM-SIP gateway (GoIP-style) or a PBX, over UDP.",
+    keys=(
+        Key("bind_address", str, "0.0.0.0", "Address to listen on for SIP and RTP.",
+            check=_address),
+        Key("advertised_address", str, "",
+            "Address written in Via/Contact/SDP; empty: the address that routes to the gateway "
+            "(or bind_address when that is not 0.0.0.0).", check=_address),
+        Key("port", int, 5060, "UDP port for SIP.", min=1, max=65535),
+        Key("gateway_address", str, "",
+            "The gateway or registrar. Empty for trunk mode without a fixed peer.",
+            check=_address),
+        Key("gateway_port", int, 5060, "SIP port of the gateway/registrar.", min=1, max=65535),
+        Key("account", str, "",
+            "User name to register with; empty: no registration (trunk mode, the gateway "
+            "sends calls to this box's address)."),
+        Key("password", str, "", "Password for registration (digest MD5)."),
+        Key("register_expires", int, 300, "Registration lifetime to ask for, in seconds.",
+            min=30, max=86400),
+        Key("codecs", list, ["PCMU", "PCMA"],
+            "Codecs to accept, in order of preference.", item=str, check=_codecs),
+        Key("dtmf_mode", str, "auto",
+            "How keys arrive: rfc2833 (RTP events), info (SIP INFO), inband (tones), or auto "
+            "(RFC 2833 and INFO always; tone detection when the caller offers no "
+            "telephone-event).", choices=DTMF_MODES),
+        Key("allowed_sources", list, [],
+            "Addresses/networks allowed to send calls; others get 403. Empty: the gateway "
+            "address only, or anyone when no gateway is set.", item=str, check=_networks),
+        Key("rtp_port_low", int, 10000, "Lowest UDP port for audio.", min=1024, max=65535),
+        Key("rtp_port_high", int, 10999, "Highest UDP port for audio.", min=1024, max=65535),
+        Key("barge_in", bool, True, "A key press stops the prompt that is playing."),
+    ),
+    optional=True,
+    extra_check=_check,
+)

@@ -1,0 +1,253 @@
+"""The SIP line: edge.lines.Line/Call over the hardened pyVoIP phone."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import queue
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from edge.lines import (
+    CallerId,
+    CallEvent,
+    CallGone,
+    KeyPressed,
+    LineContext,
+    LineStatus,
+    PlaybackFinished,
+    RemoteHangup,
+    Utterance,
+)
+from edge.privacy import redact
+
+from ._audio import PromptCache, PromptUnavailable
+from ._callerid import caller_id
+from ._compat import CallListener, HardenedCall, HardenedPhone, RobustSIPMessage
+from ._dtmf import InbandDetector
+
+log = logging.getLogger(__name__)
+
+_SILENCE_ON_ERROR = b"\x80" * 2400  # 0.3 s: a prompt that cannot be spoken still "plays"
+
+
+def advertised_address(settings: dict[str, Any]) -> str:
+    """The address peers should send to: configured, else the bind address, else the local
+    address of the route to the gateway (no packet is sent), else loopback."""
+    if settings.get("advertised_address"):
+        return str(settings["advertised_address"])
+    bind = str(settings.get("bind_address") or "0.0.0.0")
+    if bind != "0.0.0.0":
+        return bind
+    target = settings.get("gateway_address") or "192.0.2.1"
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((target, 9))
+            return str(probe.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+
+
+class SourcePolicy:
+    """Who may call: the allow-list, else the gateway only, else anyone."""
+
+    def __init__(self, allowed: Sequence[str], gateway: str) -> None:
+        entries = list(allowed) or ([gateway] if gateway else [])
+        self.networks = [ipaddress.ip_network(e, strict=False) for e in entries]
+
+    def allows(self, address: str) -> bool:
+        if not self.networks:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.networks)
+
+
+class SipCall(CallListener):
+    """One call; methods from the server's thread, events from pyVoIP's threads."""
+
+    def __init__(self, line: SipLine, vcall: HardenedCall, caller: CallerId) -> None:
+        self._line = line
+        self._vcall = vcall
+        self._caller = caller
+        self._events: queue.Queue[CallEvent] = queue.Queue()
+        self._gone: RemoteHangup | None = None
+        self._lock = threading.Lock()
+        mode = line.settings["dtmf_mode"]
+        self._sources = {
+            "auto": {"rfc2833", "info"} | (set() if vcall.telephone_event else {"inband"}),
+            "rfc2833": {"rfc2833"},
+            "info": {"info"},
+            "inband": {"inband"},
+        }[mode]
+        self._inband = InbandDetector() if "inband" in self._sources else None
+        self._barge_in = bool(line.settings["barge_in"])
+        vcall.listener = self
+
+    # --- Call ------------------------------------------------------------------------------
+
+    @property
+    def line_name(self) -> str:
+        return self._line.name
+
+    @property
+    def caller(self) -> CallerId:
+        return self._caller
+
+    @property
+    def codec(self) -> str | None:
+        clients = self._vcall.RTPClients
+        return str(clients[0].preference) if clients else None
+
+    def answer(self) -> None:
+        try:
+            self._vcall.answer()
+        except Exception as exc:  # InvalidStateError: cancelled or ended
+            raise CallGone(str(exc)) from exc
+
+    def play(self, play_id: int, utterances: Sequence[Utterance]) -> None:
+        audio = b"".join(self._line.render(u) for u in utterances)
+
+        def done(interrupted: bool) -> None:
+            self._events.put(PlaybackFinished(play_id, interrupted))
+
+        if self._gone is not None or not self._vcall.RTPClients:
+            done(True)
+            return
+        self._vcall.play(audio, done)
+
+    def stop_playback(self) -> None:
+        self._vcall.stop_playback()
+
+    def next_event(self, timeout: float | None) -> CallEvent | None:
+        try:
+            if self._gone is not None:
+                return self._events.get_nowait()
+            event = self._events.get(timeout=timeout)
+        except queue.Empty:
+            return self._gone
+        if isinstance(event, RemoteHangup):
+            self._gone = event
+        return event
+
+    def hang_up(self) -> None:
+        self._vcall.hangup()
+
+    # --- CallListener (pyVoIP threads) -----------------------------------------------------
+
+    def on_digit(self, digit: str, source: str) -> None:
+        if source not in self._sources:
+            return
+        if self._barge_in:
+            self._vcall.stop_playback()
+        self._events.put(KeyPressed(digit))
+
+    def on_audio(self, frame: bytes) -> None:
+        if self._inband is not None:
+            for key in self._inband.feed(frame):
+                self.on_digit(key, "inband")
+
+    def on_ended(self, reason: str) -> None:
+        self._vcall.stop_playback()
+        self._events.put(RemoteHangup(reason))
+
+
+class SipLine:
+    """A SIP line; see docs/sip.md."""
+
+    def __init__(self, settings: dict[str, Any], context: LineContext, name: str = "sip") -> None:
+        self.settings = settings
+        self.context = context
+        self._name = name
+        self.prompts = PromptCache(context.data_dir)
+        self.policy = SourcePolicy(settings["allowed_sources"], settings["gateway_address"])
+        self.phone: HardenedPhone | None = None
+        self._on_call: Callable[[Any], None] | None = None
+        self._warned: set[str] = set()
+        self.calls_offered = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def start(self, on_call: Callable[[Any], None]) -> None:
+        s = self.settings
+        self._on_call = on_call
+        if not self.policy.networks:
+            log.warning("[sip] accepts calls from any address: set allowed_sources")
+        self.phone = HardenedPhone(
+            s["gateway_address"] or "127.0.0.1", s["gateway_port"], s["account"], s["password"],
+            myIP=s["bind_address"], callCallback=self._incoming, sipPort=s["port"],
+            rtpPortLow=s["rtp_port_low"], rtpPortHigh=s["rtp_port_high"],
+            advertise_ip=advertised_address(s), register=bool(s["account"]),
+            expires=s["register_expires"], codecs=s["codecs"], screen=self._screen,
+        )
+        self.phone.start()
+        log.info("SIP line %s listening on %s:%s (%s)", self.name, s["bind_address"],
+                 self.phone.sip.myPort, "registering" if s["account"] else "trunk mode")
+
+    @property
+    def port(self) -> int:
+        return self.phone.sip.myPort if self.phone else int(self.settings["port"])
+
+    def stop(self) -> None:
+        if self.phone is not None:
+            self.phone.stop()
+
+    def status(self) -> LineStatus:
+        if self.phone is None or not self.phone.NSD:
+            return LineStatus(self.name, "sip", "down", "not started")
+        reg = self.phone.registration_state()
+        stats = self.phone.sip.stats
+        facts = {
+            "registration": reg, "active_calls": len(self.phone.calls),
+            "calls_offered": self.calls_offered, "refused": stats["refused"],
+            "malformed": stats["malformed"],
+        }
+        if reg in ("disabled", "registered"):
+            detail = "trunk mode, listening" if reg == "disabled" else "registered"
+            return LineStatus(self.name, "sip", "ready", detail, facts)
+        if reg in ("starting", "registering"):
+            return LineStatus(self.name, "sip", "starting", "registering", facts)
+        return LineStatus(self.name, "sip", "degraded",
+                          "registration failing, retrying (calls in trunk mode still work)", facts)
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _screen(self, message: Any, source: tuple[str, int]) -> tuple[int, str] | None:
+        if self.policy.allows(source[0]):
+            return None
+        if getattr(message, "method", "") == "INVITE":
+            number = None
+            with contextlib.suppress(KeyError, AttributeError):
+                number = message.headers["From"].get("number")
+            log.warning("refused a call from %s (not in allowed_sources), caller %s",
+                        source[0], redact(number))
+            return (403, "Forbidden")
+        return (403, "Forbidden") if getattr(message, "method", "") == "OPTIONS" else None
+
+    def _incoming(self, vcall: HardenedCall) -> None:
+        headers = vcall.request.all_headers if isinstance(vcall.request, RobustSIPMessage) else []
+        call = SipCall(self, vcall, caller_id(headers))
+        self.calls_offered += 1
+        log.info("call %s ringing (codec %s, caller %s)", vcall.call_id[:12], call.codec,
+                 redact(call.caller.number))
+        if self._on_call is not None:
+            self._on_call(call)
+
+    def render(self, utterance: Utterance) -> bytes:
+        """Line-format audio for one prompt (converted once, cached)."""
+        try:
+            if utterance.audio_available():
+                return self.prompts.wav(utterance.audio)  # type: ignore[arg-type]
+            return self.prompts.speech(utterance.text, utterance.language)
+        except (PromptUnavailable, OSError, EOFError) as exc:
+            if utterance.key not in self._warned:
+                self._warned.add(utterance.key)
+                log.error("prompt %s cannot be played: %s", utterance.key, exc)
+            return _SILENCE_ON_ERROR
