@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from edge.lines.simulated import HANGUP, CallerScript
 from edge.survey import ANSWER_KINDS, Session, Survey
-from edge.survey.engine import Key, Play, PromptEnded
+from edge.survey.engine import Driver
 from edge.survey.nodes import KINDS
 
 # persona -> share of callers
@@ -43,22 +43,18 @@ def _valid(survey: Survey, name: str, rng: random.Random, first_yesno: str | Non
 
 def _questions_on_path(survey: Survey, responses: dict[str, list[str]]) -> list[str]:
     """The questions a caller giving ``responses`` will hear: the engine itself walks them."""
-    session = Session(survey)
+    driver = Driver(Session(survey))
     asked: list[str] = []
-    actions = session.start()
     for _step in range(200):
-        play = next((a for a in actions if isinstance(a, Play)), None)
-        if session.finished or play is None:
+        if driver.session.finished or driver.playing is None:
             break
-        state = session.state_name or ""
-        given = responses.get(play.utterances[-1].key)
-        if given and state in survey.states and survey.states[state].kind in ANSWER_KINDS:
+        state = driver.session.state_name or ""
+        given = responses.get(driver.playing.utterances[-1].key)
+        if given and survey.states[state].kind in ANSWER_KINDS and state not in asked:
             asked.append(state)
-            actions = []
-            for key in given[0]:
-                actions += session.feed(Key(key))
+            driver.key(given[0])
         else:
-            actions = session.feed(PromptEnded(play.play_id))
+            driver.prompt_end()
     return asked
 
 

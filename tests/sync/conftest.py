@@ -21,7 +21,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def filled(tmp_path: Path) -> Iterator[tuple[Store, SimClock]]:
-    st, sim = open_store(tmp_path / "box")
+    st, sim = open_store(tmp_path / "box", fast=True)  # the fill's durability is not under test
     fill_surveys(st, sim, 40)
     yield st, sim
     st.close()

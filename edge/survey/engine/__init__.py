@@ -2,12 +2,14 @@
 the actions for the adapter to carry out in order."""
 
 from ._actions import Action, CancelTimer, End, Note, Play, RecordAnswer, StartTimer, StopPlayback
+from ._driver import Driver
 from ._events import Event, HungUp, Key, PromptEnded, Timeout
 from ._session import Session
 
 __all__ = [
     "Action",
     "CancelTimer",
+    "Driver",
     "End",
     "Event",
     "HungUp",

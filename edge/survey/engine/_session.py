@@ -52,6 +52,9 @@ class Session:
         self._raw = ""
         self._attempts = self._invalid = self._timeouts = 0
         self._typeahead: deque[str] = deque()
+        # A number that ended on its last digit leaves a finish key the caller may still press
+        # out of habit: it must not become an (invalid) answer to the next question.
+        self._swallow = ""
 
     # -- public face -------------------------------------------------------------------
     @property
@@ -240,6 +243,10 @@ class Session:
             else:
                 out.append(Note("key_ignored", {"key": digit, "state": state.name}))
             return
+        swallow, self._swallow = self._swallow, ""
+        if digit == swallow and not self._raw:
+            out.append(Note("finish_key_swallowed", {"state": state.name}))
+            return
         if self._mode == _PROMPTING:
             if not self.survey.settings.barge_in:
                 out.append(Note("key_ignored", {"key": digit, "state": state.name}))
@@ -259,6 +266,8 @@ class Session:
         self._digits += digit
         if len(self._digits) >= spec.num_digits:
             self._evaluate(state, out)
+            if spec.finish_key and self._state is not state:
+                self._swallow = spec.finish_key
             return
         self._start_timer(spec.timeout_s, out)
 

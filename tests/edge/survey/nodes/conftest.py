@@ -1,0 +1,85 @@
+"""Node-kind cases as data (goflow style): testdata/<kind>.json holds a list of cases; each
+puts the state under test before an end state "done", feeds events, checks the outcome."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge.survey import compile_survey
+from edge.survey.engine import Driver, Note, Session, StopPlayback
+
+TESTDATA = Path(__file__).parent / "testdata"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """test_<kind>.py gets one test per case of testdata/<kind>.json."""
+    if "case" in metafunc.fixturenames:
+        kind = Path(metafunc.module.__file__).stem.removeprefix("test_")
+        cases = json.loads((TESTDATA / f"{kind}.json").read_text(encoding="utf-8"))
+        metafunc.parametrize("case", cases, ids=[c["description"] for c in cases])
+
+
+@pytest.fixture
+def run_case() -> Any:
+    return _run_case
+
+
+def _run_case(case: dict[str, Any]) -> None:
+    languages = case.get("languages", ["en"])
+    done = {"name": "done", "type": "end", "prompt": {lang: "Done" for lang in languages}}
+    raw = {"id": "t", "version": "1", "languages": languages,
+           "settings": case.get("settings", {}),
+           "messages": {m: {lang: m for lang in languages if lang != "en"}
+                        for m in ("sorry", "no_input", "refused", "busy", "error")},
+           "states": [case["state"], *case.get("extra_states", []), done]}
+    survey, problems = compile_survey(raw, None)
+    errors = [p for p in problems if p.severity == "error"]
+    assert survey is not None and not errors, errors
+    driver = Driver(Session(survey))
+    for event in case["events"]:
+        if event.startswith("key:"):
+            driver.key(event[4:])
+        elif event == "end":
+            driver.prompt_end()
+        elif event == "timeout":
+            driver.timeout()
+        elif event == "hangup":
+            driver.hang_up()
+        else:
+            raise AssertionError(f"unknown event {event}")
+    expect = case["expect"]
+    answers = {a.answer.question: a for a in driver.answers()}
+    if "answers" in expect:
+        assert {q: a.answer.value for q, a in answers.items()} == expect["answers"]
+    for field in ("attempts", "invalid", "timeouts", "raw"):
+        for question, value in expect.get(field, {}).items():
+            assert getattr(answers[question].answer, field) == value, field
+    if "disposition" in expect:
+        assert driver.session.disposition == expect["disposition"]
+    if "state" in expect:
+        assert driver.session.state_name == expect["state"]
+        assert driver.session.disposition is None
+    if "prompts" in expect:
+        assert driver.prompt_keys() == expect["prompts"]
+    if "sorry_played" in expect:
+        sorry = [a for a in driver.actions if hasattr(a, "utterances")
+                 and a.utterances[0].key == "message.sorry"]
+        assert len(sorry) == expect["sorry_played"]
+    if "stopped_playback" in expect:
+        assert sum(isinstance(a, StopPlayback) for a in driver.actions) == \
+            expect["stopped_playback"]
+    if "notes" in expect:
+        kinds = [a.kind for a in driver.actions if isinstance(a, Note)]
+        for kind in expect["notes"]:
+            assert kind in kinds
+    if "language" in expect:
+        assert driver.session.language == expect["language"]
+    plays = [a for a in driver.actions if hasattr(a, "utterances")]
+    if "first_play_languages" in expect:
+        assert [u.language for u in plays[0].utterances] == expect["first_play_languages"]
+    if "last_play_language" in expect:
+        assert plays[-1].utterances[-1].language == expect["last_play_language"]

@@ -1,0 +1,83 @@
+"""Every fault mix between the box and HQ ends with HQ holding each record exactly once."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync._batching import Backoff
+from sync._hq import HqSink
+from sync._runner import drain
+from sync.testing import FAULTS, FaultProxy, random_plan, scripted_plan
+
+from .conftest import SECRET
+from .helpers import assert_exactly_once, ledger_for
+
+FAST = Backoff(base_s=0.01, cap_s=0.05)
+
+
+def _drain(store, url, waits=None, **kw):
+    ledger = ledger_for(store, max_records=kw.pop("max_records", 60))
+    sink = HqSink(url + "/v1/batches", "box-1", SECRET, read_timeout_s=0.5)
+
+    def wait(delay: float) -> bool:
+        if waits is not None:
+            waits.append(delay)
+        return False  # retry at once: the proxy's faults, not time, are under test
+
+    return ledger, drain(ledger, sink, wait=wait, max_wait_s=10**6, backoff=FAST, **kw)
+
+
+@pytest.mark.parametrize("fault", [f for f in FAULTS if f != "pass"])
+def test_each_fault_then_recovery(filled, hq, fault):
+    store, _ = filled
+    proxy = FaultProxy(hq.server_address[:2], scripted_plan([fault, fault]), hold_s=0.8)
+    try:
+        ledger, report = _drain(store, proxy.url)
+    finally:
+        proxy.close()
+    assert report.done and not report.parked
+    assert_exactly_once(store, hq.db)
+    assert store.backlog() == 0
+    if fault not in ("trickle",):
+        assert report.failures == 2  # both injected faults were noticed, none taken as acks
+
+
+def test_random_mix_of_all_faults(filled, hq):
+    store, _ = filled
+    weights = {f: 1.0 for f in FAULTS}
+    weights["pass"] = 3.0
+    weights["timeout-after-commit"] = 0.3  # each costs the client's read timeout
+    proxy = FaultProxy(hq.server_address[:2], random_plan(7, weights), hold_s=0.8,
+                       retry_after=0)
+    try:
+        _ledger, report = _drain(store, proxy.url, max_records=25)
+    finally:
+        proxy.close()
+    assert report.done
+    assert set(proxy.seen) >= {"reset-after-commit", "garbage", "500", "429"}
+    assert_exactly_once(store, hq.db)
+
+
+def test_retry_after_is_honoured(filled, hq):
+    store, _ = filled
+    proxy = FaultProxy(hq.server_address[:2], scripted_plan(["429", "503"]), retry_after=7)
+    waits: list[float] = []
+    try:
+        _drain(store, proxy.url, waits=waits)
+    finally:
+        proxy.close()
+    assert waits == [7.0, 7.0]
+    assert_exactly_once(store, hq.db)
+
+
+def test_backoff_grows_while_hq_fails(filled, hq):
+    store, _ = filled
+    proxy = FaultProxy(hq.server_address[:2], scripted_plan(["500"] * 6))
+    waits: list[float] = []
+    try:
+        _drain(store, proxy.url, waits=waits)
+    finally:
+        proxy.close()
+    assert len(waits) == 6
+    assert waits[0] < waits[2] <= FAST.cap_s
+    assert_exactly_once(store, hq.db)
