@@ -1,0 +1,619 @@
+"""The modem as an edge.lines.Line: calls, keys, prompts, SMS, network time, status.
+
+Threads: the driver's port thread delivers URCs and command results, in order, to the
+``_on_*`` handlers here (which never block); a supervisor thread runs the blocking init
+sequence and the periodic polls (signal, registration, AT+CLCC reconciliation); the server's
+call thread uses :class:`ModemCall`. Shared state is guarded by ``ModemLine._lock``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from edge.lines import (
+    Call,
+    CallerId,
+    CallEvent,
+    CallGone,
+    KeyPressed,
+    LineContext,
+    LineStatus,
+    PlaybackFinished,
+    RemoteHangup,
+    Utterance,
+)
+from edge.privacy import redact
+
+from . import _parser as p
+from ._commands import LONG_S, MEDIUM_S, Command, Response
+from ._driver import Driver, Opener, open_port
+from ._profiles import PROFILES, Profile, tts_command
+
+log = logging.getLogger(__name__)
+
+# SIM busy / SIMCom "init in progress": retried with growing waits after a boot.
+_RETRY_CME = frozenset({14, 515})
+
+
+@dataclass
+class ModemSettings:
+    port: str
+    profile: str = "sim800"
+    baud: int = 115200
+    pin: str = ""
+    name: str = "modem"
+    clcc_poll_s: float = 5.0
+    status_poll_s: float = 30.0
+    max_backoff_s: float = 10.0
+    init_retry_s: float = 20.0  # total wait for SIM busy / init in progress after a boot
+
+    @classmethod
+    def from_config(cls, values: dict[str, Any]) -> ModemSettings:
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+class ModemLine:
+    """One GSM module on one serial port."""
+
+    def __init__(self, settings: ModemSettings, context: LineContext | None = None, *,
+                 opener: Opener = open_port) -> None:
+        self.settings = settings
+        self.profile: Profile = PROFILES[settings.profile]
+        self.context = context or LineContext(data_dir=Path("."))
+        self._lock = threading.RLock()
+        self._on_call: Callable[[Call], None] | None = None
+        self._call: ModemCall | None = None
+        self._needs_init = threading.Event()
+        self._poll_now = threading.Event()
+        self._stopped = threading.Event()
+        self._state = "starting"
+        self._detail = "opening the port"
+        self._facts: dict[str, object] = {"profile": self.profile.name, "port": settings.port}
+        self._initialised = False
+        self.driver = Driver(settings.port, settings.baud, on_urc=self._on_urc,
+                             on_link=self._on_link, opener=opener,
+                             backoff=(0.2, settings.max_backoff_s), name=settings.name)
+        self._supervisor = threading.Thread(target=self._supervise,
+                                            name=f"{settings.name}-supervisor", daemon=True)
+
+    # ------------------------------------------------------------------ Line
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    def start(self, on_call: Callable[[Call], None]) -> None:
+        self._on_call = on_call
+        self.driver.start()
+        self._supervisor.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._needs_init.set()
+        self._poll_now.set()
+        self.driver.stop()
+        if self._supervisor.is_alive():
+            self._supervisor.join(5)
+
+    def status(self) -> LineStatus:
+        with self._lock:
+            facts = dict(self._facts)
+            stats = self.driver.stats
+            facts.update(port_opened=stats.opened, command_timeouts=stats.timeouts,
+                         reopened_after_timeout=stats.reopen_after_timeout)
+            if stats.last_error:
+                facts["last_error"] = stats.last_error
+            facts["call"] = self._call.state if self._call else "idle"
+            state, detail = self._state, self._detail
+            if stats.state == "down":
+                state = "down"
+                detail = (f"{stats.detail}. Check the cable/USB and that {self.settings.port} "
+                          "is the module's AT port; retrying.")
+        return LineStatus(self.name, "modem", state, detail, facts)
+
+    # ------------------------------------------------------------------ SMS out
+
+    def send_sms(self, number: str, text: str, timeout: float = LONG_S) -> int | None:
+        """Send a text-mode SMS; UCS2 when the text is not plain ASCII. Returns the message
+        reference, or None when the network refused it. Blocking: not from the port thread."""
+        ucs2 = not text.isascii()
+        if ucs2:
+            self.driver.execute('AT+CSCS="UCS2"')
+            self.driver.execute("AT+CSMP=17,167,0,8")
+            target = p.encode_ucs2_hex(number)
+            body = p.encode_ucs2_hex(text).encode("ascii")
+        else:
+            target = number
+            body = text.replace("\x1a", "").replace("\x1b", "").encode("latin-1", "replace")
+        try:
+            response = self.driver.execute(f'AT+CMGS="{target}"', expect=("+CMGS",),
+                                           timeout=timeout, body=body)
+        finally:
+            if ucs2:
+                self.driver.execute('AT+CSCS="GSM"')
+                self.driver.execute("AT+CSMP=17,167,0,0")
+        if not response.ok:
+            log.warning("modem: SMS to %s failed: %s", redact(number), response.final)
+            return None
+        line = response.first("+CMGS")
+        return int(p.split_fields(p.payload(line, "+CMGS"))[0]) if line else 0
+
+    # ------------------------------------------------------------------ port thread
+
+    def _on_link(self, up: bool, reason: str) -> None:
+        if up:
+            self._needs_init.set()
+            return
+        with self._lock:
+            self._initialised = False
+            call = self._call
+        if call is not None:
+            call._ended(f"modem lost: {reason}")
+
+    def _on_urc(self, urc: p.Urc) -> None:
+        if isinstance(urc, p.Ring):
+            self._ring()
+        elif isinstance(urc, p.Clip):
+            self._incoming(CallerId(urc.number, urc.withheld))
+        elif isinstance(urc, p.Dtmf):
+            with self._lock:
+                call = self._call
+            if call is not None:
+                call._key(urc.digit)
+        elif isinstance(urc, p.PlaybackDone):
+            with self._lock:
+                call = self._call
+            if call is not None:
+                call._playback_done(urc.source)
+        elif isinstance(urc, p.CallEnded | p.MissedCall):
+            with self._lock:
+                call = self._call
+            if call is not None:
+                call._ended("remote" if isinstance(urc, p.CallEnded) else "missed")
+        elif isinstance(urc, p.NewSms):
+            self._read_sms(urc.index)
+        elif isinstance(urc, p.NetworkTime):
+            self._network_time(urc.utc)
+        elif isinstance(urc, p.TimeZoneHint):
+            self.driver.submit(Command(self.profile.time_query,
+                                       expect=(self.profile.time_prefix,),
+                                       on_done=self._time_response))
+        elif isinstance(urc, p.Registration):
+            self._set_registration(urc.stat)
+        elif isinstance(urc, p.Boot | p.PowerDown):
+            self._rebooted(urc.word)
+        elif isinstance(urc, p.SimState):
+            self._sim_urc(urc.state)
+        elif isinstance(urc, p.Unknown):
+            log.debug("modem: unclaimed line %r", urc.text[:40])
+
+    def _ring(self) -> None:
+        with self._lock:
+            if self._call is not None:
+                return
+        # RING without +CLIP happens (CLIP off after a reset, some networks): ask the call
+        # list; when +CLIP does come first, the call already exists and this is ignored.
+        self.driver.submit(Command("AT+CLCC", expect=("+CLCC",), on_done=self._ring_clcc))
+
+    def _ring_clcc(self, response: Response) -> None:
+        for line in response.lines:
+            entry = p.parse_clcc(line)
+            if entry and entry.incoming and entry.stat in (4, 5):
+                self._incoming(CallerId(entry.number, entry.number is None))
+                return
+
+    def _incoming(self, caller: CallerId) -> None:
+        with self._lock:
+            if self._call is not None or self._on_call is None:
+                return
+            call = ModemCall(self, caller)
+            self._call = call
+        log.info("modem: incoming call from %s", redact(caller.number))
+        self._poll_now.set()
+        self._on_call(call)
+
+    def _call_finished(self, call: ModemCall) -> None:
+        with self._lock:
+            if self._call is call:
+                self._call = None
+
+    def _rebooted(self, word: str) -> None:
+        with self._lock:
+            call = self._call
+            was_ready = self._initialised
+            self._initialised = False
+            if was_ready or word in ("RDY", "START"):
+                self._state, self._detail = "starting", f"module restarted ({word})"
+        if call is not None:
+            call._ended("modem reboot")
+        if was_ready:
+            log.warning("modem: module restarted (%s); initialising again", word)
+        self._needs_init.set()
+
+    def _sim_urc(self, state: str) -> None:
+        with self._lock:
+            self._facts["sim"] = _sim_words(state)
+        if state == "READY":
+            with self._lock:
+                ready = self._initialised
+            if ready:
+                self._rebooted("+CPIN: READY")
+            else:
+                self._needs_init.set()
+        else:
+            self._rebooted(f"+CPIN: {state}")
+
+    def _read_sms(self, index: int) -> None:
+        def read(response: Response) -> None:
+            if not response.ok or not response.lines:
+                return
+            header = p.parse_cmgr_header(response.lines[0])
+            if header is None:
+                return
+            text = "\n".join(response.lines[1:])
+            if header.dcs == 8 or (header.dcs is None and text and not text.isascii()):
+                text = p.decode_ucs2_hex(text.replace("\n", "")) or text
+            try:
+                self.context.on_sms(header.sender, text)
+            finally:
+                # Delete only once the server took it: storage is small (SIM: ~20-50).
+                self.driver.submit(Command(f"AT+CMGD={index}"))
+
+        self.driver.submit(Command(f"AT+CMGR={index}", expect=("+CMGR",), body_lines=True,
+                                   timeout=MEDIUM_S, on_done=read))
+
+    def _time_response(self, response: Response) -> None:
+        for line in response.lines:
+            urc = p.classify_late(line)
+            if isinstance(urc, p.NetworkTime):
+                self._network_time(urc.utc)
+
+    def _network_time(self, utc: datetime) -> None:
+        with self._lock:
+            self._facts["network_time"] = utc.isoformat()
+        self.context.on_network_time(utc)
+
+    def _set_registration(self, stat: int) -> None:
+        with self._lock:
+            self._facts["registration"] = p.REGISTRATION_WORDS.get(stat, str(stat))
+            self._facts["registered"] = stat in (1, 5)
+            if self._initialised:
+                self._state, self._detail = _state_for(stat)
+
+    # ------------------------------------------------------------------ supervisor
+
+    def _supervise(self) -> None:
+        next_status = 0.0
+        next_clcc = 0.0
+        while not self._stopped.is_set():
+            if self._needs_init.is_set():
+                self._needs_init.clear()
+                if self._stopped.is_set():
+                    return
+                if self.driver.stats.state == "up":
+                    self._initialise()
+                    next_status = time.monotonic() + self.settings.status_poll_s
+                continue
+            now = time.monotonic()
+            with self._lock:
+                call, ready = self._call, self._initialised
+            if call is not None and now >= next_clcc:
+                next_clcc = now + self.settings.clcc_poll_s
+                self._reconcile(call)
+            if ready and now >= next_status:
+                next_status = now + self.settings.status_poll_s
+                self._poll_status()
+            wait = min(next_status, next_clcc if call else next_status) - time.monotonic()
+            self._poll_now.wait(max(0.05, min(wait, 1.0)))
+            self._poll_now.clear()
+
+    def _initialise(self) -> None:
+        with self._lock:
+            self._state, self._detail = "starting", "initialising the module"
+        ex = self.driver.execute
+        # SIM800 auto-bauds: it learns the rate from the first "AT"s.
+        if not any(ex("AT").ok for _ in range(5)):
+            self._set("degraded", "the module does not answer AT; retrying")
+            return
+        ex("ATE0")
+        ex("AT+CMEE=1")
+        if not self._sim_ready():
+            return
+        for command in self.profile.init:
+            response = self._retrying(command)
+            if not response.ok:
+                self._set("degraded", f"module refused {command} ({response.final}); retrying")
+                self._needs_init.set()
+                self._stopped.wait(2.0)
+                return
+        for command in self.profile.optional_init:
+            response = ex(command)
+            if not response.ok:
+                log.info("modem: optional %s not supported (%s)", command, response.final)
+        self._identify()
+        with self._lock:
+            self._initialised = True
+        self._poll_status()
+        log.info("modem: %s ready on %s", self.profile.title, self.settings.port)
+
+    def _retrying(self, command: str, **kwargs: Any) -> Response:
+        wait, waited = 0.25, 0.0
+        while True:
+            response = self.driver.execute(command, **kwargs)
+            if response.cme not in _RETRY_CME or waited >= self.settings.init_retry_s:
+                return response
+            self._stopped.wait(wait)
+            waited += wait
+            wait = min(wait * 2, 4.0)
+
+    def _sim_ready(self) -> bool:
+        response = self._retrying("AT+CPIN?", expect=("+CPIN",))
+        state = p.payload(response.lines[0], "+CPIN") if response.lines else ""
+        if response.cme == 10 or state == "NOT INSERTED":
+            return self._sim_problem("missing", "no SIM card: insert a SIM (power off first) "
+                                     "and the line comes back by itself")
+        if response.cme == 13:
+            return self._sim_problem("failure", "SIM failure: clean/replace the SIM card")
+        if state == "SIM PIN":
+            if not self.settings.pin:
+                return self._sim_problem("pin required", "the SIM asks for a PIN: set pin in "
+                                         "[modem] or remove the PIN with a phone")
+            result = self.driver.execute(f'AT+CPIN="{self.settings.pin}"', timeout=MEDIUM_S)
+            if not result.ok:
+                return self._sim_problem("pin rejected", "the SIM rejected the configured "
+                                         "PIN: fix pin in [modem] (a 3rd wrong PIN locks it)")
+            self._stopped.wait(1.0)
+            return self._sim_ready()
+        if state == "SIM PUK":
+            return self._sim_problem("puk required", "the SIM is PUK-locked: unlock it in a "
+                                     "phone with the PUK from the operator")
+        if state != "READY":
+            self._set("degraded", f"SIM not ready ({response.final or state}); retrying")
+            self._needs_init.set()
+            self._stopped.wait(2.0)
+            return False
+        with self._lock:
+            self._facts["sim"] = "ready"
+        return True
+
+    def _sim_problem(self, words: str, detail: str) -> bool:
+        with self._lock:
+            self._facts["sim"] = words
+        self._set("down", detail)
+        return False
+
+    def _identify(self) -> None:
+        ex = self.driver.execute
+        imei = ex("AT+CGSN", expect=("",))
+        iccid = ex(self.profile.iccid, expect=(self.profile.iccid_prefix or "",))
+        with self._lock:
+            if imei.ok and imei.lines:
+                self._facts["imei"] = imei.lines[0]
+            if iccid.ok and iccid.lines:
+                self._facts["iccid"] = p.payload(iccid.lines[0], self.profile.iccid_prefix) \
+                    if self.profile.iccid_prefix else iccid.lines[0]
+
+    def _poll_status(self) -> None:
+        ex = self.driver.execute
+        csq = ex("AT+CSQ", expect=("+CSQ",))
+        creg = ex("AT+CREG?", expect=("+CREG",))
+        with self._lock:
+            if csq.ok and csq.lines:
+                rssi = p.parse_csq(csq.lines[0])
+                self._facts["signal_dbm"] = p.csq_to_dbm(rssi) if rssi is not None else None
+                self._facts["signal"] = p.signal_words(rssi)
+        if creg.ok and creg.lines:
+            stat = p.parse_creg_response(creg.lines[0])
+            if stat is not None:
+                self._set_registration(stat)
+        with self._lock:
+            have_time = "network_time" in self._facts
+        if not have_time:  # operators send it late or never: keep asking until it comes
+            self._time_response(ex(self.profile.time_query, expect=(self.profile.time_prefix,)))
+
+    def _reconcile(self, call: ModemCall) -> None:
+        """AT+CLCC: a call the module no longer lists has ended, whatever URC was lost."""
+        response = self.driver.execute("AT+CLCC", expect=("+CLCC",))
+        if not response.ok:
+            return
+        entries = [e for e in map(p.parse_clcc, response.lines) if e and e.voice]
+        if not any(e.stat != 6 for e in entries):
+            call._ended("lost (no call listed by AT+CLCC)")
+
+    def _set(self, state: str, detail: str) -> None:
+        with self._lock:
+            self._state, self._detail = state, detail
+        if state != "ready":
+            log.warning("modem: %s", detail)
+
+
+def _state_for(stat: int) -> tuple[str, str]:
+    if stat in (1, 5):
+        return "ready", "registered, answering calls" + (" (roaming)" if stat == 5 else "")
+    if stat == 3:
+        return "degraded", "the network denied registration: check the SIM's service/credit"
+    if stat == 2:
+        return "degraded", "searching for the network: check the antenna and coverage"
+    return "degraded", "not registered on the network: check the SIM and antenna"
+
+
+def _sim_words(state: str) -> str:
+    return {"READY": "ready", "SIM PIN": "pin required", "SIM PUK": "puk required",
+            "NOT INSERTED": "missing", "NOT READY": "not ready"}.get(state, state.lower())
+
+
+# ---------------------------------------------------------------------- the call
+
+
+class ModemCall:
+    """One call through the module (the Call protocol)."""
+
+    def __init__(self, line: ModemLine, caller: CallerId) -> None:
+        self._line = line
+        self._caller = caller
+        self._events: queue.Queue[CallEvent] = queue.Queue()
+        self._lock = threading.Lock()
+        self.state = "ringing"  # ringing, answering, active, ended
+        self._hangup_reason: str | None = None
+        # Playback: the playlist in progress and one tag per TTS command the module accepted,
+        # popped by each "done" URC (stopped ones too, so a late done never ends a new play).
+        self._play_id: int | None = None
+        self._playlist: deque[Utterance] = deque()
+        self._generation = 0
+        self._tags: deque[tuple[int, int]] = deque()  # (token, generation)
+        self._tokens = itertools.count(1)
+
+    @property
+    def line_name(self) -> str:
+        return self._line.name
+
+    @property
+    def caller(self) -> CallerId:
+        return self._caller
+
+    # ---- server thread
+
+    def answer(self) -> None:
+        with self._lock:
+            if self.state != "ringing":
+                raise CallGone("the caller hung up before we answered")
+            self.state = "answering"
+        response = self._line.driver.execute(
+            "ATA", timeout=20.0, finals=("NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE"))
+        with self._lock:
+            if response.ok and self.state == "answering":
+                self.state = "active"
+                return
+            self.state = "ended"
+        self._line._call_finished(self)
+        raise CallGone(f"answer failed: {response.final}")
+
+    def play(self, play_id: int, utterances: Sequence[Utterance]) -> None:
+        with self._lock:
+            old = self._play_id
+            self._generation += 1
+            self._play_id = play_id
+            self._playlist = deque(utterances)
+            generation = self._generation
+            active = self.state == "active"
+        if old is not None:
+            self._events.put(PlaybackFinished(old, interrupted=True))
+            self._line.driver.submit(Command(self._line.profile.tts_stop))
+        if not active:
+            self._finish_play(generation, interrupted=True)
+            return
+        # On the port thread, after the stop just submitted: the FIFO keeps them in order.
+        self._line.driver.call_later(0.0, lambda: self._next_utterance(generation))
+
+    def stop_playback(self) -> None:
+        with self._lock:
+            play_id = self._play_id
+            if play_id is None:
+                return
+            self._play_id = None
+            self._playlist.clear()
+            self._generation += 1
+        self._events.put(PlaybackFinished(play_id, interrupted=True))
+        self._line.driver.submit(Command(self._line.profile.tts_stop))
+
+    def next_event(self, timeout: float | None) -> CallEvent | None:
+        with self._lock:
+            if self._hangup_reason is not None and self._events.empty():
+                return RemoteHangup(self._hangup_reason)
+        try:
+            return self._events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def hang_up(self) -> None:
+        with self._lock:
+            if self.state == "ended":
+                return
+            self.state = "ended"
+            self._play_id = None
+            self._playlist.clear()
+        self._line._call_finished(self)
+        self._line.driver.execute(self._line.profile.hangup, timeout=MEDIUM_S)
+
+    # ---- port thread
+
+    def _next_utterance(self, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation or self.state != "active" or \
+                    self._play_id is None:
+                return
+            play_id = self._play_id
+            utterance = self._playlist.popleft() if self._playlist else None
+            if utterance is None:
+                self._play_id = None
+        if utterance is None:
+            self._events.put(PlaybackFinished(play_id))
+            return
+        command = tts_command(self._line.profile, utterance.text)
+        token = next(self._tokens)
+
+        def accepted(response: Response) -> None:
+            if response.ok:
+                self._tags.append((token, generation))
+                # A module that never reports the end (some firmware) must not stall the
+                # survey: give up waiting after a generous speaking time.
+                guard = 5.0 + 0.15 * len(utterance.text)
+                self._line.driver.call_later(guard, lambda: self._guard(token))
+                return
+            # No TTS (firmware without it, CME 903 outside a call): skip the prompt rather
+            # than leave the survey waiting for a "done" that never comes.
+            log.warning("modem: prompt %s not played (%s)", utterance.key, response.final)
+            self._next_utterance(generation)
+
+        self._line.driver.submit(Command(command, timeout=MEDIUM_S, on_done=accepted))
+
+    def _guard(self, token: int) -> None:
+        for tag in list(self._tags):
+            if tag[0] == token:
+                self._tags.remove(tag)
+                log.warning("modem: no end-of-prompt report; going on")
+                self._next_utterance(tag[1])
+
+    def _finish_play(self, generation: int, *, interrupted: bool) -> None:
+        with self._lock:
+            play_id = self._play_id if generation == self._generation else None
+            self._play_id = None
+            self._playlist.clear()
+        if play_id is not None:
+            self._events.put(PlaybackFinished(play_id, interrupted=interrupted))
+
+    def _playback_done(self, source: str) -> None:
+        if source != self._line.profile.tts_done or not self._tags:
+            return
+        _token, generation = self._tags.popleft()
+        self._next_utterance(generation)
+
+    def _key(self, digit: str) -> None:
+        with self._lock:
+            if self.state != "active":
+                return
+        self._events.put(KeyPressed(digit))
+
+    def _ended(self, reason: str) -> None:
+        with self._lock:
+            if self._hangup_reason is not None:
+                return
+            was = self.state
+            self.state = "ended"
+            self._hangup_reason = reason
+            self._play_id = None
+            self._playlist.clear()
+        self._line._call_finished(self)
+        if was != "ended":
+            self._events.put(RemoteHangup(reason))
