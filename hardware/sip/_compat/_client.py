@@ -228,8 +228,10 @@ class HardenedSIPClient(SIPClient):
             )
         elif method == "INFO":
             # Defect 2: stock ignored INFO, so DTMF by SIP INFO was lost (and the peer retried).
-            if phone.on_info(message):
+            # The 200 goes first: the key may end the call, and the BYE must not overtake it.
+            if message.headers["Call-ID"] in phone.calls:
                 self.send_response(message, 200, "OK")
+                phone.on_info(message)
             else:
                 self.send_response(message, 481, "Call/Transaction Does Not Exist")
         else:

@@ -67,8 +67,9 @@ class HardenedPhone(VoIPPhone):
             sipPort=sipPort, rtpPortLow=rtpPortLow, rtpPortHigh=rtpPortHigh,
         )
         self.codecs = list(codecs)
+        # The user part of our Contact: "sip:@host" (no account, trunk mode) is not a valid URI.
         self.sip = HardenedSIPClient(
-            server, port, username, password, phone=self, myIP=advertise_ip or myIP,
+            server, port, username or "edgecall", password, phone=self, myIP=advertise_ip or myIP,
             myPort=sipPort, callCallback=self.callback, fatalCallback=self.fatal,
             bind_ip=myIP, register=register, expires=expires, screen=screen, policy=policy,
         )
