@@ -53,8 +53,9 @@ def _open(directory: Path) -> tuple[Store, Pseudonymiser]:
     return Store.open(directory / "data", box_id="demo"), pseudonymiser
 
 
-def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> dict[str, int]:
+def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     """Run the scripted calls; return this run's dispositions."""
+    out = out or sys.stdout
     store, pseudonymiser = _open(options.directory)
     survey = load_survey(options.survey)
     rng = random.Random(options.seed)
@@ -125,9 +126,10 @@ def _summary(store: Store, options: DemoOptions, done: dict[str, int],
     out.write(f"Outbox:   {store.backlog()} records waiting to sync to HQ\n")
 
 
-def run_interactive(options: DemoOptions, stdin: TextIO = sys.stdin,
-                    out: TextIO = sys.stdout, speak: bool = True) -> str:
+def run_interactive(options: DemoOptions, stdin: TextIO | None = None,
+                    out: TextIO | None = None, speak: bool = True) -> str:
     """One call with the person at the terminal as the caller; returns its disposition."""
+    stdin, out = stdin or sys.stdin, out or sys.stdout
     store, pseudonymiser = _open(options.directory)
     line = ConsoleLine(stdin, out, speak)
     result: dict[str, str] = {}

@@ -103,9 +103,10 @@ class ConsoleCall:
 
 
 class ConsoleLine:
-    def __init__(self, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
+    def __init__(self, stdin: TextIO | None = None, out: TextIO | None = None,
                  speak: bool = True) -> None:
-        self._stdin, self._out, self._speak = stdin, out, speak
+        self._stdin, self._out = stdin or sys.stdin, out or sys.stdout
+        self._speak = speak
         self.call: ConsoleCall | None = None
 
     @property

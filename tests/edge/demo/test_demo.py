@@ -1,0 +1,43 @@
+"""The demo box: simulated callers through the real server; the interactive caller."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from edge.cli import main
+from edge.demo import DemoOptions, run_demo, run_interactive
+from edge.store import DISPOSITIONS
+
+
+def test_demo_runs_its_calls_and_exports_them(tmp_path: Path) -> None:
+    out = io.StringIO()
+    done = run_demo(DemoOptions(directory=tmp_path, calls=16, lines=3, speed=60, seed=11), out)
+    assert sum(done.values()) == 16
+    assert set(done) <= set(DISPOSITIONS)
+    assert done.get("complete", 0) >= 5
+    text = out.getvalue()
+    assert "Summary of this run (16 calls" in text and "Exports:" in text
+    rows = list(csv.DictReader((tmp_path / "exports" / "calls.csv").open(encoding="utf-8")))
+    assert len(rows) == 16
+    assert {r["disposition"] for r in rows} == set(done)
+    assert (tmp_path / "exports" / "calls.json").stat().st_size > 100
+
+
+def test_demo_command_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["demo", "--dir", str(tmp_path), "--calls", "4", "--speed", "80"]) == 0
+    out = capsys.readouterr().out
+    assert "Database:" in out and str(tmp_path) in out
+    assert main(["demo", "--dir", str(tmp_path), "--calls", "0"]) == 2
+
+
+def test_interactive_caller_types_keys(tmp_path: Path) -> None:
+    keys = io.StringIO("1\n1\n1#\n3\n2\n")
+    out = io.StringIO()
+    disposition = run_interactive(DemoOptions(directory=tmp_path), stdin=keys, out=out,
+                                  speak=False)
+    assert disposition == "complete"
+    text = out.getvalue()
+    assert "box (en): For English, press 1." in text
+    assert "need" in text and "-> shelter" in text
