@@ -37,19 +37,36 @@ class BatchSpan:
 
 
 def fit_batch(
-    count: int, encode: Callable[[int], bytes], max_bytes: int, max_tries: int = 8
+    count: int, encode: Callable[[int], bytes], max_bytes: int,
+    bytes_per_row: float | None = None, max_tries: int = 8,
 ) -> tuple[int, bytes]:
-    """The largest prefix (of ``count`` rows, tried by shrinking) whose encoding fits
-    ``max_bytes``. One row always goes, even if it alone is larger (the sink then parks it
-    with a reason rather than blocking everything behind it)."""
+    """The largest prefix (of ``count`` rows, found by a few trial encodings) whose encoding
+    fits ``max_bytes``. ``bytes_per_row`` (from the previous batch) gives the first guess.
+    One row always goes, even if alone it is larger (the sink then parks it with a reason
+    rather than blocking everything behind it)."""
     n = count
+    if bytes_per_row:
+        n = max(1, min(count, int(max_bytes * 0.9 / bytes_per_row)))
     data = encode(n)
-    tries = 0
-    while len(data) > max_bytes and n > 1:
-        tries += 1
-        # Compressed size grows about linearly with rows; aim a little under the limit.
-        shrink = max_bytes / len(data) * (0.95 if tries < max_tries else 0.5)
-        n = max(1, min(n - 1, int(n * shrink)))
+    for tries in range(1, max_tries + 1):
+        if len(data) > max_bytes and n > 1:
+            # Compressed size grows about linearly with rows; aim a little under the limit.
+            shrink = max_bytes / len(data) * (0.92 if tries < max_tries - 1 else 0.5)
+            n = max(1, min(n - 1, int(n * shrink)))
+        elif len(data) < max_bytes * 0.75 and n < count:
+            grown = min(count, int(n * max_bytes * 0.9 / max(len(data), 1)))
+            if grown <= n:
+                break
+            bigger = encode(grown)
+            if len(bigger) > max_bytes:
+                break
+            n, data = grown, bigger
+            continue
+        else:
+            break
+        data = encode(n)
+    while len(data) > max_bytes and n > 1:  # guaranteed end: halve until it fits
+        n //= 2
         data = encode(n)
     return n, data
 

@@ -94,6 +94,7 @@ class Ledger:
         self.max_records = max_records
         self.max_bytes = max_bytes
         self._now = now_utc or _utc_now
+        self._bytes_per_row: float | None = None  # of the last batch: first guess for the next
         migrations.apply(Database(conn, execute_plugins=False))
         epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
         # The store's random epoch keeps batch ids unique if a box's disk is wiped.
@@ -144,7 +145,8 @@ class Ledger:
         batch_id = f"{self.prefix}.{seq}"
         # Encoding takes a while on a Pi: done outside the write lock so calls are not held up.
         n, body = fit_batch(len(rows), lambda k: self.encode(rows[:k], batch_id),
-                            self.max_bytes)
+                            self.max_bytes, self._bytes_per_row)
+        self._bytes_per_row = len(body) / n
         taken = rows[:n]
         with self._tx() as conn:
             now_last = conn.execute("SELECT max(seq) FROM sync_batches WHERE sink = ?",

@@ -1,5 +1,17 @@
 """Stand-ins and fillers for tests and benchmarks (real servers on 127.0.0.1)."""
 
+from ._faults import FAULTS, FaultProxy, random_plan, scripted_plan
 from ._fill import QUESTIONS, SimClock, fill_surveys, open_store
+from ._twilio import TwilioSyncStandIn
 
-__all__ = ["QUESTIONS", "SimClock", "fill_surveys", "open_store"]
+__all__ = [
+           "FAULTS",
+           "QUESTIONS",
+           "FaultProxy",
+           "SimClock",
+           "TwilioSyncStandIn",
+           "fill_surveys",
+           "open_store",
+           "random_plan",
+           "scripted_plan",
+]

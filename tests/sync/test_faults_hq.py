@@ -32,7 +32,7 @@ def test_each_fault_then_recovery(filled, hq, fault):
     store, _ = filled
     proxy = FaultProxy(hq.server_address[:2], scripted_plan([fault, fault]), hold_s=0.8)
     try:
-        ledger, report = _drain(store, proxy.url)
+        _ledger, report = _drain(store, proxy.url)
     finally:
         proxy.close()
     assert report.done and not report.parked

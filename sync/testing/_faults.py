@@ -1,0 +1,163 @@
+"""A fault-injecting HTTP proxy for tests: each request meets the next fault of a plan.
+
+Faults (names):
+- ``pass``: forwarded, response relayed;
+- ``500`` / ``502``: refused with that status, not forwarded;
+- ``429`` / ``503``: refused with ``Retry-After`` (``retry_after`` seconds), not forwarded;
+- ``drop-request``: connection closed before forwarding (nothing committed);
+- ``reset-after-commit``: forwarded (the receiver commits), then the connection is reset
+  instead of relaying the response: the classic cause of duplicates;
+- ``timeout-after-commit``: forwarded, then silence until the client gives up;
+- ``garbage``: forwarded, then bytes that are not HTTP;
+- ``portal``: forwarded, then a 200 HTML page (a captive portal's answer);
+- ``trickle``: forwarded, response relayed a few bytes at a time, slowly.
+"""
+
+from __future__ import annotations
+
+import http.client
+import random
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+FAULTS = ("pass", "500", "502", "503", "429", "drop-request", "reset-after-commit",
+          "timeout-after-commit", "garbage", "portal", "trickle")
+_HOP = {"connection", "keep-alive", "transfer-encoding", "host", "proxy-connection"}
+
+
+def random_plan(seed: int, weights: dict[str, float]) -> Callable[[], str]:
+    rng = random.Random(seed)
+    names, probs = list(weights), list(weights.values())
+    lock = threading.Lock()
+
+    def plan() -> str:
+        with lock:
+            return rng.choices(names, probs)[0]
+
+    return plan
+
+
+def scripted_plan(faults: Iterable[str], then: str = "pass") -> Callable[[], str]:
+    queue = list(faults)
+    lock = threading.Lock()
+
+    def plan() -> str:
+        with lock:
+            return queue.pop(0) if queue else then
+
+    return plan
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: FaultProxy
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def _refuse(self, status: int, headers: dict[str, str] | None = None) -> None:
+        body = b'{"error":"injected"}'
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _reset(self) -> None:
+        # SO_LINGER 0 makes close() send RST instead of FIN.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+
+    def _handle(self) -> None:
+        proxy = self.server
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        fault = proxy.plan()
+        proxy.seen.append(fault)
+        if fault in ("500", "502"):
+            self._refuse(int(fault))
+            return
+        if fault in ("429", "503"):
+            self._refuse(429, {"Retry-After": str(proxy.retry_after)})
+            return
+        if fault == "drop-request":
+            self._reset()
+            return
+        status, headers, data = self._forward(body)
+        if fault == "reset-after-commit":
+            self._reset()
+        elif fault == "timeout-after-commit":
+            time.sleep(proxy.hold_s)
+            self.close_connection = True
+        elif fault == "garbage":
+            self.wfile.write(b"\x00\x17garbage\xff not http at all\r\n\r\n")
+            self.close_connection = True
+        elif fault == "portal":
+            page = b"<html><body>Please log in to continue</body></html>"
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: "
+                             + str(len(page)).encode() + b"\r\n\r\n" + page)
+        else:
+            raw = self._raw_response(status, headers, data)
+            if fault == "trickle":
+                for i in range(0, len(raw), 16):
+                    self.wfile.write(raw[i:i + 16])
+                    self.wfile.flush()
+                    time.sleep(proxy.trickle_s)
+            else:
+                self.wfile.write(raw)
+
+    def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        host, port = self.server.upstream
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+            conn.request(self.command, self.path, body=body or None, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, [(k, v) for k, v in response.getheaders()
+                                     if k.lower() not in _HOP], data
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _raw_response(status: int, headers: list[tuple[str, str]], data: bytes) -> bytes:
+        lines = [f"HTTP/1.1 {status} {http.client.responses.get(status, '')}"]
+        lines += [f"{k}: {v}" for k, v in headers if k.lower() != "content-length"]
+        lines.append(f"Content-Length: {len(data)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data
+
+
+class FaultProxy(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, upstream: tuple[str, int], plan: Callable[[], str],
+                 retry_after: int = 1, hold_s: float = 1.0, trickle_s: float = 0.01) -> None:
+        self.upstream = upstream
+        self.plan = plan
+        self.retry_after = retry_after
+        self.hold_s = hold_s
+        self.trickle_s = trickle_s
+        self.seen: list[str] = []
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        threading.Thread(target=self.serve_forever, name="fault-proxy", daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()

@@ -1,0 +1,160 @@
+"""A Twilio Sync stand-in: the Map item endpoints with the documented behaviour that matters
+to the sink (Basic auth, 16 KiB Data, writes per second per Map -> 429 / 54009, 54208 on a
+duplicate key, 54201 on a missing item)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+MAX_DATA = 16 * 1024
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: TwilioSyncStandIn
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _reply(self, status: int, doc: dict[str, Any]) -> None:
+        body = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, status: int, code: int, message: str) -> None:
+        self.server.count(f"error-{code}")
+        self._reply(status, {"code": code, "message": message, "status": status,
+                             "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+
+    def _route(self) -> tuple[str, str | None] | None:
+        # /v1/Services/{IS}/Maps/{map}/Items[/{key}]
+        parts = self.path.split("?")[0].split("/")
+        if (len(parts) not in (7, 8) or parts[1:3] != ["v1", "Services"]
+                or parts[3] != self.server.service_sid or parts[4] != "Maps"
+                or parts[6] != "Items"):
+            return None
+        return unquote(parts[5]), unquote(parts[7]) if len(parts) == 8 else None
+
+    def _authorised(self) -> bool:
+        expected = base64.b64encode(
+            f"{self.server.key_sid}:{self.server.key_secret}".encode()).decode()
+        if self.headers.get("Authorization", "") != "Basic " + expected:
+            self._error(401, 20003, "Authenticate")
+            return False
+        return True
+
+    def _item(self, map_name: str, key: str) -> dict[str, Any]:
+        data = self.server.items[map_name][key]
+        return {"key": key, "data": data, "map_sid": map_name, "revision": "0",
+                "service_sid": self.server.service_sid}
+
+    def do_GET(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        route = self._route()
+        if not self._authorised():
+            return
+        if route is None or route[0] not in self.server.items or route[1] is None:
+            self._error(404, 20404, "not found")
+            return
+        map_name, key = route
+        if key not in self.server.items[map_name]:
+            self._error(404, 54201, "Map Item not found")
+            return
+        self._reply(200, self._item(map_name, key))
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        route = self._route()
+        if not self._authorised():
+            return
+        if route is None or route[1] is not None:
+            self._error(404, 20404, "not found")
+            return
+        map_name = route[0]
+        if map_name not in self.server.items:
+            self._error(404, 54200, "Map not found")
+            return
+        if not self.server.take_write(map_name):
+            self._error(429, 54009, "Rate limit exceeded")
+            return
+        form = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
+        key = form.get("Key", [""])[0]
+        data_text = form.get("Data", [""])[0]
+        if not 1 <= len(key) <= 320:
+            self._error(400, 54209, "Invalid Map Item key")
+            return
+        if len(data_text.encode()) > MAX_DATA:
+            self._error(413, 54006, "Request entity too large")
+            return
+        try:
+            data = json.loads(data_text)
+        except ValueError:
+            self._error(400, 54008, "Invalid data: not JSON")
+            return
+        with self.server.lock:
+            if key in self.server.items[map_name]:
+                exists = True
+            else:
+                exists = False
+                self.server.items[map_name][key] = data
+        if exists:
+            self._error(409, 54208, "Map Item already exists")
+            return
+        self.server.count("created")
+        self._reply(201, self._item(map_name, key))
+
+
+class TwilioSyncStandIn(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, service_sid: str, key_sid: str, key_secret: str, maps: Iterable[str],
+                 writes_per_window: int = 20, window_s: float = 1.0) -> None:
+        self.service_sid = service_sid
+        self.key_sid = key_sid
+        self.key_secret = key_secret
+        self.items: dict[str, dict[str, Any]] = {m: {} for m in maps}
+        self.writes_per_window = writes_per_window
+        self.window_s = window_s
+        self.writes: dict[str, deque[float]] = {m: deque() for m in self.items}
+        self.stats: dict[str, int] = {}
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Handler)
+        threading.Thread(target=self.serve_forever, name="twilio-standin", daemon=True).start()
+
+    def take_write(self, map_name: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            window = self.writes[map_name]
+            while window and window[0] <= now - self.window_s:
+                window.popleft()
+            if len(window) >= self.writes_per_window:
+                return False
+            window.append(now)
+            return True
+
+    def count(self, what: str) -> None:
+        with self.lock:
+            self.stats[what] = self.stats.get(what, 0) + 1
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
