@@ -21,7 +21,8 @@ DEFAULT_CONFIGS = (Path("edgecall.toml"), Path("/etc/edgecall/edgecall.toml"))
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", "-c", type=Path, default=None,
-        help="config file (default: $EDGECALL_CONFIG, ./edgecall.toml, /etc/edgecall/edgecall.toml)",
+        help="config file (default: $EDGECALL_CONFIG, ./edgecall.toml, "
+        "/etc/edgecall/edgecall.toml)",
     )
 
 

@@ -137,9 +137,8 @@ class Section:
         for key in self.keys:
             if key.name not in values:
                 if key.default is REQUIRED:
-                    problems.append(
-                        ConfigProblem(f"{self.name}.{key.name}", f"missing, expected {key.expected()}")
-                    )
+                    problems.append(ConfigProblem(f"{self.name}.{key.name}",
+                                                  f"missing, expected {key.expected()}"))
                 else:
                     values[key.name] = key.default
         if not problems and self.extra_check is not None:

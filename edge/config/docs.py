@@ -1,4 +1,4 @@
-"""Regenerate the key tables of docs/configuration.md from the declared sections:
+"""Regenerate the key tables of README.md from the declared sections:
 ``python -m edge.config.docs`` rewrites the part between the markers."""
 
 from __future__ import annotations
@@ -22,4 +22,4 @@ def update(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    update(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/configuration.md"))
+    update(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("README.md"))

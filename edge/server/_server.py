@@ -4,6 +4,7 @@ message. On stop, calls in progress get a grace period, then are hung up and rec
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import threading
@@ -168,10 +169,8 @@ class CallServer:
             except Exception:
                 log.warning("hang-up failed on %s", call.line_name, exc_info=True)
         if call_id is not None:
-            try:
+            with contextlib.suppress(StoreUnavailable):
                 self.store.end_call(call_id, "busy", [EventInput("busy", {"reason": reason})])
-            except StoreUnavailable:
-                pass
         self._count(call_id, "busy")
 
     def _count(self, call_id: str | None, disposition: str) -> None:

@@ -93,10 +93,12 @@ def compile_survey(raw: Any, base_dir: Path | None,
         return None, [Problem("$", "expected a JSON object with id, version, languages, states")]
     for key in raw:
         if key not in TOP_KEYS:
-            problems.append(Problem(f"$.{key}", "unknown key; known: " + ", ".join(sorted(TOP_KEYS))))
+            problems.append(Problem(f"$.{key}",
+                                    "unknown key; known: " + ", ".join(sorted(TOP_KEYS))))
     for key in ("id", "version"):
         if not isinstance(raw.get(key), str) or not raw.get(key):
-            problems.append(Problem(f"$.{key}", f"expected a non-empty string, got {raw.get(key)!r}"))
+            problems.append(Problem(f"$.{key}",
+                                    f"expected a non-empty string, got {raw.get(key)!r}"))
     languages = raw.get("languages")
     if (not isinstance(languages, list) or not languages
             or not all(isinstance(x, str) and x for x in languages)):
@@ -163,7 +165,7 @@ def _states(raw: Any, ctx: CompileContext) -> dict[str, State]:
         ctx.problem("$.states", "expected a non-empty list of states")
         return {}
     names: list[str | None] = []
-    for i, entry in enumerate(raw):
+    for entry in raw:
         name = entry.get("name") if isinstance(entry, dict) else None
         names.append(name if isinstance(name, str) and name else None)
     states: dict[str, State] = {}

@@ -25,5 +25,6 @@ class SurveyError(Exception):
         self.problems = problems
         errors = [p for p in problems if p.severity == "error"]
         first = f"{errors[0]}" if errors else "invalid"
-        more = f" (and {len(errors) - 1} more; run 'edgecall survey check')" if len(errors) > 1 else ""
+        more = (f" (and {len(errors) - 1} more; run 'edgecall survey check')"
+                if len(errors) > 1 else "")
         super().__init__(f"{source}: {first}{more}")

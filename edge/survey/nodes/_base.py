@@ -40,7 +40,8 @@ class CompileContext:
                 assert template is not None
                 self.templates[text] = template
 
-    def prompt(self, raw: Any, path: str, state: str | None, required: bool = True) -> Prompt | None:
+    def prompt(self, raw: Any, path: str, state: str | None,
+               required: bool = True) -> Prompt | None:
         """Parse ``{"en": "text" | {"text": ..., "audio": ...}, ...}``; every declared language
         needs a text or a recording."""
         if raw is None:

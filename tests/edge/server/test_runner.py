@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from edge.lines.simulated import HANGUP, CallerScript, SimulatedLine
 from edge.privacy import Pseudonymiser
-from edge.server import run_call
 from edge.store import Store, StoreFull
 from edge.survey import Survey
 
