@@ -117,6 +117,7 @@ class HardenedSIPClient(SIPClient):
         self._reg_call_id: str | None = None
         self.registration_state = "disabled" if not register else "starting"
         self.threads: list[threading.Thread] = []
+        self.retransmit: tuple[float, ...] = RETRANSMIT
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -347,7 +348,7 @@ class HardenedSIPClient(SIPClient):
     def _transact(self, text: str) -> SIPMessage | None:
         """Send a REGISTER with retransmissions; the final response or None on timeout."""
         data = text.encode()
-        for wait in RETRANSMIT:
+        for wait in self.retransmit:
             if not self.NSD:
                 return None
             self.out.sendto(data, (self.server, self.port))
@@ -357,7 +358,7 @@ class HardenedSIPClient(SIPClient):
                 continue
             while response.status == SIPStatus.TRYING:
                 try:
-                    response = self._reg_responses.get(timeout=sum(RETRANSMIT))
+                    response = self._reg_responses.get(timeout=sum(self.retransmit))
                 except queue.Empty:
                     return None
             return response
@@ -366,8 +367,14 @@ class HardenedSIPClient(SIPClient):
     def _register_once(self) -> int | None:
         while not self._reg_responses.empty():
             self._reg_responses.get_nowait()
-        first = self.gen_first_response()
-        self._reg_call_id = _CALL_ID.search(first.encode()).group(1).decode()  # type: ignore[union-attr]
+        # One Call-ID for every REGISTER of this run (RFC 3261 10.2; stock makes a new one each
+        # time, which registrars treat as a new binding).
+        if self._reg_call_id is None:
+            self._reg_call_id = self.gen_call_id()
+        first = re.sub(
+            r"Call-ID: [^\r\n]*", f"Call-ID: {self._reg_call_id}", self.gen_first_response(),
+            count=1,
+        ).replace(_STOCK_ALLOW, f"Allow: {ALLOW}\r\n")
         response = self._transact(first)
         if response is not None and int(response.status) in (401, 407):
             if int(response.status) == 407:
