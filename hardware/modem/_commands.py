@@ -133,6 +133,13 @@ class CommandCore:
         self._out.clear()
         return events
 
+    def abandon(self, reason: str = "CANCELLED") -> list[CoreEvent]:
+        """The module forgot the command in flight (it rebooted): fail it now rather than
+        let everything queued behind it wait for its timeout."""
+        if self._current is None:
+            return []
+        return [self._finish(Response(False, self._lines, reason))]
+
     # ---- bytes and time in
 
     def tick(self, now: float) -> list[CoreEvent]:

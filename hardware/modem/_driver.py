@@ -127,6 +127,12 @@ class Driver:
                                           action))
         self._wake()
 
+    def abandon_in_flight(self) -> None:
+        """Port thread only: the module restarted, so the command in flight has no answer
+        coming."""
+        for event in self._core.abandon("MODULE RESTARTED"):
+            self._dispatch(event)
+
     def _wake(self) -> None:
         ser = self._ser
         cancel = getattr(ser, "cancel_read", None)

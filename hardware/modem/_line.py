@@ -81,6 +81,7 @@ class ModemLine:
         self._detail = "opening the port"
         self._facts: dict[str, object] = {"profile": self.profile.name, "port": settings.port}
         self._initialised = False
+        self._pin_rejected = False
         self.driver = Driver(settings.port, settings.baud, on_urc=self._on_urc,
                              on_link=self._on_link, opener=opener,
                              backoff=(0.2, settings.max_backoff_s), name=settings.name)
@@ -233,8 +234,11 @@ class ModemLine:
             call = self._call
             was_ready = self._initialised
             self._initialised = False
-            if was_ready or word in ("RDY", "START"):
+            restarted = was_ready or word in ("RDY", "START") or word.endswith("POWER DOWN")
+            if restarted:
                 self._state, self._detail = "starting", f"module restarted ({word})"
+        if restarted and self.driver.on_port_thread:
+            self.driver.abandon_in_flight()
         if call is not None:
             call._ended("modem reboot")
         if was_ready:
@@ -369,8 +373,12 @@ class ModemLine:
             if not self.settings.pin:
                 return self._sim_problem("pin required", "the SIM asks for a PIN: set pin in "
                                          "[modem] or remove the PIN with a phone")
-            result = self.driver.execute(f'AT+CPIN="{self.settings.pin}"', timeout=MEDIUM_S)
-            if not result.ok:
+            # Never send a PIN the SIM refused once: the third wrong one locks it (PUK).
+            result = None if self._pin_rejected else self.driver.execute(
+                f'AT+CPIN="{self.settings.pin}"', timeout=MEDIUM_S)
+            if result is None or result.cme == 16:
+                self._pin_rejected = True
+            if result is None or not result.ok:
                 return self._sim_problem("pin rejected", "the SIM rejected the configured "
                                          "PIN: fix pin in [modem] (a 3rd wrong PIN locks it)")
             self._stopped.wait(1.0)
@@ -576,7 +584,7 @@ class ModemCall:
             log.warning("modem: prompt %s not played (%s)", utterance.key, response.final)
             self._next_utterance(generation)
 
-        self._line.driver.submit(Command(command, timeout=MEDIUM_S, on_done=accepted))
+        self._line.driver.submit(Command(command, timeout=5.0, on_done=accepted))
 
     def _guard(self, token: int) -> None:
         for tag in list(self._tags):
