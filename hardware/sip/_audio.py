@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import threading
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class PromptCache:
         self._memory: dict[str, bytes] = {}
         self._memory_items = memory_items
         self._lock = threading.Lock()
+        self._making: dict[str, threading.Lock] = {}
 
     def _remember(self, key: str, audio: bytes) -> bytes:
         with self._lock:
@@ -108,10 +110,19 @@ class PromptCache:
             self._memory[key] = audio
         return audio
 
-    def _cached(self, key: str, make: callable) -> bytes:  # type: ignore[valid-type]
+    def _cached(self, key: str, make: Callable[[], bytes]) -> bytes:
         with self._lock:
             if key in self._memory:
                 return self._memory[key]
+            # One thread renders a prompt; the others (concurrent calls) wait for its result.
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self._lock:
+                if key in self._memory:
+                    return self._memory[key]
+            return self._load_or_make(key, make)
+
+    def _load_or_make(self, key: str, make: Callable[[], bytes]) -> bytes:
         path = self.dir / f"{key}.u8"
         if path.is_file():
             return self._remember(key, path.read_bytes())

@@ -79,7 +79,10 @@ SECTION = Section(
             "address only, or anyone when no gateway is set.", item=str, check=_networks),
         Key("rtp_port_low", int, 10000, "Lowest UDP port for audio.", min=1024, max=65535),
         Key("rtp_port_high", int, 10999, "Highest UDP port for audio.", min=1024, max=65535),
-        Key("barge_in", bool, True, "A key press stops the prompt that is playing."),
+        Key("barge_in", bool, False,
+            "Stop the playing prompt on a key press inside the line, before the server asks. "
+            "Leave false with edgecall's engine, which decides per prompt (a say prompt may "
+            "not be interruptible)."),
     ),
     optional=True,
     extra_check=_check,

@@ -135,7 +135,7 @@ def sipp(tmp_path: Path) -> Iterator[Sipp]:
 class LineHarness:
     """A started SipLine on unique ports; calls it offers land in ``calls``."""
 
-    def __init__(self, tmp_path: Path, **overrides: Any) -> None:
+    def __init__(self, tmp_path: Path, data_dir: Path | None = None, **overrides: Any) -> None:
         from hardware.sip import SECTION, SipLine
 
         rtp = free_ports(40)
@@ -144,7 +144,7 @@ class LineHarness:
              "rtp_port_high": rtp + 39, **overrides}
         )
         assert not problems, problems
-        self.line = SipLine(settings, LineContext(data_dir=tmp_path / "data"))
+        self.line = SipLine(settings, LineContext(data_dir=data_dir or tmp_path / "data"))
         self.calls: queue.Queue[Any] = queue.Queue()
         self.line.start(self.calls.put)
 
@@ -157,6 +157,12 @@ class LineHarness:
 
     def stop(self) -> None:
         self.line.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data dir for lines that only need the prompt cache: prompts render once a run."""
+    return tmp_path_factory.mktemp("sip-shared")
 
 
 @pytest.fixture

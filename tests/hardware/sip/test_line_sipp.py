@@ -273,7 +273,7 @@ def test_twenty_concurrent_calls(sipp, make_line, tools):
 def test_key_stops_prompt(sipp, make_line, tmp_path):
     prompt = tmp_path / "long.wav"
     write_prompt(prompt, seconds=6, rate=8000)
-    line = make_line()
+    line = make_line(barge_in=True)
     proc = sipp.start("uac_rfc2833_digits.xml", line.port)
     call = line.next_call()
     call.answer()
