@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from edge.clock import Clock
     from edge.config import Config, Section
+    from edge.lines import Line
     from edge.store import Store
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ class ServiceContext:
     clock: Clock
     # Called by a service that learns that a link came up (sync triggers an attempt at once).
     notify: Callable[[str], None] = lambda _topic: None
+    # The running lines, for services that show their state (status page, doctor).
+    lines: tuple[Line, ...] = ()
 
 
 class Service(Protocol):

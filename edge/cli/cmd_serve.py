@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     services = []
     for name, start in service_starters():
         try:
-            services.append(start(ServiceContext(config, store, clock)))
+            services.append(start(ServiceContext(config, store, clock, lines=tuple(lines))))
         except Exception:
             log.exception("service %s did not start", name)
     log.info("ready: survey %s, lines %s", surveys.current().id,
