@@ -18,7 +18,7 @@ from ._registration import RegistrationPolicy
 
 log = logging.getLogger(__name__)
 
-_SIGNAL = re.compile(r"^\s*Signal\s*=\s*(\S)", re.MULTILINE | re.IGNORECASE)
+_SIGNAL = re.compile(r"^\s*Signal\s*=\s*(\S+)", re.MULTILINE | re.IGNORECASE)
 
 
 def info_digit(content_type: str, body: str) -> str | None:
@@ -29,11 +29,11 @@ def info_digit(content_type: str, body: str) -> str | None:
         match = _SIGNAL.search(body)
         key = match.group(1).upper() if match else ""
     elif ctype == "application/dtmf":
-        key = body.strip()[:1].upper()
+        key = body.strip().upper()
     else:
         return None
-    key = {"10": "*", "11": "#"}.get(key, key)
-    return key if key and key in "0123456789*#ABCD" else None
+    key = {"10": "*", "11": "#"}.get(key, key)  # some phones send the event code
+    return key if len(key) == 1 and key in "0123456789*#ABCD" else None
 
 
 class HardenedPhone(VoIPPhone):
