@@ -326,3 +326,20 @@ def test_stop_does_not_wait_for_a_lost_registrar(sipp, phones, tools):
     started = time.monotonic()
     ours.stop()
     assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize(("password", "state"), [("secret", "registered"), ("wrong", "retrying")])
+def test_registration_with_digest(sipp, phones, tools, password, state):
+    registrar = tools.free_ports(1)
+    proc = sipp.start("uas_registrar_auth.xml", None, port=registrar, timeout_s=10)
+    time.sleep(0.3)
+    ours = HardenedPhone(HOST, registrar, "box", password, myIP=HOST,
+                         sipPort=tools.free_ports(1), register=True,
+                         policy=RegistrationPolicy(base=30))
+    phones.started.append(ours)
+    ours.start()
+    sipp.wait(proc, timeout=12)
+    deadline = time.monotonic() + 3
+    while ours.registration_state() != state and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ours.registration_state() == state
