@@ -84,7 +84,8 @@ class CommandCore:
         self._deadline: float | None = None
         self._lines: list[str] = []
         self._in_body = False
-        self._body_echo: str | None = None
+        self._body_echo: list[str] = []
+        self._echo_seen = False
         self._out = bytearray()
 
     # ---- commands in
@@ -113,7 +114,8 @@ class CommandCore:
             self._current = command
             self._lines = []
             self._in_body = False
-            self._body_echo = None
+            self._body_echo = []
+            self._echo_seen = False
             self._deadline = now + command.timeout
             self._framer.prompt_expected = command.body is not None
             self._out += command.text.encode("latin-1", "replace") + b"\r"
@@ -158,7 +160,8 @@ class CommandCore:
             if isinstance(token, Prompt):
                 if self._current is not None and self._current.body is not None:
                     self._out += self._current.body + _SUB
-                    self._body_echo = _first_text(self._current.body)
+                    if self._echo_seen:  # echo is on: the body will come back first
+                        self._body_echo = _text_lines(self._current.body)
             elif isinstance(token, Line):
                 event = self._line(token)
                 if event is not None:
@@ -197,11 +200,12 @@ class CommandCore:
 
     def _is_echo(self, text: str, command: Command) -> bool:
         if text.upper() == command.text.upper():
+            self._echo_seen = True
             return True
         # With echo on, the SMS body comes back too, before +CMGS: it is not a result even
-        # when it reads "OK".
-        if self._body_echo is not None and text == self._body_echo:
-            self._body_echo = None
+        # when a line of it reads "OK" or "ERROR".
+        if self._body_echo and text == self._body_echo[0]:
+            self._body_echo.pop(0)
             return True
         return False
 
@@ -215,7 +219,7 @@ class CommandCore:
         self._deadline = None
         self._lines = []
         self._in_body = False
-        self._body_echo = None
+        self._body_echo = []
         self._framer.prompt_expected = False
         return done
 
@@ -224,6 +228,5 @@ def _response(final: Final, lines: list[str]) -> Response:
     return Response(final.ok, lines, final.text, final.cme, final.cms)
 
 
-def _first_text(body: bytes) -> str | None:
-    text = body.decode("latin-1").replace("\x1a", "").splitlines()
-    return text[0].strip() if text and text[0].strip() else None
+def _text_lines(body: bytes) -> list[str]:
+    return [line.strip() for line in body.decode("latin-1").splitlines() if line.strip()]
