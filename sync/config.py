@@ -70,7 +70,7 @@ HQ = Section(
     "The HQ webhook sink (edgecall hq serve, or any receiver of sync/PROTOCOL.md).",
     (
         Key("url", str, REQUIRED, "Batch endpoint, e.g. https://hq.example.org/v1/batches.",
-            check=_url),
+            check=_url, example="https://hq.example.org/v1/batches"),
         Key("verify_tls", bool, True, "Check HQ's TLS certificate (never turn off in the "
             "field)."),
         Key("ca_file", str, "", "CA bundle to trust for HQ instead of the system's."),
@@ -91,9 +91,11 @@ TWILIO = Section(
     "twilio",
     "The Twilio Sync sink: batches become Map items (keys: box, store epoch, batch number).",
     (
-        Key("service_sid", str, REQUIRED, "Sync Service SID (IS...).", check=_prefix("IS")),
+        Key("service_sid", str, REQUIRED, "Sync Service SID (IS...).", check=_prefix("IS"),
+            example="IS" + "x" * 32),
         Key("api_key_sid", str, REQUIRED, "API key SID (SK...); its secret goes in the "
-            "secrets file as twilio_api_key_secret.", check=_prefix("SK")),
+            "secrets file as twilio_api_key_secret.", check=_prefix("SK"),
+            example="SK" + "x" * 32),
         Key("maps", list, ["edgecall-0", "edgecall-1", "edgecall-2", "edgecall-3"],
             "Map unique names (created beforehand); batches are spread over them because "
             "Twilio allows 20 writes/s per Map.", item=str, check=_map_names),

@@ -14,11 +14,19 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from edge.clock import format_utc
 
 from .._codec import CodecError, decode_batch
-from .._signing import HEADER_BATCH, HEADER_BOX, HEADER_SIGNATURE, HEADER_TIMESTAMP, verify
+from .._signing import (
+    HEADER_BATCH,
+    HEADER_BOX,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    sign,
+    verify,
+)
 from ._db import HqDb
 
 log = logging.getLogger(__name__)
@@ -126,10 +134,33 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"ok": True, "records": self.server.db.count()})
             return
         surveys = self.server.settings.surveys_dir
+        if surveys is not None and path == SURVEYS_PATH + "current.json":
+            self._serve_manifest(surveys / "current.json")
+            return
         if surveys is not None and path.startswith(SURVEYS_PATH):
-            self._serve_file(surveys, path[len(SURVEYS_PATH):])
+            self._serve_file(surveys, unquote(path[len(SURVEYS_PATH):]))
             return
         self._reply(404, {"error": "not-found"})
+
+    def _serve_manifest(self, manifest: Path) -> None:
+        # Signed with the asking box's secret so that a box on plain HTTP, behind a captive
+        # portal or a hostile proxy still only switches to what HQ published.
+        secret = self.server.settings.secrets.get(self.headers.get(HEADER_BOX, ""))
+        if secret is None:
+            self._reply(401, {"error": "unknown-box"})
+            return
+        if not manifest.is_file():
+            self._reply(404, {"error": "nothing-published"})
+            return
+        body = manifest.read_bytes()
+        stamp = int(self.server.settings.wall() * 1000)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header(HEADER_TIMESTAMP, str(stamp))
+        self.send_header(HEADER_SIGNATURE, sign(secret, stamp, body))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _serve_file(self, root: Path, relative: str) -> None:
         target = (root / relative).resolve()

@@ -1,0 +1,111 @@
+"""``edgecall sync --once`` / status / hq export through the real CLI and config files."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from edge.cli import main
+from edge.config import load_config
+from edge.store import Store
+from sync.status import status_lines
+from sync.testing import FaultProxy, random_plan
+
+from .conftest import SECRET
+from .helpers import assert_exactly_once
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_config(tmp_path: Path, hq_url: str, extra: str = "") -> Path:
+    config = tmp_path / "edgecall.toml"
+    config.write_text(
+        f'[box]\nid = "box-1"\ndata_dir = "box"\nsecrets_file = "secrets.toml"\n'
+        f'[hq]\nurl = "{hq_url}/v1/batches"\nallow_http = true\nread_timeout_s = 2\n'
+        f"batch_max_bytes = 1024\n{extra}")
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'pseudonym_key = "{"ab" * 32}"\nhq_secret = "{SECRET.decode()}"\n')
+    secrets.chmod(0o600)
+    return config
+
+
+def test_sync_once_then_status_and_export(filled, hq, tmp_path, capsys):
+    store, _ = filled
+    config = write_config(tmp_path, hq.url)
+    assert load_config(config).section("hq") is not None
+    assert main(["sync", "--once", "--no-pull", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "hq: 480 records" in out and "backlog 0" in out
+    assert_exactly_once(store, hq.db)
+    lines = dict(status_lines(store))
+    assert lines["sync hq backlog"] == "0 records"
+    assert lines["sync hq last success"] != "never"
+    csv_path = tmp_path / "calls.csv"
+    assert main(["hq", "export", "--db", str(hq.db.path), "--format", "csv", "--kind", "call",
+                 "-o", str(csv_path)]) == 0
+    rows = csv_path.read_text().splitlines()
+    assert len(rows) == 41 and "disposition" in rows[0]
+    assert "+255" not in csv_path.read_text()  # numbers left the box as pseudonyms only
+
+
+def test_status_before_any_sync(store):
+    assert status_lines(store) == [("sync", "never run")]
+
+
+def test_offline_sync_reports_failure_and_status_shows_it(filled, tmp_path, capsys):
+    store, _ = filled
+    config = write_config(tmp_path, "http://127.0.0.1:9")  # nothing listens there
+    assert main(["sync", "--once", "--no-pull", "--max-wait", "0", "-c", str(config)]) == 1
+    assert "stopped: ConnectionError" in capsys.readouterr().out
+    lines = dict(status_lines(store))
+    assert "ConnectionError" in lines["sync hq last failure"]
+    assert lines["sync hq backlog"] == "480 records"
+
+
+def _sync_process(config: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-c", "import sys; from edge.cli import main; sys.exit(main())",
+         "sync", "--once", "--no-pull", "--max-wait", "30", "-c", str(config)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_sigkill_at_random_points_then_restart_is_exactly_once(filled, hq, tmp_path):
+    store, _ = filled
+    # Slow responses and resets after commit widen the windows a kill can hit: between HQ's
+    # commit and the box's acknowledgement, mid-seal, mid-send.
+    proxy = FaultProxy(hq.server_address[:2],
+                       random_plan(11, {"pass": 3, "trickle": 3, "reset-after-commit": 1}),
+                       trickle_s=0.02)
+    config = write_config(tmp_path, proxy.url)
+    rng = random.Random(5)
+    kills = 0
+    total = len(store.outbox_after(0, 10**6))
+    at_kill: list[int] = []
+    try:
+        for _ in range(5):
+            process = _sync_process(config)
+            time.sleep(rng.uniform(0.4, 2.0))
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                kills += 1
+                at_kill.append(hq.db.count())
+            process.wait(timeout=30)
+        final = _sync_process(config)
+        _out, err = final.communicate(timeout=120)
+        assert final.returncode == 0, err.decode()
+    finally:
+        proxy.close()
+    assert kills >= 3
+    reopened = Store.open(store.path.parent, box_id="box-1")
+    try:
+        assert_exactly_once(reopened, hq.db)
+        assert reopened.backlog() == 0
+    finally:
+        reopened.close()
+    assert any(0 < n < total for n in at_kill), at_kill  # kills landed mid-drain

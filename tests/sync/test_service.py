@@ -1,0 +1,67 @@
+"""The scheduler service: immediate run on link-up, backoff while offline, clean stop."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from edge.config import load_config
+from edge.plugins import ServiceContext
+from sync import service as sync_service
+
+from .helpers import assert_exactly_once
+from .test_cli import write_config
+
+
+def _wait_for(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_link_up_triggers_an_immediate_drain(filled, hq, tmp_path):
+    store, _ = filled
+    config = load_config(write_config(tmp_path, hq.url, "[sync]\ninterval_s = 600\n"))
+    service = sync_service.start(ServiceContext(config, store, store.clock))
+    try:
+        assert service.runs == 0
+        service.notify("link-up")
+        assert _wait_for(lambda: hq.db.count() == 480)
+        assert_exactly_once(store, hq.db)
+    finally:
+        service.stop()
+    assert not service.scheduler.running
+
+
+def test_offline_backs_off_with_growing_jittered_delays(filled, tmp_path):
+    store, _ = filled
+    write_config(tmp_path, "http://127.0.0.1:9", '[sync]\ninterval_s = 60\n'
+                 'max_backoff_s = 400\n')
+    config = load_config(tmp_path / "edgecall.toml")
+    service = sync_service.start(ServiceContext(config, store, store.clock))
+    service.scheduler.pause()  # its own runs would race the ones below
+    service.rand = lambda: 1.0  # the jitter source, injected: upper end of each range
+    service.in_run_wait_s = 0  # no retries inside a run: each run is one failed attempt
+    try:
+        delays = []
+        for _ in range(4):
+            service.run_once()  # runs on this thread; the scheduler only reschedules
+            delays.append((service.job.next_run_time - datetime.now(UTC)).total_seconds())
+        assert [round(d, -1) for d in delays] == [60, 120, 240, 400]
+        service.notify("link-up")
+        assert service.failures == 0
+        assert (service.job.next_run_time - datetime.now(UTC)).total_seconds() < 1
+    finally:
+        service.stop()
+
+
+def test_no_sink_configured_is_idle(store, tmp_path):
+    config_path = tmp_path / "edgecall.toml"
+    config_path.write_text('[box]\nid = "box-1"\ndata_dir = "box"\n')
+    (tmp_path / "secrets.toml").write_text(f'pseudonym_key = "{"ab" * 32}"\n')
+    service = sync_service.start(ServiceContext(load_config(config_path), store, store.clock))
+    service.stop()
+    assert not hasattr(service, "scheduler")
