@@ -79,16 +79,24 @@ _STA_UNSYNC = 0x0040
 _TIME_ERROR = 5
 
 
+TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")
+
+
 def kernel_clock_synchronised() -> bool:
     """True when the kernel's NTP discipline says the clock is synchronised (what
-    timedatectl shows as "System clock synchronized")."""
+    timedatectl shows as "System clock synchronized").
+
+    Under the service's ProtectClock= the adjtimex call is refused (EPERM): then the flag file
+    systemd-timesyncd touches once it has synchronised the clock decides."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         tx = _Timex()
         state = libc.adjtimex(ctypes.byref(tx))
     except (OSError, AttributeError):
-        return False
-    return state not in (-1, _TIME_ERROR) and not (tx.status & _STA_UNSYNC)
+        state = -1
+    if state == -1:
+        return TIMESYNC_FLAG.exists()
+    return state != _TIME_ERROR and not (tx.status & _STA_UNSYNC)
 
 
 class Clock:

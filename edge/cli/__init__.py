@@ -16,7 +16,15 @@ from ._errors import UserError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import cmd_demo, cmd_export, cmd_init, cmd_serve, cmd_status, cmd_survey
+    from . import (
+        cmd_demo,
+        cmd_export,
+        cmd_init,
+        cmd_install,
+        cmd_serve,
+        cmd_status,
+        cmd_survey,
+    )
 
     parser = argparse.ArgumentParser(
         prog="edgecall",
@@ -25,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"edgecall {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (cmd_init, cmd_serve, cmd_demo, cmd_survey, cmd_export, cmd_status):
+    for module in (cmd_init, cmd_serve, cmd_demo, cmd_survey, cmd_export, cmd_status,
+                   cmd_install):
         module.register(subparsers)
     for register in command_registrars():
         register(subparsers)

@@ -10,6 +10,7 @@ import threading
 from edge.clock import Clock
 from edge.plugins import ServiceContext, service_starters
 from edge.privacy import Pseudonymiser
+from edge.sdnotify import Notifier, Watchdog, watchdog_interval
 from edge.server import CallServer
 
 from ._box import build_lines, survey_source
@@ -53,10 +54,15 @@ def run(args: argparse.Namespace) -> int:
             services.append(start(ServiceContext(config, store, clock, lines=tuple(lines))))
         except Exception:
             log.exception("service %s did not start", name)
-    log.info("ready: survey %s, lines %s", surveys.current().id,
-             ", ".join(line.name for line in lines))
-    while not stop.wait(1.0):
-        pass
+    notifier = Notifier()
+    watchdog = Watchdog(notifier, watchdog_interval(), server.healthy)
+    ready = f"survey {surveys.current().id}, lines " + ", ".join(line.name for line in lines)
+    log.info("ready: %s", ready)
+    notifier.ready(ready)
+    watchdog.tick()
+    while not stop.wait(min(1.0, watchdog.interval_s or 1.0)):
+        watchdog.tick()
+    notifier.stopping()
     clean = server.stop(server_settings["shutdown_grace_s"])
     for service in services:
         try:

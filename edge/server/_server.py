@@ -17,7 +17,7 @@ from edge.privacy import Pseudonymiser
 from edge.store import EventInput, Store, StoreUnavailable
 from edge.survey import Session
 
-from ._runner import begin_call, play_and_wait, run_call
+from ._runner import MAX_CALL_S, begin_call, play_and_wait, run_call
 from ._surveys import SurveySource
 
 log = logging.getLogger("edgecall.server")
@@ -44,7 +44,7 @@ class CallServer:
         self.timer_scale = timer_scale
         self.on_call_end = on_call_end  # (call id or None when unrecorded, disposition)
         self._lock = threading.Lock()
-        self._workers: set[threading.Thread] = set()
+        self._workers: dict[threading.Thread, float] = {}  # worker -> monotonic start
         self._abort = threading.Event()
         self._stopping = False
         self.dispositions: dict[str, int] = {}
@@ -87,6 +87,15 @@ class CallServer:
                 self._idle.wait(left)
         return True
 
+    def healthy(self) -> bool:
+        """For the watchdog: the store answers, and no call has outlived any real call."""
+        with self._lock:
+            oldest = min(self._workers.values(), default=None)
+        if oldest is not None and time.monotonic() - oldest > MAX_CALL_S + 120:
+            log.error("a call worker is stuck")
+            return False
+        return self.store.responsive(5.0)
+
     @property
     def active_calls(self) -> int:
         with self._lock:
@@ -106,7 +115,7 @@ class CallServer:
                 else (call,), name=f"call-{call.line_name}", daemon=True,
             )
             if reason is None:
-                self._workers.add(worker)
+                self._workers[worker] = time.monotonic()
         worker.start()
 
     def _store_problem(self) -> str | None:
@@ -142,7 +151,7 @@ class CallServer:
             self._count(None, "error")
         finally:
             with self._idle:
-                self._workers.discard(threading.current_thread())
+                self._workers.pop(threading.current_thread(), None)
                 self._idle.notify_all()
 
     def _busy(self, call: Call, reason: str | None, record: bool = True) -> None:

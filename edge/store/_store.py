@@ -274,6 +274,13 @@ class Store:
                 return _translate(exc) or StoreUnavailable(str(exc))
         return None
 
+    def responsive(self, timeout_s: float = 5.0) -> bool:
+        """False when the store's lock cannot be taken in time: a wedged writer."""
+        if not self._lock.acquire(timeout=timeout_s):
+            return False
+        self._lock.release()
+        return True
+
     # -- reading -------------------------------------------------------------------------
     def outbox_after(self, seq: int, limit: int = 1000) -> list[OutboxRow]:
         with self._lock:

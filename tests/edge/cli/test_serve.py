@@ -63,3 +63,36 @@ def _count(db: Path, sql: str) -> int:
             conn.close()
     except sqlite3.Error:
         return 0
+
+
+def test_under_systemd_it_signals_ready_pings_the_watchdog_and_stopping(tmp_path: Path) -> None:
+    import socket
+
+    assert main(["init", str(tmp_path)]) == 0
+    (tmp_path / "calls.json").write_text("[]")
+    config = tmp_path / "edgecall.toml"
+    config.write_text(config.read_text() + '\n[simulated]\nenabled = true\n'
+                      'calls_file = "calls.json"\n')
+    notify = tmp_path / "notify"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(notify))
+    sock.settimeout(20)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "edge.cli", "serve", "--config", str(config)],
+        stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path),
+             "NOTIFY_SOCKET": str(notify), "WATCHDOG_USEC": "400000"},
+    )
+    try:
+        messages = [sock.recv(4096).decode()]
+        while sum(m == "WATCHDOG=1" for m in messages) < 3:
+            messages.append(sock.recv(4096).decode())
+        assert messages[0].startswith("READY=1\nSTATUS=survey demo-needs")
+        child.send_signal(signal.SIGTERM)
+        while messages[-1] != "STOPPING=1":
+            messages.append(sock.recv(4096).decode())
+        child.communicate(timeout=30)
+    finally:
+        child.kill()
+        sock.close()
+    assert child.returncode == 0
