@@ -6,7 +6,7 @@ Public face::
 
     HardenedPhone, HardenedCall, HardenedSIPClient, HardenedRTPClient   the fixed classes
     RobustSIPMessage, normalise                                         the parser fix
-    EventDeduper, Playout, InboundAudio                                 RTP helpers
+    EventDeduper, Playout, InboundAudio, RtpEngine                      RTP helpers
     RegistrationPolicy, CallListener, info_digit
 """
 
@@ -15,7 +15,7 @@ from ._client import ALLOW, HardenedSIPClient, RoutingSocket
 from ._message import RobustSIPMessage, normalise
 from ._phone import HardenedPhone, info_digit
 from ._registration import RegistrationPolicy, granted_expires
-from ._rtp import FRAME, EventDeduper, HardenedRTPClient, InboundAudio, Playout
+from ._rtp import FRAME, EventDeduper, HardenedRTPClient, InboundAudio, Playout, RtpEngine
 
 __all__ = [
     "ALLOW",
@@ -31,6 +31,7 @@ __all__ = [
     "RegistrationPolicy",
     "RobustSIPMessage",
     "RoutingSocket",
+    "RtpEngine",
     "granted_expires",
     "info_digit",
     "normalise",

@@ -63,7 +63,7 @@ class HardenedCall(VoIPCall):
         for ii in range(len(request.body["c"])):
             client = HardenedRTPClient(
                 ordered, ip, port, request.body["c"][ii]["address"], baseport + ii,
-                self.sendmode, dtmf=self._rtp_digit,
+                self.sendmode, dtmf=self._rtp_digit, engine=self.phone.rtp_engine,
             )
             client.inbound.listener = self._audio
             self.RTPClients.append(client)

@@ -15,6 +15,7 @@ from pyVoIP.VoIP.VoIP import CallState, NoPortsAvailableError, VoIPCall, VoIPPho
 from ._call import HardenedCall
 from ._client import HardenedSIPClient, Screen
 from ._registration import RegistrationPolicy
+from ._rtp import RtpEngine
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,10 @@ class HardenedPhone(VoIPPhone):
         codecs: Sequence[str] = ("PCMU", "PCMA"),
         screen: Screen | None = None,
         policy: RegistrationPolicy | None = None,
+        shared_rtp: bool = True,
     ) -> None:
+        # One pacing loop and one receive loop for all calls instead of two threads per call.
+        self.rtp_engine = RtpEngine() if shared_rtp else None
         super().__init__(
             server, port, username, password, myIP=myIP, callCallback=callCallback,
             sipPort=sipPort, rtpPortLow=rtpPortLow, rtpPortHigh=rtpPortHigh,
@@ -181,6 +185,8 @@ class HardenedPhone(VoIPPhone):
                 del self.calls[call.call_id]
 
     def start(self) -> None:
+        if self.rtp_engine is not None:
+            self.rtp_engine.start()
         self.sip.start()
         self.NSD = True
 
@@ -193,6 +199,8 @@ class HardenedPhone(VoIPPhone):
                 log.debug("hangup on stop failed: %s", exc)
         self.NSD = False
         self.sip.stop()
+        if self.rtp_engine is not None:
+            self.rtp_engine.stop()
 
     def registration_state(self) -> str:
         return self.sip.registration_state

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import audioop
 import collections
+import contextlib
 import logging
 import select
+import selectors
 import socket
 import threading
 import time
@@ -167,8 +169,11 @@ class HardenedRTPClient(RTPClient):
         outPort: int,
         sendrecv: RTP.TransmitType,
         dtmf: Callable[[str], None] | None = None,
+        engine: RtpEngine | None = None,
     ) -> None:
         super().__init__(assoc, inIP, inPort, outIP, outPort, sendrecv, dtmf=dtmf)
+        self.engine = engine
+        self._pt_byte = bytes([int(self.preference)])
         self.pmout = Playout()  # defect 6: bounded, no per-packet log
         self.pmin = InboundAudio()  # defect 6
         self._events = EventDeduper()
@@ -195,6 +200,9 @@ class HardenedRTPClient(RTPClient):
         self.sout = self.sin
         self.sin.bind((self.inIP, self.inPort))
         self.sin.setblocking(False)
+        if self.engine is not None:
+            self.engine.add(self)
+            return
         for target, name in ((self.recv, "rtp-recv"), (self.trans, "rtp-send")):
             t = threading.Thread(target=target, name=f"{name}:{self.inPort}", daemon=True)
             t.start()
@@ -206,7 +214,10 @@ class HardenedRTPClient(RTPClient):
         self.NSD = False
         self._stop.set()
         if self._started:
-            self.sin.close()
+            if self.engine is not None:
+                self.engine.remove(self)  # closes the socket on the engine's thread
+            else:
+                self.sin.close()
 
     def recv(self) -> None:
         # select() instead of a 10 ms sleep-poll: no wake-ups while the line is quiet.
@@ -227,31 +238,50 @@ class HardenedRTPClient(RTPClient):
 
     # Audio paced against one monotonic clock: deadlines are start + n * 20 ms, so lateness of
     # one packet is not carried into the next (stock sleeps 20 ms relative and drifts ~6 ms/s).
+    def send_frame(self) -> bool:
+        """Send the next 20 ms packet; False once the client is stopped."""
+        payload = self.encode_packet(self.pmout.read(FRAME))
+        seq = self.outSequence & 0xFFFF
+        ts = self.outTimestamp & 0xFFFFFFFF
+        packet = (
+            b"\x80" + self._pt_byte + seq.to_bytes(2, "big") + ts.to_bytes(4, "big")
+            + (self.outSSRC & 0xFFFFFFFF).to_bytes(4, "big") + payload
+        )
+        try:
+            self.sout.sendto(packet, (self.outIP, self.outPort))
+            self.packets_sent += 1
+        except OSError:
+            if not self.NSD:
+                return False
+        self.outSequence = (self.outSequence + 1) & 0xFFFF
+        self.outTimestamp = (self.outTimestamp + len(payload)) & 0xFFFFFFFF
+        return True
+
+    # Audio paced against one monotonic clock: deadlines are start + n * 20 ms, so lateness of
+    # one packet is not carried into the next (stock sleeps 20 ms relative and drifts ~6 ms/s).
     def trans(self) -> None:
-        header_pt = bytes([int(self.preference)])
         deadline = time.monotonic()
-        while self.NSD:
-            payload = self.encode_packet(self.pmout.read(FRAME))
-            seq = self.outSequence & 0xFFFF
-            ts = self.outTimestamp & 0xFFFFFFFF
-            packet = (
-                b"\x80" + header_pt + seq.to_bytes(2, "big") + ts.to_bytes(4, "big")
-                + (self.outSSRC & 0xFFFFFFFF).to_bytes(4, "big") + payload
-            )
-            try:
-                self.sout.sendto(packet, (self.outIP, self.outPort))
-                self.packets_sent += 1
-            except OSError:
-                if not self.NSD:
-                    return
-            self.outSequence = (self.outSequence + 1) & 0xFFFF
-            self.outTimestamp = (self.outTimestamp + len(payload)) & 0xFFFFFFFF
+        while self.NSD and self.send_frame():
             deadline += PERIOD
             delay = deadline - time.monotonic()
             if delay < -0.2:  # suspended or starved: resynchronise rather than burst
                 deadline = time.monotonic()
             elif delay > 0 and self._stop.wait(delay):
                 return
+
+    def receive_ready(self) -> None:
+        """Drain what the socket holds (called by the shared engine when it is readable)."""
+        for _ in range(64):
+            try:
+                packet = self.sin.recv(8192)
+            except (BlockingIOError, InterruptedError):
+                return
+            except (OSError, ValueError):
+                return
+            try:
+                self.parse_packet(packet)
+            except Exception as exc:  # a malformed packet must not end the call's receiver
+                log.debug("RTP packet dropped on port %s: %s", self.inPort, exc)
 
     # Defect 1: stock encode_packet uses encode_pcmu for PCMA, sending mu-law labelled PT 8.
     def encode_packet(self, payload: bytes) -> bytes:
@@ -275,3 +305,116 @@ class HardenedRTPClient(RTPClient):
 
     def parse_pcma(self, packet: RTPMessage) -> None:
         self.pmin.write(packet.timestamp, audioop.bias(audioop.alaw2lin(packet.payload, 1), 1, 128))
+
+
+class RtpEngine:
+    """One pacing loop and one receive loop for every call of a phone (the stock client runs
+    two threads per call, plus a timer thread per call in the phone).
+
+    The sender wakes on one monotonic schedule (start + n * 20 ms) and sends one packet per
+    active stream; the receiver waits on all RTP sockets at once with a selector. Streams are
+    added and removed from any thread; socket changes are applied on the receive thread.
+    """
+
+    def __init__(self) -> None:
+        self._clients: list[HardenedRTPClient] = []
+        self._lock = threading.Lock()
+        self._pending: collections.deque[tuple[str, HardenedRTPClient]] = collections.deque()
+        self._halt = threading.Event()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self.threads: list[threading.Thread] = []
+        self.late_ticks = 0
+
+    def start(self) -> None:
+        if self.threads:
+            return
+        for target, name in ((self._send_loop, "rtp-send"), (self._recv_loop, "rtp-recv")):
+            t = threading.Thread(target=target, name=name, daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self._wake()
+        for t in self.threads:
+            if t is not threading.current_thread():
+                t.join(timeout=1.0)
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            with contextlib.suppress(OSError):
+                client.sin.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def add(self, client: HardenedRTPClient) -> None:
+        with self._lock:
+            self._clients.append(client)
+            self._pending.append(("add", client))
+        self._wake()
+
+    def remove(self, client: HardenedRTPClient) -> None:
+        with self._lock:
+            if client in self._clients:
+                self._clients.remove(client)
+            self._pending.append(("remove", client))
+        self._wake()
+        if self._halt.is_set() or not self.threads:
+            with contextlib.suppress(OSError):
+                client.sin.close()
+
+    def streams(self) -> int:
+        return len(self._clients)
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+
+    def _send_loop(self) -> None:
+        deadline = time.monotonic()
+        while not self._halt.is_set():
+            with self._lock:
+                clients = list(self._clients)
+            for client in clients:
+                if client.NSD:
+                    client.send_frame()
+            deadline += PERIOD
+            delay = deadline - time.monotonic()
+            if delay < -0.2:  # starved or suspended: resynchronise rather than burst
+                self.late_ticks += 1
+                deadline = time.monotonic()
+            elif delay > 0:
+                self._halt.wait(delay)
+
+    def _recv_loop(self) -> None:
+        selector = selectors.DefaultSelector()
+        selector.register(self._wake_r, selectors.EVENT_READ, None)
+        try:
+            while not self._halt.is_set():
+                self._apply_pending(selector)
+                for key, _ in selector.select(timeout=0.5):
+                    if key.data is None:
+                        with contextlib.suppress(OSError):
+                            self._wake_r.recv(4096)
+                        continue
+                    key.data.receive_ready()
+        finally:
+            self._apply_pending(selector)
+            selector.close()
+
+    def _apply_pending(self, selector: selectors.BaseSelector) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    return
+                op, client = self._pending.popleft()
+            if op == "add":
+                with contextlib.suppress(KeyError, ValueError, OSError):
+                    selector.register(client.sin, selectors.EVENT_READ, client)
+            else:
+                with contextlib.suppress(KeyError, ValueError, OSError):
+                    selector.unregister(client.sin)
+                with contextlib.suppress(OSError):
+                    client.sin.close()
