@@ -114,11 +114,15 @@ class Driver:
             box.append(response)
             done.set()
 
+        if self._stop.is_set():
+            return Response(False, [], "CANCELLED")
         self.submit(Command(text, expect=expect, timeout=timeout, on_done=finished, **kwargs))
         # The core times the command out from its write; this wait only guards against a
-        # stopped driver. Queue time plus the command's own timeout plus a reopen.
-        if not done.wait(timeout + 30.0) or not box:
-            return Response(False, [], "CANCELLED")
+        # driver that stops meanwhile (queue time plus the command's timeout plus a reopen).
+        limit = time.monotonic() + timeout + 30.0
+        while not done.wait(0.5):
+            if (self._stop.is_set() and not self._thread.is_alive()) or time.monotonic() > limit:
+                return Response(False, [], "CANCELLED")
         return box[0]
 
     def call_later(self, delay: float, action: Callable[[], None]) -> None:
@@ -168,6 +172,13 @@ class Driver:
         self._close()
         for event in self._core.reset():
             self._dispatch(event)
+        while True:  # submitted after the last turn: nobody will write them now
+            try:
+                command = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if command.on_done is not None:
+                self._safe(command.on_done, Response(False, [], "CANCELLED"))
 
     def _turn(self) -> None:
         while True:

@@ -35,7 +35,7 @@ from edge.lines import (
 from edge.privacy import redact
 
 from . import _parser as p
-from ._commands import LONG_S, MEDIUM_S, Command, Response
+from ._commands import LONG_S, MEDIUM_S, SHORT_S, Command, Response
 from ._driver import Driver, Opener, open_port
 from ._profiles import PROFILES, Profile, tts_command
 
@@ -100,6 +100,11 @@ class ModemLine:
         self._supervisor.start()
 
     def stop(self) -> None:
+        with self._lock:
+            call = self._call
+        if call is not None:  # the port is about to close: nobody could end this call later
+            call._ended("line stopped")
+            self.driver.execute(self.profile.hangup, timeout=SHORT_S)
         self._stopped.set()
         self._needs_init.set()
         self._poll_now.set()

@@ -129,3 +129,26 @@ def test_keys_during_prompt_keep_order(rig_factory, wait) -> None:
     rig.sim.press("12345", gap_s=0.01)
     events = _events(call, lambda e: e == PlaybackFinished(7))
     assert [e.digit for e in events if isinstance(e, KeyPressed)] == list("12345")
+
+
+def test_stop_during_a_call_ends_it_on_both_sides(rig_factory, wait) -> None:
+    rig = rig_factory("ec25")
+    rig.wait_ready()
+    call = rig.ring()
+    call.answer()
+    rig.line.stop()
+    assert call.next_event(1) == RemoteHangup("line stopped")
+    wait(lambda: rig.sim.snapshot()["call"] == "idle")
+    call.hang_up()  # returns at once on a stopped line
+
+
+def test_kind_and_section() -> None:
+    from edge.lines import line_kinds
+    from hardware.modem import KIND, SECTION
+
+    assert KIND.name == "modem" and KIND.section is SECTION and SECTION.optional
+    values, problems = SECTION.parse({"port": "/dev/ttyUSB2", "profile": "ec25", "pin": "12"})
+    assert problems and all("pin" in str(p) for p in problems)
+    values, problems = SECTION.parse({"port": "socket://127.0.0.1:7301", "profile": "sim7600"})
+    assert problems == [] and values["baud"] == 115200
+    assert line_kinds()["modem"] is KIND  # found through the entry point
