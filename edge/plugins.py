@@ -10,11 +10,14 @@ Entry point groups (declared in pyproject.toml):
 - ``edgecall.services``: ``start(context: ServiceContext) -> object with .stop()``, run beside
   the call server by ``edgecall serve`` (e.g. the sync scheduler);
 - ``edgecall.status``: ``status_lines(store) -> list[tuple[str, str]]`` (label, value) shown by
-  ``edgecall status`` (e.g. sync backlog and last success).
+  ``edgecall status`` (e.g. sync backlog and last success);
+- ``edgecall.doctor``: ``checks(config) -> iterable of edge.doctor.CheckResult`` run by
+  ``edgecall doctor`` (modem, SIP gateway, HQ, Twilio).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,14 +33,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _load(group: str) -> list[tuple[str, Any]]:
+@functools.cache
+def _load(group: str) -> tuple[tuple[str, Any], ...]:
+    """Entry points of a group, loaded once per process (a broken one is logged once)."""
     loaded = []
     for ep in sorted(entry_points(group=group), key=lambda e: e.name):
         try:
             loaded.append((ep.name, ep.load()))
         except Exception as exc:  # one broken plug-in must not take the box down
             log.error("plug-in %s:%s could not be loaded: %s", group, ep.name, exc)
-    return loaded
+    return tuple(loaded)
 
 
 def plugin_sections() -> list[Section]:
@@ -75,3 +80,7 @@ def service_starters() -> list[tuple[str, Callable[[ServiceContext], Service]]]:
 
 def status_providers() -> list[Callable[[Store], list[tuple[str, str]]]]:
     return [obj for _name, obj in _load("edgecall.status") if callable(obj)]
+
+
+def doctor_checks() -> list[tuple[str, Callable[[Config], Any]]]:
+    return [(name, obj) for name, obj in _load("edgecall.doctor") if callable(obj)]

@@ -18,6 +18,7 @@ from ._errors import UserError
 def build_parser() -> argparse.ArgumentParser:
     from . import (
         cmd_demo,
+        cmd_doctor,
         cmd_export,
         cmd_init,
         cmd_install,
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edgecall {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (cmd_init, cmd_serve, cmd_demo, cmd_survey, cmd_export, cmd_status,
-                   cmd_install):
+                   cmd_doctor, cmd_install):
         module.register(subparsers)
     for register in command_registrars():
         register(subparsers)

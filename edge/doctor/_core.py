@@ -1,0 +1,132 @@
+"""The checks of the box itself: config, secrets, disk, database, clock, surveys, lines.
+
+Other parts add theirs through the ``edgecall.doctor`` entry point group: a callable
+``checks(config) -> iterable of CheckResult`` (modem, SIP gateway, HQ, Twilio).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from edge.clock import PLAUSIBLE_YEARS, Clock
+from edge.config import Config, ConfigError, load_config, load_secrets, secrets_mode_ok
+from edge.lines import line_kinds
+from edge.server import data_dir_problem
+from edge.store import DB_NAME
+from edge.survey import compile_file, resolve_survey_path
+
+from ._result import CheckResult, fail, ok, warn
+
+
+def check_config(path: Path) -> tuple[Config | None, CheckResult]:
+    try:
+        config = load_config(path, with_secrets=False)
+    except ConfigError as exc:
+        return None, fail("config", f"{len(exc.problems)} problem(s): "
+                          + "; ".join(str(p) for p in exc.problems),
+                          f"edit {path} (every key is described in the README)")
+    return config, ok("config", f"{path} is valid")
+
+
+def check_secrets(config: Config) -> Iterator[CheckResult]:
+    path = config.secrets_path
+    try:
+        load_secrets(path)
+    except ConfigError as exc:
+        yield fail("secrets", str(exc).splitlines()[0],
+                   f"run 'edgecall init' to create {path}, or fix the key it names")
+        return
+    if not secrets_mode_ok(path):
+        yield warn("secrets", f"{path} is readable by other users", f"chmod 600 {path}")
+    else:
+        yield ok("secrets", f"{path} is present and private")
+
+
+def check_storage(config: Config) -> Iterator[CheckResult]:
+    data_dir = config.data_dir
+    problem = data_dir_problem(data_dir)
+    if problem:
+        yield fail("data directory", problem,
+                   f"create it and give the service user write access: chown edgecall {data_dir}")
+        return
+    free_mb = shutil.disk_usage(data_dir).free // (1024 * 1024)
+    minimum = config.sections["server"]["min_free_mb"]
+    if free_mb < minimum:
+        yield fail("free space", f"{free_mb} MB free in {data_dir}; calls get the busy message "
+                   f"below {minimum} MB", "free space (old exports, logs) or use a larger card",
+                   free_mb=free_mb)
+    elif free_mb < minimum * 10:
+        yield warn("free space", f"only {free_mb} MB free in {data_dir}",
+                   "free space soon: below "
+                   f"{minimum} MB new callers hear the busy message", free_mb=free_mb)
+    else:
+        yield ok("free space", f"{free_mb} MB free in {data_dir}", free_mb=free_mb)
+    database = data_dir / DB_NAME
+    if not database.exists():
+        yield warn("database", f"{database} does not exist yet",
+                   "it is created when 'edgecall serve' first starts")
+        return
+    try:
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)
+        try:
+            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            backlog = conn.execute(
+                "SELECT count(*) FROM outbox WHERE seq > "
+                "coalesce((SELECT min(acked_seq) FROM outbox_acks), 0)").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        yield fail("database", f"{database} cannot be read: {exc}",
+                   "check the file's owner and the disk; restore from a backup if it is damaged")
+        return
+    if result != "ok":
+        yield fail("database", f"integrity check failed: {result}",
+                   f"stop the service, copy {database} aside and restore or rebuild it")
+    else:
+        yield ok("database", f"integrity ok; {backlog} records waiting to sync", backlog=backlog)
+
+
+def check_clock(clock: Clock | None = None) -> CheckResult:
+    stamp = (clock or Clock()).now()
+    year = int(stamp.utc[:4])
+    if year not in PLAUSIBLE_YEARS:
+        return fail("clock", f"the clock says {stamp.utc}: not a plausible date",
+                    "set the time (date -s) or connect to a network once; timestamps taken "
+                    "now are flagged and corrected later", quality=stamp.quality)
+    if stamp.quality == "unsynchronised":
+        return warn("clock", f"{stamp.utc}, not synchronised",
+                    "enable NTP when online (timedatectl set-ntp true); with a modem, network "
+                    "time corrects stamps; records are flagged until then",
+                    quality=stamp.quality)
+    return ok("clock", f"{stamp.utc}, source {stamp.quality}", quality=stamp.quality)
+
+
+def check_surveys(config: Config) -> Iterator[CheckResult]:
+    path = resolve_survey_path(config.sections["survey"]["file"], config.base_dir)
+    survey, problems = compile_file(path)
+    errors = [p for p in problems if p.severity == "error"]
+    if survey is None or errors:
+        first = errors[0] if errors else ""
+        yield fail("survey", f"{path}: {len(errors)} error(s), first: {first}",
+                   f"run 'edgecall survey check {path}' and fix what it lists")
+        return
+    missing_audio = [p for p in problems if p.severity == "warning" and "audio" in p.message]
+    if missing_audio:
+        yield warn("prompts", f"{len(missing_audio)} recordings missing; their text is spoken "
+                   f"instead (first: {missing_audio[0].path})",
+                   "copy the audio files beside the survey, or accept the text-to-speech")
+    else:
+        yield ok("prompts", f"survey {survey.id!r} v{survey.version}: prompts present for "
+                 + ", ".join(survey.languages))
+
+
+def check_lines(config: Config) -> CheckResult:
+    enabled = [name for name in line_kinds()
+               if (config.section(name) or {}).get("enabled", False)]
+    if not enabled:
+        return fail("lines", "no line is enabled",
+                    "configure [sip] for a GSM-SIP gateway or [modem] for a USB/serial modem")
+    return ok("lines", "enabled: " + ", ".join(enabled))
