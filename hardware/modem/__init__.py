@@ -6,6 +6,7 @@ Public face::
     SECTION         its ``[modem]`` config section
     ModemLine       the Line (also ``send_sms``)
     PROFILES        supported modules
+    doctor_checks   ``edgecall doctor`` checks (entry point ``edgecall.doctor``)
 
 The simulator for tests and the demo is :mod:`hardware.modem.simulator`.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from edge.config import Key, Section
 from edge.lines import Line, LineContext, LineKind
 
+from ._doctor import doctor_checks
 from ._line import ModemCall, ModemLine, ModemSettings
 from ._profiles import PROFILES, Profile
 
@@ -38,6 +40,8 @@ SECTION = Section(
     "A GSM module (SIM800, Quectel EC25/EG25/UC15, SIM7600) on a serial or USB port that "
     "answers calls itself.",
     (
+        Key("enabled", bool, True, "Answer calls on this modem (false keeps the section but "
+            "leaves the port alone)."),
         Key("port", str, "/dev/ttyUSB2",
             "The module's AT port: /dev/ttyUSB2 for an EC25 on USB, /dev/serial0 for a SIM800 "
             "on the Pi's UART, or a pyserial URL such as socket://127.0.0.1:7301.",
@@ -66,4 +70,5 @@ def create(settings: dict[str, Any], context: LineContext) -> Line:
 
 KIND = LineKind("modem", SECTION, create)
 
-__all__ = ["KIND", "PROFILES", "SECTION", "ModemCall", "ModemLine", "ModemSettings", "Profile"]
+__all__ = ["KIND", "PROFILES", "SECTION", "ModemCall", "ModemLine", "ModemSettings", "Profile",
+           "doctor_checks"]

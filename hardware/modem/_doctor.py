@@ -1,0 +1,93 @@
+"""``edgecall doctor`` checks for the [modem] line: the port, then a short session with the
+module (SIM, registration, signal, identity), each problem with what to do about it.
+
+Entry point (to declare): ``edgecall.doctor``: ``modem = "hardware.modem:doctor_checks"``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import serial
+
+from ._line import ModemLine, ModemSettings
+
+PROBE_S = 20.0  # a SIM800 needs ~10 s after power-up before the SIM answers
+
+
+def doctor_checks(config: Any) -> Iterator[Any]:
+    # Imported here: the doctor's result type lives in edge.doctor, which is only loaded
+    # when doctor runs; the line itself never depends on it.
+    from edge.doctor import fail, ok, warn
+
+    settings = config.section("modem")
+    if not settings or not settings.get("enabled", True):
+        return
+    port = settings["port"]
+    if "://" not in port:
+        if not os.path.exists(port):
+            candidates = sorted(p for p in os.listdir("/dev")
+                                if p.startswith(("ttyUSB", "ttyACM", "serial", "ttyAMA", "ttyS0")))
+            yield fail("modem port", f"{port} does not exist",
+                       "plug the modem in and set [modem] port; present now: "
+                       + (", ".join("/dev/" + c for c in candidates) or "no serial ports"
+                          ) + " (an EC25 on USB answers AT on /dev/ttyUSB2)")
+            return
+        if not os.access(port, os.R_OK | os.W_OK):
+            yield fail("modem port", f"no permission to open {port}",
+                       "add the service user to the 'dialout' group and log in again")
+            return
+    try:
+        probe = serial.serial_for_url(port, baudrate=settings.get("baud", 115200), timeout=0.1,
+                                      exclusive=True) if "://" not in port else None
+    except serial.SerialException as exc:
+        if "lock" in str(exc).lower() or "busy" in str(exc).lower():
+            yield warn("modem port", f"{port} is in use (the running server or ModemManager)",
+                       "see 'edgecall status' for the running line; if the server is stopped, "
+                       "stop ModemManager: systemctl disable --now ModemManager")
+        else:
+            yield fail("modem port", f"cannot open {port}: {exc}",
+                       "check the cable and that the port is the module's AT port")
+        return
+    if probe is not None:
+        probe.close()
+    yield ok("modem port", f"{port} opens")
+    yield from _session(ModemSettings.from_config(settings), ok, warn, fail)
+
+
+def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any) -> Iterator[Any]:
+    line = ModemLine(settings)
+    line.start(lambda call: call.hang_up())
+    try:
+        deadline = time.monotonic() + PROBE_S
+        status = line.status()
+        while status.state == "starting" or "registration" not in status.facts:
+            if time.monotonic() > deadline or status.state == "down":
+                break
+            time.sleep(0.2)
+            status = line.status()
+    finally:
+        line.stop()
+    facts = {k: v for k, v in status.facts.items()
+             if k in ("profile", "sim", "imei", "iccid", "signal_dbm", "signal", "registration",
+                      "network_time", "command_timeouts")}
+    if status.state == "down" or status.state == "starting":
+        yield fail("modem", status.detail or "the module did not finish initialising",
+                   "check power (a SIM800 needs a 2 A supply), the profile, and the baud rate",
+                   **facts)
+        return
+    if status.state == "degraded":
+        yield warn("modem", status.detail, "see docs/modem.md, Troubleshooting", **facts)
+    else:
+        yield ok("modem", status.detail, **facts)
+    rssi_dbm = facts.get("signal_dbm")
+    if rssi_dbm is None:
+        yield warn("modem signal", "no signal reading", "check the antenna", **facts)
+    elif rssi_dbm < -101:
+        yield warn("modem signal", f"weak signal ({rssi_dbm} dBm, {facts.get('signal')})",
+                   "move the antenna or the box; calls may drop below -101 dBm", **facts)
+    else:
+        yield ok("modem signal", f"{rssi_dbm} dBm ({facts.get('signal')})", **facts)
