@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
+from edge.plugins import status_providers
 from edge.web import StatusServer, gather, make_app
 
 PASSWORD = "correct horse 🐎 battery"
@@ -83,7 +84,8 @@ class Figures(HTMLParser):
 
 @pytest.fixture
 def url(filled: Any) -> Iterator[str]:
-    app = make_app(lambda: gather(filled.store, filled.clock, filled.lines, "box-1"),
+    providers = status_providers()  # the installed plug-ins' lines (sync), as in service
+    app = make_app(lambda: gather(filled.store, filled.clock, filled.lines, "box-1", providers),
                    PASSWORD, 30)
     server = StatusServer(app, "127.0.0.1", 0).start()
     try:
