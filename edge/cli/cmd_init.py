@@ -17,6 +17,8 @@ SECRETS_TEMPLATE = """\
 # The same pseudonym_key on every box of a deployment gives a caller the same pseudonym
 # everywhere; losing it only means new pseudonyms.
 pseudonym_key = "{key}"
+# Password of the status page ([status_page] in the config); any user name.
+status_page_password = "{password}"
 """
 
 
@@ -38,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     for path in (config_path, secrets_path):
         if path.exists() and not args.force:
             raise UserError(f"{path} exists; use --force to overwrite it")
+    password = secrets.token_urlsafe(9)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         values = {"box": {"id": args.box_id, "data_dir": args.data_dir,
@@ -47,11 +50,11 @@ def run(args: argparse.Namespace) -> int:
         # Created with 0600 from the start: never readable by others, not even briefly.
         fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(SECRETS_TEMPLATE.format(key=secrets.token_hex(32)))
+            handle.write(SECRETS_TEMPLATE.format(key=secrets.token_hex(32), password=password))
         os.chmod(secrets_path, 0o600)
     except OSError as exc:
         raise UserError(f"cannot write to {directory}: {exc.strerror or exc}") from exc
     print(f"wrote {config_path}")
-    print(f"wrote {secrets_path} (mode 0600)")
+    print(f"wrote {secrets_path} (mode 0600); status page password: {password}")
     print(f"next: edit {config_path}, then 'edgecall serve --config {config_path}'")
     return 0

@@ -26,6 +26,7 @@ from edge.survey.engine import (
     Play,
     PromptEnded,
     RecordAnswer,
+    RequestCallback,
     Session,
     StartTimer,
     StopPlayback,
@@ -175,6 +176,13 @@ def _carry_out(
                 _try_end(store, call_id, "error", [EventInput("store_error", {"error": str(exc)})])
                 return "error"
             notes.clear()
+        elif isinstance(action, RequestCallback):
+            number = call.caller.number
+            if number and not call.caller.withheld:
+                store.request_callback(call_id, number)
+                notes.append(EventInput("callback_requested", {"question": action.question}))
+            else:
+                notes.append(EventInput("callback_impossible", {"reason": "number withheld"}))
         elif isinstance(action, End):
             if action.hang_up:
                 _safe_hang_up(call)

@@ -1,7 +1,17 @@
 """The sans-IO survey engine: ``Session(survey).start()`` then ``feed(event)``, each returning
 the actions for the adapter to carry out in order."""
 
-from ._actions import Action, CancelTimer, End, Note, Play, RecordAnswer, StartTimer, StopPlayback
+from ._actions import (
+    Action,
+    CancelTimer,
+    End,
+    Note,
+    Play,
+    RecordAnswer,
+    RequestCallback,
+    StartTimer,
+    StopPlayback,
+)
 from ._driver import Driver
 from ._events import Event, HungUp, Key, PromptEnded, Timeout
 from ._session import Session
@@ -18,6 +28,7 @@ __all__ = [
     "Play",
     "PromptEnded",
     "RecordAnswer",
+    "RequestCallback",
     "Session",
     "StartTimer",
     "StopPlayback",

@@ -43,6 +43,13 @@ class RecordAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestCallback:
+    """The caller asked to be called back: keep their number until the callback is done."""
+
+    question: str
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     """A line for the call's timeline (events table); never caller data."""
 
@@ -59,4 +66,5 @@ class End:
     hang_up: bool = True
 
 
-Action = Play | StopPlayback | StartTimer | CancelTimer | RecordAnswer | Note | End
+Action = (Play | StopPlayback | StartTimer | CancelTimer | RecordAnswer | RequestCallback | Note
+          | End)

@@ -24,6 +24,7 @@ from ._actions import (
     Note,
     Play,
     RecordAnswer,
+    RequestCallback,
     StartTimer,
     StopPlayback,
 )
@@ -314,6 +315,8 @@ class Session:
                         self._timeouts),
             self.language, sets_language,
         ))
+        if state.props.get("callback") and result.value == "yes":
+            out.append(RequestCallback(state.name))
         self._goto(state.target(result.event)[1], out)
 
     def _retry(self, state: State, reason: str, out: list[Action]) -> None:

@@ -5,6 +5,8 @@ Authoring::
     {"name": "consent", "type": "yesno", "prompt": {...}, "yes": "household", "no": "declined"}
 
 ``yes``/``no`` default to ``next`` (itself defaulting to the following state).
+``"callback": true``: a yes asks for a call back; the caller's number is then kept (the only
+place a raw number is stored) until the callback is done.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ._base import (
 class YesNo(NodeKind):
     name = "yesno"
     behaviour = "gather"
-    keys = GATHER_KEYS | {"yes", "no", "yes_key", "no_key"}
+    keys = GATHER_KEYS | {"yes", "no", "yes_key", "no_key", "callback"}
 
     def compile(self, raw: Mapping[str, Any], path: str, following: str | None,
                 ctx: CompileContext) -> tuple[dict[str, Any], list[Transition]]:
@@ -43,7 +45,11 @@ class YesNo(NodeKind):
                 transitions.append(Transition(
                     MATCH_PREFIX + answer, ctx.target(raw[answer], f"{path}.{answer}", name)
                 ))
-        props = {"options": {yes_key: "yes", no_key: "no"},
+        callback = raw.get("callback", False)
+        if not isinstance(callback, bool):
+            ctx.problem(f"{path}.callback", f"expected true or false, got {callback!r}", name)
+            callback = False
+        props = {"options": {yes_key: "yes", no_key: "no"}, "callback": callback,
                  **gather_overrides(raw, path, ctx, name)}
         return props, transitions
 

@@ -86,3 +86,15 @@ def test_abort_hangs_up_and_records_partial(store: Store, line: SimulatedLine,
     assert call.ended_by == "box"
     assert "shutdown" in [r["kind"] for r in store.query("SELECT kind FROM events")]
     assert SPEED > 1
+
+
+def test_a_callback_request_keeps_the_number_only_there(store: Store, line: SimulatedLine,
+                                                        demo_survey: Survey,
+                                                        pseudonymiser: Pseudonymiser,
+                                                        make_script: Callable) -> None:
+    _call, disposition = answered_call(line, make_script(callback=["1"]), demo_survey, store,
+                                       pseudonymiser)
+    assert disposition == "complete"
+    assert [r["number"] for r in store.query("SELECT number FROM callbacks")] == ["+255700000001"]
+    dump = "\n".join(store.db.conn.iterdump())
+    assert dump.count("+255700000001") == 1  # nowhere else: not in calls, outbox or events

@@ -4,6 +4,7 @@ screenshots stay in test-artifacts/ for a human to look at. Fails when Chromium 
 
 from __future__ import annotations
 
+import logging
 import shutil
 import struct
 import subprocess
@@ -129,6 +130,7 @@ def test_chromium_shows_the_database_figures(url: str, filled: Any, count: Any,
 
 def test_chromium_without_the_password_sees_no_figures(
         url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)  # an earlier CLI test may have raised the root level
     dom = run_chromium(tmp_path, "--dump-dom", f"http://tech:wrong@{url}")
     assert "data-figure" not in dom and "calls-today" not in dom
     # The browser did ask, and was turned away by the password check.

@@ -102,8 +102,10 @@ def test_a_taken_port_is_logged_not_fatal(tmp_path: Path, store: Store,
 
 def test_edgecall_serve_runs_the_page(tmp_path: Path) -> None:
     assert main(["init", str(tmp_path)]) == 0
-    with (tmp_path / "secrets.toml").open("a") as handle:
-        handle.write(f'status_page_password = "{PASSWORD}"\n')
+    secrets_file = tmp_path / "secrets.toml"  # init wrote a random password: use ours
+    secrets_file.write_text(re.sub(r'status_page_password = ".*"',
+                                   f'status_page_password = "{PASSWORD}"',
+                                   secrets_file.read_text()))
     calls = [{"at_s": 0, "number": "+255712345678", "key_delay_s": 0.2,
               "responses": {"language.prompt": ["1"], "consent.prompt": ["1"],
                             "household.prompt": ["2#"], "children.prompt": ["1#"],

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from edge.survey import compile_survey
-from edge.survey.engine import Driver, Note, Session, StopPlayback
+from edge.survey.engine import Driver, Note, RequestCallback, Session, StopPlayback
 
 TESTDATA = Path(__file__).parent / "testdata"
 
@@ -76,6 +76,8 @@ def _run_case(case: dict[str, Any]) -> None:
         kinds = [a.kind for a in driver.actions if isinstance(a, Note)]
         for kind in expect["notes"]:
             assert kind in kinds
+    if "callbacks" in expect:
+        assert sum(isinstance(a, RequestCallback) for a in driver.actions) == expect["callbacks"]
     if "language" in expect:
         assert driver.session.language == expect["language"]
     plays = [a for a in driver.actions if hasattr(a, "utterances")]
