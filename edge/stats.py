@@ -15,6 +15,13 @@ class Summary:
     in_progress: int = 0
     dispositions: dict[str, int] = field(default_factory=dict)
 
+    def add(self, disposition: str | None, count: int) -> None:
+        self.calls += count
+        if disposition is None:
+            self.in_progress += count
+        else:
+            self.dispositions[disposition] = self.dispositions.get(disposition, 0) + count
+
     @property
     def completion(self) -> float | None:
         finished = self.calls - self.in_progress - self.dispositions.get("busy", 0)
@@ -27,12 +34,20 @@ def summarise(store: Store, since_utc: str) -> Summary:
         "SELECT disposition, count(*) AS n FROM calls WHERE started_utc >= ? GROUP BY disposition",
         [since_utc],
     ):
-        summary.calls += row["n"]
-        if row["disposition"] is None:
-            summary.in_progress += row["n"]
-        else:
-            summary.dispositions[row["disposition"]] = row["n"]
+        summary.add(row["disposition"], row["n"])
     return summary
+
+
+def summarise_by_survey(store: Store, since_utc: str) -> dict[str, Summary]:
+    """:func:`summarise` split by survey (calls without one count as "none")."""
+    out: dict[str, Summary] = {}
+    for row in store.query(
+        "SELECT coalesce(survey_id, 'none') AS survey, disposition, count(*) AS n FROM calls"
+        " WHERE started_utc >= ? GROUP BY survey, disposition",
+        [since_utc],
+    ):
+        out.setdefault(row["survey"], Summary()).add(row["disposition"], row["n"])
+    return out
 
 
 def day_and_week_starts(now: datetime | None = None) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from edge.clock import Clock
 from edge.lines import Line
-from edge.stats import Summary, day_and_week_starts, summarise
+from edge.stats import Summary, day_and_week_starts, summarise, summarise_by_survey
 from edge.store import Store
 
 log = logging.getLogger(__name__)
@@ -81,23 +81,6 @@ class Figures:
         data = asdict(self)
         data["sync"] = [{"label": label, "value": value} for label, value in self.sync]
         return data
-
-
-def summarise_by_survey(store: Store, since_utc: str) -> dict[str, Summary]:
-    """:func:`edge.stats.summarise` split by survey (calls without one count as "none")."""
-    out: dict[str, Summary] = {}
-    for row in store.query(
-        "SELECT coalesce(survey_id, 'none') AS survey, disposition, count(*) AS n FROM calls"
-        " WHERE started_utc >= ? GROUP BY survey, disposition",
-        [since_utc],
-    ):
-        summary = out.setdefault(row["survey"], Summary())
-        summary.calls += row["n"]
-        if row["disposition"] is None:
-            summary.in_progress += row["n"]
-        else:
-            summary.dispositions[row["disposition"]] = row["n"]
-    return out
 
 
 # A caller number must never reach the page, even inside an error text a library wrote.

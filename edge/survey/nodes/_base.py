@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from edge.lines import KEYS
-from edge.survey._model import Prompt, PromptText, Settings, State, Transition
+from edge.survey._model import MATCH_PREFIX, Prompt, PromptText, Settings, State, Transition
 from edge.survey._problems import Problem
 from edge.survey._templates import Template, parse_template
 
@@ -146,6 +146,26 @@ class NodeKind:
     def keys_used(self, state: State) -> list[str]:
         """Keys that mean an answer here (the checker refuses the opt-out key among them)."""
         return []
+
+
+class SingleKeyKind(NodeKind):
+    """A question answered by one key from ``props["options"]`` (key -> value). The value's
+    own ``match:<value>`` transition is taken when the state has one, else ``keypress``."""
+
+    behaviour = "gather"
+
+    def gather_spec(self, state: State, settings: Settings) -> GatherSpec:
+        return GatherSpec(1, "", state.props.get("timeout_s", settings.timeout_s))
+
+    def interpret(self, state: State, digits: str) -> Interpretation | None:
+        value = state.props["options"].get(digits)
+        if value is None:
+            return None
+        event = MATCH_PREFIX + value
+        return Interpretation(value, event if state.target(event)[0] else "keypress")
+
+    def keys_used(self, state: State) -> list[str]:
+        return list(state.props["options"])
 
 
 def gather_transitions(raw: Mapping[str, Any], path: str, following: str | None,

@@ -12,22 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from edge.survey._model import MATCH_PREFIX, Settings, State, Transition
+from edge.survey._model import MATCH_PREFIX, Transition
 
 from ._base import (
     GATHER_KEYS,
     CompileContext,
-    GatherSpec,
-    Interpretation,
-    NodeKind,
+    SingleKeyKind,
     gather_overrides,
     gather_transitions,
 )
 
 
-class Choice(NodeKind):
+class Choice(SingleKeyKind):
     name = "choice"
-    behaviour = "gather"
     keys = GATHER_KEYS | {"options"}
 
     def compile(self, raw: Mapping[str, Any], path: str, following: str | None,
@@ -69,19 +66,6 @@ class Choice(NodeKind):
                 ))
         props = {"options": options, **gather_overrides(raw, path, ctx, name)}
         return props, transitions
-
-    def gather_spec(self, state: State, settings: Settings) -> GatherSpec:
-        return GatherSpec(1, "", state.props.get("timeout_s", settings.timeout_s))
-
-    def interpret(self, state: State, digits: str) -> Interpretation | None:
-        value = state.props["options"].get(digits)
-        if value is None:
-            return None
-        event = MATCH_PREFIX + value
-        return Interpretation(value, event if state.target(event)[0] else "keypress")
-
-    def keys_used(self, state: State) -> list[str]:
-        return list(state.props["options"])
 
 
 KIND = Choice()

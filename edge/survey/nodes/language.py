@@ -16,22 +16,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from edge.survey._model import Settings, State, Transition
+from edge.survey._model import Transition
 
 from ._base import (
     GATHER_KEYS,
     CompileContext,
-    GatherSpec,
-    Interpretation,
-    NodeKind,
+    SingleKeyKind,
     gather_overrides,
     gather_transitions,
 )
 
 
-class Language(NodeKind):
+class Language(SingleKeyKind):
     name = "language"
-    behaviour = "gather"
     keys = GATHER_KEYS | {"options"}
 
     def compile(self, raw: Mapping[str, Any], path: str, following: str | None,
@@ -64,16 +61,6 @@ class Language(NodeKind):
                             name, "warning")
         props = {"options": options, **gather_overrides(raw, path, ctx, name)}
         return props, transitions
-
-    def gather_spec(self, state: State, settings: Settings) -> GatherSpec:
-        return GatherSpec(1, "", state.props.get("timeout_s", settings.timeout_s))
-
-    def interpret(self, state: State, digits: str) -> Interpretation | None:
-        language = state.props["options"].get(digits)
-        return Interpretation(language, "keypress") if language else None
-
-    def keys_used(self, state: State) -> list[str]:
-        return list(state.props["options"])
 
 
 KIND = Language()
