@@ -187,6 +187,44 @@ class ModemSimulator:
             m.faults.sandwich += sandwich
         self._do(apply)
 
+    def run_caller(self, number: str | None, key_groups: list[str], *, quiet_s: float = 0.3,
+                   hang_up_after_s: float | None = None, timeout_s: float = 120.0,
+                   gap_s: float = 0.05) -> threading.Thread:
+        """A scripted caller on a thread: ring, then press each group of keys once the module
+        has been quiet (no prompt playing) for ``quiet_s`` with the call up; optionally hang
+        up ``hang_up_after_s`` after the last group. For the demo and end-to-end tests."""
+
+        def speaking_or_down() -> bool:
+            with self._lock:
+                m = self.model
+                return m._tts_until is not None or m.call is None or m.call.state != "active"
+
+        def script() -> None:
+            deadline = time.monotonic() + timeout_s
+            self.incoming_call(number, withheld=number is None)
+            for group in key_groups:
+                quiet_since: float | None = None
+                while time.monotonic() < deadline and not self._stop.is_set():
+                    now = time.monotonic()
+                    if speaking_or_down():
+                        quiet_since = None
+                    elif quiet_since is None:
+                        quiet_since = now
+                    elif now - quiet_since >= quiet_s:
+                        break
+                    time.sleep(0.02)
+                else:
+                    return
+                self.press(group, gap_s=gap_s)
+                time.sleep(gap_s * (len(group) + 1) + 0.1)
+            if hang_up_after_s is not None:
+                time.sleep(hang_up_after_s)
+                self.remote_hangup()
+
+        thread = threading.Thread(target=script, name="modem-sim-caller", daemon=True)
+        thread.start()
+        return thread
+
     def unplug(self, down_s: float = 1.0) -> None:
         """Close the master (a USB unplug); replug a fresh pty after ``down_s``, rebooted."""
         with self._lock:
