@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
-from edge.survey import compile_file
+from edge.survey import compile_file, compile_survey
+from edge.survey._studio import StudioImportError, import_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,6 +17,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check = commands.add_parser("check", help="validate a survey file")
     check.add_argument("file", type=Path)
     check.set_defaults(func=run_check)
+    studio = commands.add_parser("import-studio",
+                                 help="convert an exported Twilio Studio flow to a survey")
+    studio.add_argument("file", type=Path, help="the flow's JSON (Studio: Export to JSON)")
+    studio.add_argument("--out", type=Path, default=None, help="survey file to write "
+                        "(default: stdout)")
+    studio.add_argument("--language", default="en",
+                        help="language of widgets that name none (default en)")
+    studio.set_defaults(func=run_import)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -29,3 +40,24 @@ def run_check(args: argparse.Namespace) -> int:
           f"{len(survey.states)} states, {len(survey.questions())} questions, languages "
           + ", ".join(survey.languages))
     return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    try:
+        survey = import_file(args.file, args.language)
+    except StudioImportError as exc:
+        for problem in exc.problems:
+            print(f"{args.file}: {problem}")
+        print(f"{args.file}: cannot be imported ({len(exc.problems)} problems)")
+        return 1
+    text = json.dumps(survey, indent=2, ensure_ascii=False) + "\n"
+    _compiled, problems = compile_survey(survey, args.out.parent if args.out else Path.cwd())
+    for problem in problems:
+        print(f"imported survey: {problem}", file=sys.stderr)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}; translate the prompts of other languages, record audio, then "
+              f"'edgecall survey check {args.out}'")
+    return 1 if any(p.severity == "error" for p in problems) else 0
