@@ -12,10 +12,12 @@ from edge.store import AnswerInput, Store
 
 QUESTIONS = ("language", "consent", "household", "need", "callback",
              "water", "income", "loan", "shelter", "health")
-_VALUES = {
-    "language": ("en", "fr", "ar"), "consent": ("yes",), "need": ("food", "water", "shelter"),
-    "callback": ("yes", "no"),
+# What each key means per question, as the survey engine would interpret it.
+_CHOICES = {
+    "language": ("en", "fr", "ar"), "consent": ("yes",),
+    "need": ("food", "water", "shelter", "health", "other"), "callback": ("yes", "no"),
 }
+_DEFAULT_CHOICES = ("yes", "no", "sometimes", "unknown")
 
 
 class SimClock:
@@ -52,17 +54,25 @@ def fill_surveys(store: Store, sim: SimClock, surveys: int, seed: int = 1,
         sim.advance(rng.uniform(20, 600) + rng.random() / 1000)
         caller = pseudo.pseudonym(f"+2557{rng.randrange(10**8):08d}")
         call_id = store.begin_call("sip", caller, False, "demo", "3")
+        language = "en"
         for question in QUESTIONS[:answers]:
             sim.advance(rng.uniform(2, 9) + rng.randrange(1000) / 1e6)
-            choices = _VALUES.get(question)
-            value = rng.choice(choices) if choices else str(rng.randrange(1, 6))
+            if question == "household":
+                value = str(rng.randrange(1, 13))
+                raw = value + "#"
+            else:
+                choices = _CHOICES.get(question, _DEFAULT_CHOICES)
+                key = rng.randrange(len(choices))
+                raw, value = str(key + 1), choices[key]
             sets_language = question == "language"
+            if sets_language:
+                language = value
             store.record_answer(
                 call_id,
-                AnswerInput(question, raw=str(rng.randrange(1, 6)), value=value,
+                AnswerInput(question, raw=raw, value=value,
                             attempts=1 + (rng.random() < 0.1), invalid=0,
                             timeouts=int(rng.random() < 0.05)),
-                language="en", survey_version="3", sets_language=sets_language,
+                language=language, survey_version="3", sets_language=sets_language,
             )
         sim.advance(rng.uniform(1, 4))
         store.end_call(call_id, "complete")

@@ -14,6 +14,7 @@ scalar = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**53), 2**53),
     st.floats(allow_nan=False, allow_infinity=False),
     st.decimals(-10**6, 10**6, places=3).map(float),
+    st.decimals(0, 10**5, places=6).map(float),
     st.text(max_size=12), iso, st.sampled_from(["box-1.ab12.7", "box-1.ab12.7/q1", "007"]),
 )
 bodies = st.dictionaries(st.sampled_from(["a", "b", "utc", "mono", "id", "call", "n"]), scalar,
@@ -29,14 +30,16 @@ def batches(draw):
     for _ in range(n):
         seq += draw(st.integers(1, 3))
         body = {k: draw(scalar) for k in keys} if draw(st.booleans()) else draw(bodies)
-        recs.append(Record(seq, draw(st.sampled_from(["x.1", "x.2/q", "r"])) + str(seq),
+        # Few distinct ids: later versions of a record land in other groups (joins).
+        recs.append(Record(seq, draw(st.sampled_from(["x.1", "x.2/q", "r"]))
+                           + str(draw(st.integers(0, 4))),
                            draw(st.integers(1, 3)), draw(st.sampled_from(["call", "answer",
                                                                         "clock"])),
                            draw(iso), dict(sorted(body.items()))))
     return recs
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(batches(), st.sampled_from(["xz", "gzip"]))
 def test_round_trip_is_lossless(records, compression):
     data = encode_batch({"box": "b", "batch": "b.1", "first": 1, "last": 2}, records,
