@@ -112,6 +112,7 @@ class ModemModel:
         self.sms: dict[int, SmsStored] = {}
         self.sent_sms: list[tuple[str, str]] = []
         self.heard: list[str] = []  # utterances the caller heard (TTS into the call)
+        self.tts_started = 0  # prompts begun, heard or not
         self.faults = Faults()
         self.commands_seen: list[str] = []
         self._out: list[tuple[float, int, bytes]] = []
@@ -473,6 +474,7 @@ class ModemModel:
         self._reply()
         self._tts_text = text
         self._tts_until = self._now + 0.05 + self.tts_char_s * len(text)
+        self.tts_started += 1
 
     def _at_CTTS(self, arg: str) -> None:
         self._tts(arg, "CTTS")

@@ -194,19 +194,25 @@ class ModemSimulator:
         has been quiet (no prompt playing) for ``quiet_s`` with the call up; optionally hang
         up ``hang_up_after_s`` after the last group. For the demo and end-to-end tests."""
 
-        def speaking_or_down() -> bool:
+        def state() -> tuple[bool, int]:
             with self._lock:
                 m = self.model
-                return m._tts_until is not None or m.call is None or m.call.state != "active"
+                busy = m._tts_until is not None or m.call is None or m.call.state != "active"
+                return busy, m.tts_started
 
         def script() -> None:
             deadline = time.monotonic() + timeout_s
+            prompts_seen = state()[1]
             self.incoming_call(number, withheld=number is None)
             for group in key_groups:
+                # Wait for a new prompt to start and then end: the box is slow to ask the
+                # next question sometimes (a durable commit), and a key pressed before the
+                # question is not an answer to it.
                 quiet_since: float | None = None
                 while time.monotonic() < deadline and not self._stop.is_set():
                     now = time.monotonic()
-                    if speaking_or_down():
+                    busy, started = state()
+                    if busy or started == prompts_seen:
                         quiet_since = None
                     elif quiet_since is None:
                         quiet_since = now
@@ -215,8 +221,8 @@ class ModemSimulator:
                     time.sleep(0.02)
                 else:
                     return
+                prompts_seen = state()[1]
                 self.press(group, gap_s=gap_s)
-                time.sleep(gap_s * (len(group) + 1) + 0.1)
             if hang_up_after_s is not None:
                 time.sleep(hang_up_after_s)
                 self.remote_hangup()
