@@ -8,6 +8,7 @@ import logging
 import queue
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -77,6 +78,7 @@ class SipCall(CallListener):
         self._caller = caller
         self._events: queue.Queue[CallEvent] = queue.Queue()
         self._gone: RemoteHangup | None = None
+        self._ended = False
         self._lock = threading.Lock()
         mode = line.settings["dtmf_mode"]
         self._sources = {
@@ -116,10 +118,12 @@ class SipCall(CallListener):
         def done(interrupted: bool) -> None:
             self._events.put(PlaybackFinished(play_id, interrupted))
 
-        if self._gone is not None or not self._vcall.RTPClients:
-            done(True)
-            return
-        self._vcall.play(audio, done)
+        # Under the lock so that a play racing the end of the call still reports once.
+        with self._lock:
+            if self._ended or not self._vcall.RTPClients:
+                done(True)
+                return
+            self._vcall.play(audio, done)
 
     def stop_playback(self) -> None:
         self._vcall.stop_playback()
@@ -136,6 +140,9 @@ class SipCall(CallListener):
         return event
 
     def hang_up(self) -> None:
+        with self._lock:
+            self._ended = True
+        self._vcall.stop_playback()
         self._vcall.hangup()
 
     # --- CallListener (pyVoIP threads) -----------------------------------------------------
@@ -153,6 +160,8 @@ class SipCall(CallListener):
                 self.on_digit(key, "inband")
 
     def on_ended(self, reason: str) -> None:
+        with self._lock:
+            self._ended = True
         self._vcall.stop_playback()
         self._events.put(RemoteHangup(reason))
 
@@ -169,6 +178,7 @@ class SipLine:
         self.phone: HardenedPhone | None = None
         self._on_call: Callable[[Any], None] | None = None
         self._warned: set[str] = set()
+        self._accepting = True
         self.calls_offered = 0
 
     @property
@@ -178,6 +188,7 @@ class SipLine:
     def start(self, on_call: Callable[[Any], None]) -> None:
         s = self.settings
         self._on_call = on_call
+        self._accepting = True
         if not self.policy.networks:
             log.warning("[sip] accepts calls from any address: set allowed_sources")
         self.phone = HardenedPhone(
@@ -196,7 +207,31 @@ class SipLine:
         return self.phone.sip.myPort if self.phone else int(self.settings["port"])
 
     def stop(self) -> None:
-        if self.phone is not None:
+        """Stop taking calls (new INVITEs get 503) and return at once. Calls already handed to
+        the server stay up until it hangs them up; the phone closes when the last one ends."""
+        self._accepting = False
+        phone = self.phone
+        if phone is None or not phone.NSD:
+            return
+        if not phone.calls:
+            phone.stop()
+            return
+        log.info("SIP line %s stopping: %d calls stay up until they end", self.name,
+                 len(phone.calls))
+        threading.Thread(target=self._close_when_idle, name="sip-close", daemon=True).start()
+
+    def _close_when_idle(self, limit_s: float = 3600.0) -> None:
+        phone = self.phone
+        deadline = time.monotonic() + limit_s  # a call nobody ends must not keep the line
+        while phone is not None and phone.NSD and phone.calls and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if phone is not None and phone.NSD:
+            phone.stop()
+
+    def shutdown(self) -> None:
+        """Stop now: hang up every call (BYE) and close the sockets."""
+        self._accepting = False
+        if self.phone is not None and self.phone.NSD:
             self.phone.stop()
 
     def status(self) -> LineStatus:
@@ -221,6 +256,10 @@ class SipLine:
 
     def _screen(self, message: Any, source: tuple[str, int]) -> tuple[int, str] | None:
         if self.policy.allows(source[0]):
+            if not self._accepting and getattr(message, "method", "") == "INVITE" and (
+                message.headers.get("Call-ID") not in (self.phone.calls if self.phone else {})
+            ):
+                return (503, "Service Unavailable")  # stopping: no new calls
             return None
         if getattr(message, "method", "") == "INVITE":
             number = None

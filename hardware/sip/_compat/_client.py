@@ -287,14 +287,9 @@ class HardenedSIPClient(SIPClient):
         )
 
     def gen_ringing(self, request: SIPMessage) -> str:
-        # Keep the To-tag of the first 180 for retransmissions and later responses.
-        call_id = request.headers["Call-ID"]
-        tag = self.tagLibrary.get(call_id)
-        text = super().gen_ringing(request)
-        if tag is not None:
-            self.tagLibrary[call_id] = tag
-            text = re.sub(r"(\r\nTo: [^\r]*;tag=)[^\r;]+", lambda m: m.group(1) + tag, text)
-        return text.replace(_STOCK_ALLOW, f"Allow: {ALLOW}\r\n")
+        """180 with the dialog's To-tag, the same for retransmissions (stock makes a new tag
+        each time and fails on an INVITE without Contact)."""
+        return self.gen_response(request, 180, "Ringing")
 
     def gen_bye(self, request: SIPMessage) -> str:
         """Defect 7: stock BYE copies the INVITE's Via and uses its CSeq + 1. A UAS's BYE has

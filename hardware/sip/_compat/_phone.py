@@ -108,12 +108,12 @@ class HardenedPhone(VoIPPhone):
             return
         with self.callsLock:
             self.calls[call_id] = call
-        self._send(self.sip.gen_ringing(request))
         try:
+            self._send(self.sip.gen_ringing(request))
             self.callCallback(call)
         except Exception:
-            log.exception("call handler failed; refusing the call")
-            call.hangup()
+            log.exception("call could not be offered; refusing it")
+            call.hangup()  # ends it (480) and forgets it: no call is left ringing unseen
 
     def _callback_MSG_Bye(self, request: SIPMessage) -> None:
         self.on_bye(request)

@@ -156,7 +156,7 @@ class LineHarness:
         return self.calls.get(timeout=timeout)
 
     def stop(self) -> None:
-        self.line.stop()
+        self.line.shutdown()
 
 
 @pytest.fixture(scope="session")
