@@ -18,8 +18,9 @@ from typing import Any
 from edge.config import Key, Section
 from edge.lines import Line, LineContext, LineKind
 
+from ._call import ModemCall
 from ._doctor import doctor_checks
-from ._line import ModemCall, ModemLine, ModemSettings
+from ._line import ModemLine, ModemSettings
 from ._profiles import PROFILES, Profile
 
 

@@ -1,0 +1,197 @@
+"""One call through the module: the edge.lines.Call the server drives.
+
+The server thread calls answer/play/stop_playback/next_event/hang_up; the port thread feeds
+``_key``, ``_playback_done`` and ``_ended`` in the order the module reported them, so digits
+and hang-ups reach ``next_event`` in that order too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from edge.lines import (
+    CallerId,
+    CallEvent,
+    CallGone,
+    KeyPressed,
+    PlaybackFinished,
+    RemoteHangup,
+    Utterance,
+)
+
+from ._commands import MEDIUM_S, Command, Response
+from ._profiles import tts_command
+
+if TYPE_CHECKING:
+    from ._line import ModemLine
+
+log = logging.getLogger(__name__)
+
+
+class ModemCall:
+    """One call through the module (the Call protocol)."""
+
+    def __init__(self, line: ModemLine, caller: CallerId) -> None:
+        self._line = line
+        self._caller = caller
+        self._events: queue.Queue[CallEvent] = queue.Queue()
+        self._lock = threading.Lock()
+        self.state = "ringing"  # ringing, answering, active, ended
+        self._hangup_reason: str | None = None
+        # Playback: the playlist in progress and one tag per TTS command the module accepted,
+        # popped by each "done" URC (stopped ones too, so a late done never ends a new play).
+        self._play_id: int | None = None
+        self._playlist: deque[Utterance] = deque()
+        self._generation = 0
+        self._tags: deque[tuple[int, int]] = deque()  # (token, generation)
+        self._tokens = itertools.count(1)
+
+    @property
+    def line_name(self) -> str:
+        return self._line.name
+
+    @property
+    def caller(self) -> CallerId:
+        return self._caller
+
+    # ---- server thread
+
+    def answer(self) -> None:
+        with self._lock:
+            if self.state != "ringing":
+                raise CallGone("the caller hung up before we answered")
+            self.state = "answering"
+        response = self._line.driver.execute(
+            "ATA", timeout=20.0, finals=("NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE"))
+        with self._lock:
+            if response.ok and self.state == "answering":
+                self.state = "active"
+                return
+            self.state = "ended"
+        self._line._call_finished(self)
+        raise CallGone(f"answer failed: {response.final}")
+
+    def play(self, play_id: int, utterances: Sequence[Utterance]) -> None:
+        with self._lock:
+            old = self._play_id
+            self._generation += 1
+            self._play_id = play_id
+            self._playlist = deque(utterances)
+            generation = self._generation
+            active = self.state == "active"
+        if old is not None:
+            self._events.put(PlaybackFinished(old, interrupted=True))
+            self._line.driver.submit(Command(self._line.profile.tts_stop))
+        if not active:
+            self._finish_play(generation, interrupted=True)
+            return
+        # On the port thread, after the stop just submitted: the FIFO keeps them in order.
+        self._line.driver.call_later(0.0, lambda: self._next_utterance(generation))
+
+    def stop_playback(self) -> None:
+        with self._lock:
+            play_id = self._play_id
+            if play_id is None:
+                return
+            self._play_id = None
+            self._playlist.clear()
+            self._generation += 1
+        self._events.put(PlaybackFinished(play_id, interrupted=True))
+        self._line.driver.submit(Command(self._line.profile.tts_stop))
+
+    def next_event(self, timeout: float | None) -> CallEvent | None:
+        with self._lock:
+            if self._hangup_reason is not None and self._events.empty():
+                return RemoteHangup(self._hangup_reason)
+        try:
+            return self._events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def hang_up(self) -> None:
+        with self._lock:
+            if self.state == "ended":
+                return
+            self.state = "ended"
+            self._play_id = None
+            self._playlist.clear()
+        self._line._call_finished(self)
+        self._line.driver.execute(self._line.profile.hangup, timeout=MEDIUM_S)
+
+    # ---- port thread
+
+    def _next_utterance(self, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation or self.state != "active" or \
+                    self._play_id is None:
+                return
+            play_id = self._play_id
+            utterance = self._playlist.popleft() if self._playlist else None
+            if utterance is None:
+                self._play_id = None
+        if utterance is None:
+            self._events.put(PlaybackFinished(play_id))
+            return
+        command = tts_command(self._line.profile, utterance.text)
+        token = next(self._tokens)
+
+        def accepted(response: Response) -> None:
+            if response.ok:
+                self._tags.append((token, generation))
+                # A module that never reports the end (some firmware) must not stall the
+                # survey: give up waiting after a generous speaking time.
+                guard = 5.0 + 0.15 * len(utterance.text)
+                self._line.driver.call_later(guard, lambda: self._guard(token))
+                return
+            # No TTS (firmware without it, CME 903 outside a call): skip the prompt rather
+            # than leave the survey waiting for a "done" that never comes.
+            log.warning("modem: prompt %s not played (%s)", utterance.key, response.final)
+            self._next_utterance(generation)
+
+        self._line.driver.submit(Command(command, timeout=5.0, on_done=accepted))
+
+    def _guard(self, token: int) -> None:
+        for tag in list(self._tags):
+            if tag[0] == token:
+                self._tags.remove(tag)
+                log.warning("modem: no end-of-prompt report; going on")
+                self._next_utterance(tag[1])
+
+    def _finish_play(self, generation: int, *, interrupted: bool) -> None:
+        with self._lock:
+            play_id = self._play_id if generation == self._generation else None
+            self._play_id = None
+            self._playlist.clear()
+        if play_id is not None:
+            self._events.put(PlaybackFinished(play_id, interrupted=interrupted))
+
+    def _playback_done(self, source: str) -> None:
+        if source != self._line.profile.tts_done or not self._tags:
+            return
+        _token, generation = self._tags.popleft()
+        self._next_utterance(generation)
+
+    def _key(self, digit: str) -> None:
+        with self._lock:
+            if self.state != "active":
+                return
+        self._events.put(KeyPressed(digit))
+
+    def _ended(self, reason: str) -> None:
+        with self._lock:
+            if self._hangup_reason is not None:
+                return
+            was = self.state
+            self.state = "ended"
+            self._hangup_reason = reason
+            self._play_id = None
+            self._playlist.clear()
+        self._line._call_finished(self)
+        if was != "ended":
+            self._events.put(RemoteHangup(reason))
