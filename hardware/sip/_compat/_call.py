@@ -42,6 +42,7 @@ class HardenedCall(VoIPCall):
         self.media_ok = False
         self.telephone_event = False
         self.end_reason: str | None = None
+        self.answered_once = False
         super().__init__(phone, callstate, request, session_id, myIP, **kwargs)
 
     # Defect 6: pyVoIP records an inbound call's RTP port only in the phone, never in
@@ -86,6 +87,7 @@ class HardenedCall(VoIPCall):
             if self.state != CallState.RINGING:
                 raise InvalidStateError(f"call is {self.state.value}, not ringing")
             super().answer()
+            self.answered_once = True
 
     def renegotiate(self, request: SIPMessage) -> None:
         """Defect 4: answer a re-INVITE with the running streams (stock gen_ms() started a new

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
 _STOCK_ALLOW = f"Allow: {', '.join(pyVoIP.SIPCompatibleMethods)}\r\n"
 _CALL_ID = re.compile(rb"^Call-ID:[ \t]*(\S+)", re.MULTILINE | re.IGNORECASE)
 
@@ -235,6 +235,17 @@ class HardenedSIPClient(SIPClient):
                 phone.on_info(message)
             else:
                 self.send_response(message, 481, "Call/Transaction Does Not Exist")
+        elif method == "UPDATE":
+            # Session-timer refreshes by UPDATE (RFC 4028) are answered, so the gateway does
+            # not end the call when the session interval runs out; an SDP offer is answered
+            # like a re-INVITE.
+            call = phone.calls.get(message.headers["Call-ID"])
+            if call is None:
+                self.send_response(message, 481, "Call/Transaction Does Not Exist")
+            elif "m" in message.body and getattr(call, "answered_once", False):
+                call.renegotiate(message)
+            else:
+                self.send_response(message, 200, "OK")
         else:
             self.send_response(message, 501, "Not Implemented")
 

@@ -343,3 +343,16 @@ def test_registration_with_digest(sipp, phones, tools, password, state):
     while ours.registration_state() != state and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ours.registration_state() == state
+
+
+def test_update_session_refresh_answered(sipp, phones, tools):
+    sipp_port = tools.free_ports(1)
+    stock = phones.stock(sipp_port, Answerer(delay=0.0))
+    proc = sipp.start("uac_update_refresh.xml", port_of(stock), port=sipp_port, timeout_s=10)
+    assert sipp.wait(proc) != 0  # UPDATE never answered: a gateway would end the call
+
+    handler = Answerer(delay=0.0)
+    ours = phones.ours(handler)
+    ours.start()
+    assert sipp.wait(sipp.start("uac_update_refresh.xml", port_of(ours))) == 0, sipp.errors()
+    assert handler.digits == ["4"]
