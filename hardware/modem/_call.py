@@ -179,7 +179,9 @@ class ModemCall:
 
     def _key(self, digit: str) -> None:
         with self._lock:
-            if self.state != "active":
+            # "answering" too: the module may report a key right after ATA's OK, before the
+            # server thread has seen that OK.
+            if self.state not in ("answering", "active"):
                 return
         self._events.put(KeyPressed(digit))
 
