@@ -18,6 +18,7 @@ import gzip
 import json
 import lzma
 import re
+import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -92,13 +93,20 @@ class _Numeric:
 
 
 def _zigzag_varints(ints: list[int]) -> bytes:
+    zigzag = [v * 2 if v >= 0 else -v * 2 - 1 for v in ints]
+    if not zigzag or max(zigzag) < 0x80:
+        return bytes(zigzag)
     out = bytearray()
-    for v in ints:
-        u = v * 2 if v >= 0 else -v * 2 - 1
-        while u >= 0x80:
-            out.append((u & 0x7F) | 0x80)
-            u >>= 7
-        out.append(u)
+    for u in zigzag:
+        if u < 0x80:
+            out.append(u)
+        elif u < 0x4000:
+            out += bytes(((u & 0x7F) | 0x80, u >> 7))
+        else:
+            while u >= 0x80:
+                out.append((u & 0x7F) | 0x80)
+                u >>= 7
+            out.append(u)
     return bytes(out)
 
 
@@ -136,15 +144,40 @@ class _Blob:
         return [self.place(e) for e in enc]
 
 
+_memo = threading.local()  # per encode: compressed size of each int list, by identity
+
+
+def _int_cost(ints: list[int]) -> int:
+    cache: dict[int, tuple[list[int], int]] | None = getattr(_memo, "cache", None)
+    if cache is not None and id(ints) in cache:
+        return cache[id(ints)][1]
+    # (The first value is left out: a delta list starts with an absolute value.)
+    if len(ints) > 8 and max(max(ints[1:]), -min(ints[1:])) >= 1 << 31:
+        # Large numbers (absolute stamps) lose against their deltas: priced high, without
+        # spending time on their varints.
+        cost = 8 * len(ints)
+    else:
+        cost = len(zlib.compress(_zigzag_varints(ints), 1))
+    if cache is not None:
+        cache[id(ints)] = (ints, cost)  # the list is kept so that its id stays unique
+    return cost
+
+
 def _cost(enc: Any) -> int:
     # A cheap stand-in for the compressed size a column adds to the batch.
-    blob = _Blob()
-    placed = blob.place(enc)
-    text = json.dumps(placed, separators=(",", ":")).encode()
-    cost = len(zlib.compress(text, 1))
-    if blob.parts:
-        cost += len(zlib.compress(bytes(blob.parts), 6))
-    return cost
+    int_cost = 0
+
+    def strip(node: Any) -> Any:
+        nonlocal int_cost
+        if not isinstance(node, list) or not node or node[0] in ("c", "j"):
+            return node
+        if node[0] == "v" and len(node) == 2:
+            int_cost += _int_cost(node[1])
+            return "v"
+        return [strip(e) for e in node]
+
+    text = json.dumps(strip(enc), separators=(",", ":")).encode()
+    return len(zlib.compress(text, 1)) + int_cost
 
 
 def _best(candidates: list[Any]) -> Any:
@@ -516,6 +549,15 @@ def encode_batch(meta: dict[str, Any], records: Sequence[Record],
     for rec in records:
         shape = (rec.kind, tuple((k, rec.body[k] is None) for k in sorted(rec.body)))
         groups.setdefault(shape, []).append(rec)
+    _memo.cache = {}
+    try:
+        return _encode_batch(meta, groups, len(records), compression)
+    finally:
+        _memo.cache = None
+
+
+def _encode_batch(meta: dict[str, Any], groups: dict[tuple[Any, ...], list[Record]], count: int,
+                  compression: str) -> bytes:
     doc_groups = []
     earlier: list[tuple[str, dict[str, list[Any]], dict[str, _Numeric]]] = []
     blob = _Blob()
@@ -532,7 +574,7 @@ def encode_batch(meta: dict[str, Any], records: Sequence[Record],
         doc_groups.append(group)
         earlier.append((kind, {name: [row[i] for row in rows] for i, name in enumerate(names)},
                         numerics))
-    doc = {"v": FORMAT_VERSION, **meta, "n": len(records), "g": doc_groups}
+    doc = {"v": FORMAT_VERSION, **meta, "n": count, "g": doc_groups}
     text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
     return compress(len(text).to_bytes(4, "big") + text + bytes(blob.parts), compression)
 

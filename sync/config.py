@@ -55,7 +55,7 @@ SYNC = Section(
             min=10, max=86400),
         Key("max_backoff_s", float, 3600.0, "Longest wait between attempts while offline "
             "(doubles from interval_s after each failed attempt).", min=10, max=86400),
-        Key("batch_max_records", int, 6000, "Most outbox records in one batch.", min=1,
+        Key("batch_max_records", int, 20000, "Most outbox records in one batch.", min=1,
             max=100000),
         Key("compression", str, "xz", "Batch compression: xz (smallest) or gzip (for "
             "receivers without lzma, e.g. Node).", choices=("xz", "gzip")),

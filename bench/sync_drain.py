@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Drain benchmark: sealed, compressed batches against a naive one-record-per-POST client,
+measured in the same run.
+
+Fills a real store (edge.store.Store API) with N ten-answer surveys, then drains it:
+(a) to the reference HQ on loopback; (b) to HQ through a user-space link emulator (default
+40 kbit/s, 600 ms RTT, a dropped connection every ~90 s on average); (c) into the Twilio Sync
+stand-in (20 writes/s per Map). Wire bytes are counted at a TCP proxy (HTTP headers and
+responses included). The naive client is measured on a sample of records and extrapolated
+(it would take hours over the emulated link); the sample sizes are printed.
+
+    .venv/bin/python bench/sync_drain.py [--surveys 20000] [--skip-link]
+
+Goals (issue 5): >= 20x fewer bytes and requests than naive; <= 60 wire bytes per survey;
+(a) <= 30 s, (b) <= 5 min, (c) <= 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sync._batching import Backoff
+from sync._codec import batch_encoder
+from sync._hq import HqSink
+from sync._ledger import Ledger, connect
+from sync._runner import drain
+from sync._signing import sign
+from sync._twilio import TwilioSink
+from sync.hq import HqDb, HqServer, HqSettings
+from sync.testing import LinkEmulator, TwilioSyncStandIn, fill_surveys, open_store
+
+SECRET = b"bench-secret-of-box-1"
+IS, SK, TW_SECRET = "IS" + "0" * 32, "SK" + "1" * 32, "bench-twilio-secret"
+MAPS = ("edgecall-0", "edgecall-1", "edgecall-2", "edgecall-3")
+
+
+# -- the naive baseline ---------------------------------------------------------------------
+class _NaiveHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        record = json.loads(body)
+        with self.server.lock:
+            self.server.db.execute(
+                "INSERT OR IGNORE INTO records VALUES (?, ?, ?)",
+                [record["id"], record["version"], json.dumps(record["body"])])
+            self.server.db.commit()
+        reply = b'{"status":"stored"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+
+def naive_receiver(path: Path) -> ThreadingHTTPServer:
+    import sqlite3
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NaiveHandler)
+    server.daemon_threads = True
+    server.db = sqlite3.connect(str(path), check_same_thread=False)  # type: ignore[attr-defined]
+    server.db.execute("CREATE TABLE records (id TEXT, version INT, body TEXT,"  # type: ignore
+                      " PRIMARY KEY (id, version))")
+    server.lock = threading.Lock()  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def naive_post_records(url: str, rows: list[Any]) -> int:
+    """One signed JSON record per POST, as a straightforward client would; returns requests."""
+    session = requests.Session()
+    for row in rows:
+        body = json.dumps({"id": row.record_id, "version": row.version, "kind": row.kind,
+                           "created_utc": row.created_utc, "body": row.data()}).encode()
+        stamp = int(time.time() * 1000)
+        headers = {"Content-Type": "application/json", "X-Edgecall-Box": "box-1",
+                   "X-Edgecall-Timestamp": str(stamp),
+                   "X-Edgecall-Signature": sign(SECRET, stamp, body)}
+        while True:
+            try:
+                if session.post(url, data=body, headers=headers, timeout=60).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(1)
+    return len(rows)
+
+
+def naive_twilio(url: str, rows: list[Any]) -> int:
+    """One Map item per record into one Map, backing off on 429."""
+    session = requests.Session()
+    session.auth = (SK, TW_SECRET)
+    items = f"{url}/v1/Services/{IS}/Maps/{MAPS[0]}/Items"
+    for row in rows:
+        data = json.dumps({"id": row.record_id, "version": row.version, "kind": row.kind,
+                           "created_utc": row.created_utc, "body": row.data()})
+        key = f"{row.record_id}@{row.version}"
+        while True:
+            response = session.post(items, data={"Key": key, "Data": data}, timeout=60)
+            if response.status_code in (201, 409):
+                break
+            time.sleep(0.05)
+    return len(rows)
+
+
+# -- helpers --------------------------------------------------------------------------------
+def start_hq(tmp: Path, name: str) -> HqServer:
+    server = HqServer(("127.0.0.1", 0), HqDb(tmp / f"{name}.db"), HqSettings({"box-1": SECRET}))
+    server.start_background()
+    return server
+
+
+def ours(store: Any, sink: Any, sink_name: str, max_bytes: int, max_records: int = 20000
+         ) -> tuple[float, Any]:
+    ledger = Ledger(connect(store.path), sink_name, "box-1", batch_encoder("box-1"),
+                    max_records, max_bytes)
+    started = time.monotonic()
+    report = drain(ledger, sink, wait=lambda s: time.sleep(s) or False, max_wait_s=3600,
+                   backoff=Backoff(base_s=1.0, cap_s=10.0))
+    took = time.monotonic() - started
+    if not report.done:
+        raise SystemExit(f"{sink_name}: drain did not finish: {report}")
+    return took, report
+
+
+def row(label: str, secs: float, requests_: float, wire: float, surveys: int,
+        note: str = "") -> list[str]:
+    return [label, f"{secs:,.1f}", f"{requests_:,.0f}", f"{wire:,.0f}", f"{wire / surveys:,.1f}",
+            note]
+
+
+def print_table(rows: list[list[str]]) -> None:
+    head = ["scenario", "drain s", "requests", "wire bytes", "bytes/survey", ""]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        print("  ".join(c.rjust(w) if i in (1, 2, 3, 4) else c.ljust(w)
+                        for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--surveys", type=int, default=20000)
+    parser.add_argument("--rate", type=float, default=40_000, help="link bits per second")
+    parser.add_argument("--rtt", type=float, default=0.6, help="link round trip, seconds")
+    parser.add_argument("--drop-every", type=float, default=90.0,
+                        help="mean seconds between dropped connections on the link")
+    parser.add_argument("--naive-loopback", type=int, default=3000,
+                        help="records the naive client sends in (a) (then extrapolated)")
+    parser.add_argument("--naive-link", type=int, default=30)
+    parser.add_argument("--naive-twilio", type=int, default=100)
+    parser.add_argument("--skip-link", action="store_true")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="sync-bench-"))
+    store, sim = open_store(tmp / "box", box_id="box-1", fast=True)
+    started = time.monotonic()
+    fill_surveys(store, sim, args.surveys)
+    rows_all = store.outbox_after(0, 10**7)
+    n_records = len(rows_all)
+    print(f"outbox: {args.surveys:,} surveys = {n_records:,} records, "
+          f"{sum(len(r.body) for r in rows_all):,} bytes of JSON bodies "
+          f"(filled in {time.monotonic() - started:.0f} s through the Store API)")
+    results: list[list[str]] = []
+    checks: list[tuple[str, bool]] = []
+    surveys = args.surveys
+
+    # (a) loopback HQ
+    hq = start_hq(tmp, "hq-a")
+    link = LinkEmulator(hq.server_address[:2]).start()  # counts bytes, no shaping
+    sink = HqSink(link.url + "/v1/batches", "box-1", SECRET)
+    took, report = ours(store, sink, "bench-a", 48 * 1024)
+    assert hq.db.count() == n_records, "HQ does not hold every record"
+    a_bytes, a_req, a_time = link.stats.total, sink.requests, took
+    results.append(row("(a) ours, loopback HQ", took, sink.requests, link.stats.total, surveys,
+                       f"{report.acked_batches} batches"))
+    link.close()
+    naive = naive_receiver(tmp / "naive-a.db")
+    link = LinkEmulator(naive.server_address[:2]).start()
+    sample = rows_all[: args.naive_loopback]
+    t0 = time.monotonic()
+    naive_post_records(link.url + "/records", sample)
+    scale = n_records / len(sample)
+    na_time, na_bytes = (time.monotonic() - t0) * scale, link.stats.total * scale
+    results.append(row("(a) naive, loopback", na_time, n_records, na_bytes, surveys,
+                       f"extrapolated from {len(sample):,} records"))
+    link.close()
+    checks += [("(a) >= 20x fewer bytes", na_bytes / a_bytes >= 20),
+               ("(a) >= 20x fewer requests", n_records / a_req >= 20),
+               ("(a) <= 60 wire bytes per survey", a_bytes / surveys <= 60),
+               ("(a) drain <= 30 s", a_time <= 30)]
+    print(f"(a) ratios: bytes {na_bytes / a_bytes:,.0f}x, requests {n_records / a_req:,.0f}x, "
+          f"time {na_time / a_time:,.1f}x")
+
+    # (b) through the emulated GPRS link
+    if not args.skip_link:
+        hq_b = start_hq(tmp, "hq-b")
+        link = LinkEmulator(hq_b.server_address[:2], args.rate, args.rtt, args.drop_every,
+                            seed=3).start()
+        sink = HqSink(link.url + "/v1/batches", "box-1", SECRET, read_timeout_s=120)
+        took, report = ours(store, sink, "bench-b", 48 * 1024)
+        assert hq_b.db.count() == n_records, "HQ does not hold every record"
+        results.append(row("(b) ours, 40 kbit/s link", took, sink.requests, link.stats.total,
+                           surveys, f"{link.stats.drops} drops, {report.failures} retries"))
+        b_bytes, b_req, b_time = link.stats.total, sink.requests, took
+        link.close()
+        naive = naive_receiver(tmp / "naive-b.db")
+        link = LinkEmulator(naive.server_address[:2], args.rate, args.rtt, None).start()
+        sample = rows_all[: args.naive_link]
+        t0 = time.monotonic()
+        naive_post_records(link.url + "/records", sample)
+        scale = n_records / len(sample)
+        nb_time, nb_bytes = (time.monotonic() - t0) * scale, link.stats.total * scale
+        results.append(row("(b) naive, 40 kbit/s link", nb_time, n_records, nb_bytes, surveys,
+                           f"extrapolated from {len(sample)} records, no drops"))
+        link.close()
+        checks += [("(b) >= 20x fewer bytes", nb_bytes / b_bytes >= 20),
+                   ("(b) drain <= 5 min", b_time <= 300)]
+        print(f"(b) ratios: bytes {nb_bytes / b_bytes:,.0f}x, requests "
+              f"{n_records / b_req:,.0f}x, time {nb_time / b_time:,.0f}x")
+
+    # (c) Twilio Sync stand-in
+    twilio = TwilioSyncStandIn(IS, SK, TW_SECRET, MAPS, writes_per_window=20, window_s=1.0)
+    link = LinkEmulator(twilio.server_address[:2]).start()
+    sink = TwilioSink(link.url, IS, SK, TW_SECRET, MAPS, writes_per_s=15)
+    took, report = ours(store, sink, "bench-c", 11 * 1024)
+    results.append(row("(c) ours, Twilio stand-in", took, sink.requests, link.stats.total,
+                       surveys, f"{report.acked_batches} items over {len(MAPS)} Maps, "
+                       f"{twilio.stats.get('error-54009', 0)} x 429"))
+    c_time = took
+    link.close()
+    link = LinkEmulator(twilio.server_address[:2]).start()
+    sample = rows_all[: args.naive_twilio]
+    t0 = time.monotonic()
+    naive_twilio(link.url, sample)
+    scale = n_records / len(sample)
+    results.append(row("(c) naive, item per record", (time.monotonic() - t0) * scale,
+                       n_records, link.stats.total * scale, surveys,
+                       f"extrapolated from {len(sample)} records, one Map"))
+    link.close()
+    checks.append(("(c) drain <= 60 s", c_time <= 60))
+
+    print()
+    print_table(results)
+    print()
+    for label, ok in checks:
+        print(f"{'PASS' if ok else 'MISS'}  {label}")
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
