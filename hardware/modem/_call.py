@@ -121,8 +121,12 @@ class ModemCall:
             self.state = "ended"
             self._play_id = None
             self._playlist.clear()
-        self._line._call_finished(self)
-        self._line.driver.execute(self._line.profile.hangup, timeout=MEDIUM_S)
+        # The line forgets the call only once the module has dropped it: a RING/+CLIP the
+        # module sends before then belongs to this call, not to a new one.
+        try:
+            self._line.driver.execute(self._line.profile.hangup, timeout=MEDIUM_S)
+        finally:
+            self._line._call_finished(self)
 
     # ---- port thread
 

@@ -62,8 +62,8 @@ def rig_factory(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
 
     def make(profile: str = "sim800", *, start: bool = True, sim_args: dict | None = None,
              **settings: object) -> Rig:
-        sim = ModemSimulator(profile, link=tmp_path / f"modem-{len(made)}", ring_interval=0.5,
-                             **(sim_args or {}))
+        sim = ModemSimulator(profile, link=tmp_path / f"modem-{len(made)}",
+                             **{"ring_interval": 0.5, **(sim_args or {})})
         sim.start()
         rig = Rig(sim, tmp_path, **settings)
         made.append(rig)

@@ -3,6 +3,8 @@ prompts, hang-ups from both sides, caller id variants, status facts."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from edge.lines import (
@@ -152,3 +154,14 @@ def test_kind_and_section() -> None:
     values, problems = SECTION.parse({"port": "socket://127.0.0.1:7301", "profile": "sim7600"})
     assert problems == [] and values["baud"] == 115200
     assert line_kinds()["modem"] is KIND  # found through the entry point
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_refusing_a_ringing_call_makes_no_phantom_call(rig_factory, wait, profile: str) -> None:
+    rig = rig_factory(profile, sim_args={"ring_interval": 0.1})
+    rig.wait_ready()
+    call = rig.ring()
+    call.hang_up()  # e.g. all survey slots busy
+    wait(lambda: rig.sim.snapshot()["call"] == "idle")
+    time.sleep(0.5)  # several ring intervals: no RING/+CLIP may turn into a new call
+    assert rig.calls == [call]
