@@ -4,6 +4,7 @@ silent for a moment (the question has been asked)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +56,46 @@ def test_caller_hangs_up_midway(rig_factory, wait, store) -> None:
     assert disposition in ("partial", "breakoff")
     rows = store.query("SELECT question, value FROM answers")
     assert {r["question"]: r["value"] for r in rows} == {"language": "en", "consent": "yes"}
+
+
+def test_demo_bank_two_modems_two_calls(tmp_path: Path, store) -> None:
+    import threading
+
+    from edge.lines import LineContext
+    from hardware.modem.simulator import ModemDemo
+
+    calls: list = []
+    got_call = threading.Condition()
+
+    def on_call(call) -> None:
+        with got_call:
+            calls.append(call)
+            got_call.notify_all()
+
+    with ModemDemo(tmp_path / "bank", profile="ec25", lines=2, speed=20) as bank:
+        lines = bank.lines(LineContext(tmp_path))
+        for line in lines:
+            line.start(on_call)
+        try:
+            for line in lines:
+                deadline = time.monotonic() + 10
+                while line.status().state != "ready":
+                    assert time.monotonic() < deadline
+                    time.sleep(0.05)
+            survey = load_survey(BUILTIN_DEMO)
+            callers = [bank.place_call(f"+25570000000{i}", ["1", "1", "1#", "1", "2"])
+                       for i in range(2)]
+            assert all(callers) and bank.place_call("+255700000009", ["1"]) is None
+            with got_call:
+                assert got_call.wait_for(lambda: len(calls) == 2, 10)
+            results: list[str] = []
+            runners = [threading.Thread(target=lambda c=c: results.append(
+                run_call(c, survey, store, Pseudonymiser(KEY)))) for c in calls]
+            for runner in runners:
+                runner.start()
+            for runner in runners:
+                runner.join(60)
+            assert results == ["complete", "complete"]
+        finally:
+            for line in lines:
+                line.stop()
