@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -43,7 +44,12 @@ class HardenedCall(VoIPCall):
         self.telephone_event = False
         self.end_reason: str | None = None
         self.answered_once = False
-        super().__init__(phone, callstate, request, session_id, myIP, **kwargs)
+        try:
+            super().__init__(phone, callstate, request, session_id, myIP, **kwargs)
+        except Exception:
+            if hasattr(self, "assignedPorts"):
+                phone.release_ports(self)  # the port taken before the failure goes back
+            raise
 
     # Defect 6: pyVoIP records an inbound call's RTP port only in the phone, never in
     # call.assignedPorts, so release_ports(call) returns nothing. We record it here.
@@ -119,6 +125,9 @@ class HardenedCall(VoIPCall):
         with self.lock:
             was = self.state
             self.state = CallState.ENDED
+        if was == CallState.RINGING:  # a BYE instead of a CANCEL: still end the INVITE
+            with contextlib.suppress(OSError, KeyError):
+                self.sip.send_response(self.request, 487, "Request Terminated")
         if was != CallState.ENDED:
             self._finish("remote")
 

@@ -80,6 +80,16 @@ class RoutingSocket:
         self.sock.close()
 
 
+def _complete(message: SIPMessage) -> bool:
+    """The headers every answer or dialog needs (RFC 3261 8.1.1): without them there is
+    nothing to route or answer, so the datagram is dropped like a malformed one."""
+    h = message.headers
+    return (
+        bool(h.get("Via")) and isinstance(h.get("From"), dict) and isinstance(h.get("To"), dict)
+        and isinstance(h.get("CSeq"), dict) and bool(h.get("Call-ID"))
+    )
+
+
 class HardenedSIPClient(SIPClient):
     """SIPClient with our transaction handling. Registration is optional (``register=False`` is
     trunk mode) and supervised; the receive loop reports the source of every datagram."""
@@ -186,6 +196,11 @@ class HardenedSIPClient(SIPClient):
         except Exception as exc:
             self.stats["malformed"] += 1
             log.debug("malformed SIP datagram from %s:%s dropped: %s", source[0], source[1], exc)
+            return
+        if not _complete(message):
+            self.stats["malformed"] += 1
+            log.debug("SIP message from %s:%s without Via/From/To/Call-ID/CSeq dropped",
+                      source[0], source[1])
             return
         self.stats["messages"] += 1
         if message.type == SIPMessageType.MESSAGE:

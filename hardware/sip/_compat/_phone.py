@@ -102,6 +102,10 @@ class HardenedPhone(VoIPPhone):
         except NoPortsAvailableError:
             self.sip.send_response(request, 503, "Service Unavailable")
             return
+        except Exception as exc:  # an SDP pyVoIP cannot use
+            log.info("INVITE refused, its SDP is not usable: %s", exc)
+            self.sip.send_response(request, 488, "Not Acceptable Here")
+            return
         if not call.media_ok:
             self.release_ports(call)
             self.sip.send_response(request, 488, "Not Acceptable Here")

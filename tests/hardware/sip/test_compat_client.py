@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from hardware.sip._compat import RoutingSocket, info_digit
 
 
@@ -30,3 +34,41 @@ def test_info_bodies():
     assert info_digit("application/dtmf", "*") == "*"
     assert info_digit("application/sdp", "v=0") is None
     assert info_digit("application/dtmf-relay", "Signal=X\r\n") is None
+
+
+VALID = (
+    b"INVITE sip:s@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx\r\n"
+    b"From: <sip:+1@127.0.0.1>;tag=a\r\nTo: <sip:s@127.0.0.1>\r\nCall-ID: h1\r\n"
+    b"CSeq: 1 INVITE\r\nContact: <sip:c@127.0.0.1:9>\r\nContent-Type: application/sdp\r\n"
+    b"Content-Length: 60\r\n\r\n"
+    b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+)
+
+
+@pytest.fixture(scope="module")
+def client():
+    from hardware.sip._compat import HardenedPhone
+
+    phone = HardenedPhone("127.0.0.1", 9, "", "", myIP="127.0.0.1", sipPort=0,
+                          callCallback=lambda call: call.hangup(),
+                          rtpPortLow=47900, rtpPortHigh=47999)
+    phone.start()
+    yield phone.sip
+    phone.stop()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cuts=st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255)), max_size=12),
+    truncate=st.integers(1, len(VALID)),
+    prefix=st.sampled_from([b"", b"OPTIONS", b"BYE", b"CANCEL", b"INFO", b"SIP/2.0 200 OK"]),
+)
+def test_no_datagram_escapes_the_client(client, cuts, truncate, prefix):
+    data = bytearray(VALID[:truncate])
+    for pos, value in cuts:
+        if pos < len(data):
+            data[pos] = value
+    if prefix:
+        data = bytearray(prefix + bytes(data[data.find(b" "):] if b" " in data else data))
+    client.handle_datagram(bytes(data), ("127.0.0.1", 9))  # must not raise
+    assert client.phone.calls == {}  # anything that rang was refused and forgotten

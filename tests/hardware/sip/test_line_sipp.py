@@ -219,9 +219,10 @@ def test_allow_list_admits_listed(sipp, make_line):
     assert sipp.wait(proc) == 0, sipp.errors()
 
 
-def test_malformed_burst_then_still_answering(sipp, make_line, tools):
+def test_malformed_burst_then_still_answering(sipp, make_line, tools, caplog):
     import random
 
+    caplog.set_level(logging.WARNING, logger="hardware.sip")
     line = make_line()
     valid = (
         "INVITE sip:s@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx\r\n"
@@ -258,6 +259,7 @@ def test_malformed_burst_then_still_answering(sipp, make_line, tools):
     assert result["keys"] == "111#12"
     assert sipp.wait(proc) == 0, sipp.errors()
     assert line.line.status().facts["malformed"] > 100
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     while not line.calls.empty():
         line.calls.get_nowait().hang_up()
     assert line.line.phone.calls == {}
