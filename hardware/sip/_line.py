@@ -191,8 +191,11 @@ class SipLine:
         self._accepting = True
         if not self.policy.networks:
             log.warning("[sip] accepts calls from any address: set allowed_sources")
+        # The password may live in the secrets file (sip_password) when the server passes it.
+        secrets = self.context.extras.get("secrets") or {}
+        password = s["password"] or str(secrets.get("sip_password", ""))
         self.phone = HardenedPhone(
-            s["gateway_address"] or "127.0.0.1", s["gateway_port"], s["account"], s["password"],
+            s["gateway_address"] or "127.0.0.1", s["gateway_port"], s["account"], password,
             myIP=s["bind_address"], callCallback=self._incoming, sipPort=s["port"],
             rtpPortLow=s["rtp_port_low"], rtpPortHigh=s["rtp_port_high"],
             advertise_ip=advertised_address(s), register=bool(s["account"]),

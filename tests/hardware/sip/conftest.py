@@ -135,7 +135,8 @@ def sipp(tmp_path: Path) -> Iterator[Sipp]:
 class LineHarness:
     """A started SipLine on unique ports; calls it offers land in ``calls``."""
 
-    def __init__(self, tmp_path: Path, data_dir: Path | None = None, **overrides: Any) -> None:
+    def __init__(self, tmp_path: Path, data_dir: Path | None = None,
+                 extras: dict[str, Any] | None = None, **overrides: Any) -> None:
         from hardware.sip import SECTION, SipLine
 
         rtp = free_ports(40)
@@ -144,7 +145,9 @@ class LineHarness:
              "rtp_port_high": rtp + 39, **overrides}
         )
         assert not problems, problems
-        self.line = SipLine(settings, LineContext(data_dir=data_dir or tmp_path / "data"))
+        self.line = SipLine(
+            settings, LineContext(data_dir=data_dir or tmp_path / "data", extras=extras or {})
+        )
         self.calls: queue.Queue[Any] = queue.Queue()
         self.line.start(self.calls.put)
 

@@ -331,3 +331,18 @@ def test_stop_keeps_calls_up_until_they_end(sipp, make_line, tools):
         time.sleep(0.05)
     assert not line.line.phone.NSD  # the phone closed after the last call
     assert line.line.status().state == "down"
+
+
+def test_registers_with_the_password_from_the_secrets(sipp, make_line, tools):
+    registrar = tools.free_ports(1)
+    proc = sipp.start("uas_registrar_auth.xml", None, port=registrar, timeout_s=10)
+    time.sleep(0.3)
+    line = make_line(account="box", gateway_address="127.0.0.1", gateway_port=registrar,
+                     extras={"secrets": {"sip_password": "secret"}})
+    assert sipp.wait(proc, timeout=12) == 0, sipp.errors()
+    deadline = time.monotonic() + 3
+    while line.line.status().detail != "registered" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    status = line.line.status()
+    assert (status.state, status.detail, status.facts["registration"]) == (
+        "ready", "registered", "registered")
