@@ -19,7 +19,8 @@ def build_lines(config: Config, clock: Clock) -> list[Line]:
     context = LineContext(
         data_dir=config.data_dir,
         on_network_time=clock.note_network_time,
-        extras={"config_dir": config.base_dir, "box_id": config.box_id},
+        extras={"config_dir": config.base_dir, "box_id": config.box_id,
+                "secrets": dict(config.secrets)},
     )
     lines: list[Line] = []
     for name, kind in sorted(line_kinds().items()):
