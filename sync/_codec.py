@@ -17,6 +17,7 @@ import calendar
 import gzip
 import json
 import lzma
+import math
 import re
 import threading
 import time
@@ -24,6 +25,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -126,22 +128,30 @@ def _read_varints(blob: bytes, offset: int, n: int) -> list[int]:
     return out
 
 
+# Where each form keeps its nested encodings (everything else is data or column names).
+_SUBS = {"t": (1,), "f": (2,), "d": (1,), "r": (2,), "q": (3,), "s": (2,), "p": (2,),
+         "m": (2, 3)}
+
+
+def _map_subs(enc: list[Any], fn: Callable[[Any], Any]) -> list[Any]:
+    if enc[0] == "k":
+        return ["k", [fn(sub) for sub in enc[1]]]
+    positions = _SUBS.get(enc[0], ())
+    return [fn(e) if i in positions else e for i, e in enumerate(enc)]
+
+
 class _Blob:
     """Int lists are kept as Python lists while encoding and laid out at the end."""
 
     def __init__(self) -> None:
         self.parts = bytearray()
 
-    def place(self, enc: Any) -> Any:
-        if not isinstance(enc, list):
-            return enc
-        if enc and enc[0] == "v" and len(enc) == 2:
+    def place(self, enc: list[Any]) -> list[Any]:
+        if enc[0] == "v" and len(enc) == 2:
             offset = len(self.parts)
             self.parts += _zigzag_varints(enc[1])
             return ["v", offset, len(enc[1])]
-        if enc and enc[0] in ("c", "j"):
-            return enc
-        return [self.place(e) for e in enc]
+        return _map_subs(enc, self.place)
 
 
 _memo = threading.local()  # per encode: compressed size of each int list, by identity
@@ -167,14 +177,12 @@ def _cost(enc: Any) -> int:
     # A cheap stand-in for the compressed size a column adds to the batch.
     int_cost = 0
 
-    def strip(node: Any) -> Any:
+    def strip(node: list[Any]) -> Any:
         nonlocal int_cost
-        if not isinstance(node, list) or not node or node[0] in ("c", "j"):
-            return node
         if node[0] == "v" and len(node) == 2:
             int_cost += _int_cost(node[1])
             return "v"
-        return [strip(e) for e in node]
+        return _map_subs(node, strip)
 
     text = json.dumps(strip(enc), separators=(",", ":")).encode()
     return len(zlib.compress(text, 1)) + int_cost
@@ -186,9 +194,16 @@ def _best(candidates: list[Any]) -> Any:
     return min(candidates, key=_cost)
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal and spelt the same in JSON (0.0 == -0.0 and 1 == 1.0 == True are not)."""
+    if type(a) is not type(b) or a != b:
+        return False
+    return type(a) is not float or repr(a) == repr(b)
+
+
 def _const_or(values: list[Any], other: Any) -> Any:
     first = values[0]
-    if all(type(v) is type(first) and v == first for v in values):
+    if all(_same(v, first) for v in values):
         return ["c", first]
     return other
 
@@ -203,6 +218,7 @@ def _enc_ints(ints: list[int], depth: int = 0) -> Any:
     return _best([raw, ["d", _enc_ints(deltas, depth + 1)]])
 
 
+@lru_cache(maxsize=1 << 16)  # stamps repeat: a record's own time is also its created time
 def _iso_ms(value: str) -> int | None:
     if not _ISO_MS.fullmatch(value):
         return None
@@ -215,6 +231,7 @@ def _iso_ms(value: str) -> int | None:
     return calendar.timegm(fields) * 1000 + int(value[20:23])
 
 
+@lru_cache(maxsize=1 << 16)
 def _ms_iso(ms: int) -> str:
     seconds, millis = divmod(ms, 1000)
     t = time.gmtime(seconds)
@@ -236,6 +253,8 @@ def _as_numeric(values: list[Any]) -> tuple[str, _Numeric] | None:
     if all(type(v) is int for v in values):
         return "i", _Numeric(values, 0)
     if all(type(v) is float for v in values):
+        if any(v == 0 and math.copysign(1.0, v) < 0 for v in values):
+            return None  # -0.0 would come back as 0.0
         decimals = [_decimals(v) for v in values]
         if any(d is None for d in decimals):
             return None
@@ -381,7 +400,7 @@ def _enc_joined(values: list[Any], name: str, join: _Join) -> Any | None:
         return None
     mask, rest = [], []
     for value, pos in zip(values, join.positions, strict=True):
-        same = pos >= 0 and type(theirs[pos]) is type(value) and theirs[pos] == value
+        same = pos >= 0 and _same(theirs[pos], value)
         mask.append(1 if same else 0)
         if not same:
             rest.append(value)
@@ -402,8 +421,115 @@ def _order(names: list[str], numeric: dict[str, tuple[str, _Numeric] | None]) ->
     return sorted(names, key=rank)
 
 
+# Large groups: the cheapest form of each column is searched on the first rows only, then
+# applied to the whole column (searched again only where it does not fit).
+_SAMPLE = 1500
+
+
+def _apply_ints(plan: Any, ints: list[int], numerics: dict[str, _Numeric], scale: int
+                ) -> Any | None:
+    form = plan[0]
+    if form in ("c", "v", "j"):
+        return _enc_ints(ints) if form == "c" else ["v", ints]
+    if form == "d":
+        deltas = [ints[0]] + [b - a for a, b in pairwise(ints)]
+        sub = _apply_ints(plan[1], deltas, numerics, scale)
+        return None if sub is None else ["d", sub]
+    if form == "r":
+        ref = numerics.get(plan[1])
+        if ref is None or ref.scale > scale or len(ref.ints) != len(ints):
+            return None
+        factor = 10 ** (scale - ref.scale)
+        residual = [v - r * factor for v, r in zip(ints, ref.ints, strict=True)]
+        sub = _apply_ints(plan[2], residual, numerics, scale)
+        return None if sub is None else ["r", plan[1], sub]
+    if form == "q":
+        a, b = numerics.get(plan[1]), numerics.get(plan[2])
+        if a is None or b is None or a.scale != b.scale or len(a.ints) != len(ints):
+            return None
+        diff = _rescale([x - y for x, y in zip(a.ints, b.ints, strict=True)], a.scale, scale)
+        residual = [v - d for v, d in zip(ints, diff, strict=True)]
+        sub = _apply_ints(plan[3], residual, numerics, scale)
+        return None if sub is None else ["q", plan[1], plan[2], sub]
+    return None
+
+
+def _apply_strings(plan: Any, values: list[str], strings: dict[str, list[str]]) -> Any | None:
+    form = plan[0]
+    if form == "j":
+        return ["j", values]
+    if form == "s":
+        ref = strings.get(plan[1])
+        if ref is None or not all(v.startswith(r) for v, r in zip(values, ref, strict=True)):
+            return None
+        return ["s", plan[1], _enc_strings([v[len(r):] for v, r in zip(values, ref, strict=True)],
+                                           {}, 1)]
+    if form == "p":
+        ref = strings.get(plan[1])
+        if ref is None or not all(r.startswith(v) for v, r in zip(values, ref, strict=True)):
+            return None
+        return ["p", plan[1], _enc_ints([len(v) for v in values])]
+    if form == "x":
+        if not all(k in strings for k in plan[1]):
+            return None
+        return _lookup(values, plan[1], strings)
+    if form == "k":
+        tokenised = [_TOKENS.findall(v) for v in values]
+        subs_plan = plan[1]
+        if any(len(t) != len(subs_plan) for t in tokenised):
+            return None
+        subs = []
+        for i, sub in enumerate(subs_plan):
+            column = [t[i] for t in tokenised]
+            if sub[0] == "c" and isinstance(sub[1], str):
+                if any(tok != sub[1] for tok in column):
+                    return None
+                subs.append(sub)
+            elif sub[0] == "j":
+                if any(tok.isdigit() != column[0].isdigit() for tok in column):
+                    return None
+                subs.append(_const_or(column, ["j", column]))
+            else:
+                if not all(tok.isdigit() and tok == str(int(tok)) for tok in column):
+                    return None
+                applied = _apply_ints(sub, [int(tok) for tok in column], {}, 0)
+                if applied is None:
+                    return None
+                subs.append(applied)
+        return ["k", subs]
+    return None
+
+
+def _apply(plan: Any, name: str, values: list[Any], entry: tuple[str, _Numeric] | None,
+           numerics: dict[str, _Numeric], strings: dict[str, list[str]], join: _Join | None
+           ) -> Any | None:
+    form = plan[0]
+    if form == "c":
+        return None  # not constant after all (constants are caught before)
+    if form == "m":
+        return _enc_joined(values, name, join) if join else None
+    if entry is not None:
+        kind, num = entry
+        if form == "t" and kind == "t":
+            sub = _apply_ints(plan[1], num.ints, numerics, 3)
+            return None if sub is None else ["t", sub]
+        if form == "f" and kind == "f" and plan[1] == num.scale:
+            sub = _apply_ints(plan[2], num.ints, numerics, num.scale)
+            return None if sub is None else ["f", plan[1], sub]
+        if kind == "i":
+            return _apply_ints(plan, num.ints, numerics, 0)
+        return None
+    if all(type(v) is str for v in values):
+        return _apply_strings(plan, values, {} if name == "@id" else strings)
+    return ["j", values] if form == "j" else None
+
+
 def _encode_group(rows: list[tuple[Any, ...]], names: list[str], join: _Join | None
                   ) -> tuple[list[Any], dict[str, _Numeric]]:
+    plans: dict[str, Any] = {}
+    if len(rows) > 3 * _SAMPLE:
+        head = _Join(join.columns, join.numerics, join.positions[:_SAMPLE]) if join else None
+        plans = dict(_encode_group(rows[:_SAMPLE], names, head)[0])
     columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
     numeric = {name: _as_numeric(values) for name, values in columns.items()}
     numerics: dict[str, _Numeric] = join.references() if join else {}
@@ -413,8 +539,13 @@ def _encode_group(rows: list[tuple[Any, ...]], names: list[str], join: _Join | N
         values = columns[name]
         entry = numeric[name]
         const = _const_or(values, None)
+        planned = None
+        if const is None and name in plans:
+            planned = _apply(plans[name], name, values, entry, numerics, strings, join)
         if const is not None:
             enc = const
+        elif planned is not None:
+            enc = planned
         else:
             if entry is not None:
                 enc = _enc_numeric(entry[0], entry[1], numerics)
@@ -570,7 +701,7 @@ def _encode_batch(meta: dict[str, Any], groups: dict[tuple[Any, ...], list[Recor
         if found:
             group["j"] = found[0]
         encoded, numerics = _encode_group(rows, names, found[1] if found else None)
-        group["c"] = blob.place(encoded)
+        group["c"] = [[name, blob.place(enc)] for name, enc in encoded]
         doc_groups.append(group)
         earlier.append((kind, {name: [row[i] for row in rows] for i, name in enumerate(names)},
                         numerics))

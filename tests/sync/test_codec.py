@@ -17,7 +17,7 @@ scalar = st.one_of(
     st.decimals(0, 10**5, places=6).map(float),
     st.text(max_size=12), iso, st.sampled_from(["box-1.ab12.7", "box-1.ab12.7/q1", "007"]),
 )
-bodies = st.dictionaries(st.sampled_from(["a", "b", "utc", "mono", "id", "call", "n"]), scalar,
+bodies = st.dictionaries(st.sampled_from(["a", "v", "c", "utc", "mono", "id", "call", "k"]), scalar,
                          max_size=6)
 
 
@@ -26,7 +26,7 @@ def batches(draw):
     n = draw(st.integers(1, 30))
     recs = []
     seq = draw(st.integers(1, 1000))
-    keys = draw(st.lists(st.sampled_from(["a", "b", "utc", "mono"]), unique=True, max_size=4))
+    keys = draw(st.lists(st.sampled_from(["a", "v", "utc", "mono", "j"]), unique=True, max_size=4))
     for _ in range(n):
         seq += draw(st.integers(1, 3))
         body = {k: draw(scalar) for k in keys} if draw(st.booleans()) else draw(bodies)
@@ -68,3 +68,27 @@ def test_real_outbox_round_trip_and_compaction(filled):
 def test_garbage_is_a_codec_error(junk):
     with pytest.raises(CodecError):
         decode_batch(junk)
+
+
+def test_large_group_whose_later_rows_break_the_sampled_plan():
+    """Column forms are searched on the first rows of a large group; rows after the sample
+    that do not fit them must still round-trip (the column is searched again)."""
+    from sync._codec import _SAMPLE, _ms_iso
+
+    n = 3 * _SAMPLE + 500
+    records = []
+    for i in range(n):
+        late = i > 2 * _SAMPLE
+        body = {
+            "a": "same" if not late else f"other{i % 3}",
+            "call": f"box.ab.{i // 10}",
+            "f": round(i * 0.25, 2) if not late else i * 0.123457,
+            "n": i * 2 if not late else i * 2 + (i % 7),
+            "t": _ms_iso(1_790_000_000_000 + i * 1000) if not late else "not a time",
+            "v": ["x", "y"][i % 2] if not late else str(i),
+        }
+        rid = f"box.ab.{i // 10}/q{i % 10}" if not late else f"box-ab-{i}"
+        records.append(Record(i + 1, rid, 1, "answer", _ms_iso(1_790_000_000_000 + i * 999),
+                              body))
+    data = encode_batch({"box": "b"}, records)
+    assert decode_batch(data)["records"] == records
