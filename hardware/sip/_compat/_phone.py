@@ -161,9 +161,11 @@ class HardenedPhone(VoIPPhone):
 
     def request_port(self, blocking: bool = True) -> int:
         # Never blocks (stock loops while no port is free); a full range refuses the call.
+        # Even ports only: RTP even, RTCP on the odd one above (RFC 3550 section 11).
         with self.portsLock:
             used = set(self.assignedPorts)
-            free = [p for p in range(self.rtpPortLow, self.rtpPortHigh + 1) if p not in used]
+            first = self.rtpPortLow + (self.rtpPortLow % 2)
+            free = [p for p in range(first, self.rtpPortHigh + 1, 2) if p not in used]
             if not free:
                 raise NoPortsAvailableError("no RTP port free")
             port = random.choice(free)

@@ -139,10 +139,10 @@ class LineHarness:
                  extras: dict[str, Any] | None = None, **overrides: Any) -> None:
         from hardware.sip import SECTION, SipLine
 
-        rtp = free_ports(40)
+        rtp = free_ports(60)
         settings, problems = SECTION.parse(
             {"bind_address": HOST, "port": free_ports(1), "rtp_port_low": rtp,
-             "rtp_port_high": rtp + 39, **overrides}
+             "rtp_port_high": rtp + 59, **overrides}
         )
         assert not problems, problems
         self.line = SipLine(

@@ -72,3 +72,16 @@ def test_no_datagram_escapes_the_client(client, cuts, truncate, prefix):
         data = bytearray(prefix + bytes(data[data.find(b" "):] if b" " in data else data))
     client.handle_datagram(bytes(data), ("127.0.0.1", 9))  # must not raise
     assert client.phone.calls == {}  # anything that rang was refused and forgotten
+
+
+def test_rtp_ports_even_and_never_blocking():
+    from pyVoIP.VoIP.VoIP import NoPortsAvailableError
+
+    from hardware.sip._compat import HardenedPhone
+
+    phone = HardenedPhone("127.0.0.1", 9, "", "", myIP="127.0.0.1", sipPort=0,
+                          rtpPortLow=40001, rtpPortHigh=40006)
+    ports = sorted(phone.request_port() for _ in range(3))
+    assert ports == [40002, 40004, 40006]
+    with pytest.raises(NoPortsAvailableError):  # stock would loop waiting
+        phone.request_port()
