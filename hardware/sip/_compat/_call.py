@@ -97,20 +97,50 @@ class HardenedCall(VoIPCall):
 
     def renegotiate(self, request: SIPMessage) -> None:
         """Defect 4: answer a re-INVITE with the running streams (stock gen_ms() started a new
-        RTP thread pair for every re-INVITE) and follow the new remote address."""
+        RTP thread pair for every re-INVITE) and follow the new offer: remote address, codec
+        when the one in use is no longer offered, and hold (RFC 3264 section 8.4)."""
         with self.lock:
             if self.state != CallState.ANSWERED:
                 return
-            ms = {c.inPort: c.assoc for c in self.RTPClients}
-            message = self.sip.gen_answer(request, self.session_id, ms, self.sendmode)
-            self.sip.out.sendto(message.encode("utf8"), (self.phone.server, self.phone.port))
             audio = [m for m in request.body.get("m", []) if m["type"] == "audio"]
             conns = request.body.get("c", [])
-            if audio and conns:
-                for ii, client in enumerate(self.RTPClients):
+            if audio:
+                for client in self.RTPClients:
+                    self._follow_codecs(client, audio[0])
+            direction = str(request.body.get("a", {}).get("transmit_type", "sendrecv"))
+            hold = direction in ("sendonly", "inactive") or any(
+                c["address"] == "0.0.0.0" for c in conns)
+            answer_mode = {"sendonly": "recvonly", "inactive": "inactive"}.get(
+                direction, self.sendmode)
+            ms = {c.inPort: c.assoc for c in self.RTPClients}
+            message = self.sip.gen_answer(request, self.session_id, ms, answer_mode)
+            self.sip.out.sendto(message.encode("utf8"), (self.phone.server, self.phone.port))
+            for ii, client in enumerate(self.RTPClients):
+                client.hold = hold
+                if audio and conns and conns[min(ii, len(conns) - 1)]["address"] != "0.0.0.0":
                     client.outIP = conns[min(ii, len(conns) - 1)]["address"]
                     client.outPort = audio[0]["port"] + ii
             self.request = request
+
+    def _follow_codecs(self, client: HardenedRTPClient, media: dict[str, Any]) -> None:
+        offered: dict[int, RTP.PayloadType] = {}
+        for fmt in media["methods"]:
+            try:
+                offered[int(fmt)] = RTP.PayloadType(int(fmt))
+            except ValueError:
+                name = media["attributes"].get(fmt, {}).get("rtpmap", {}).get("name", "")
+                with contextlib.suppress(ValueError):
+                    offered[int(fmt)] = RTP.PayloadType(name)
+        wanted = self.phone.codecs
+        audio = [(pt, c) for pt, c in offered.items() if c.description in wanted]
+        if not audio or any(c == client.preference for _, c in audio):
+            return  # the codec in use is still offered (or nothing usable: keep it)
+        audio.sort(key=lambda kv: wanted.index(kv[1].description))
+        pt, codec = audio[0]
+        events = {p: c for p, c in offered.items() if c == RTP.PayloadType.EVENT}
+        client.assoc = {**dict(audio), **events}
+        client.preference = codec
+        client._pt_byte = bytes([pt])
 
     def cancel(self) -> bool:
         """Called on CANCEL: True when the call was still ringing and is now ended."""

@@ -174,6 +174,7 @@ class HardenedRTPClient(RTPClient):
         super().__init__(assoc, inIP, inPort, outIP, outPort, sendrecv, dtmf=dtmf)
         self.engine = engine
         self._pt_byte = bytes([int(self.preference)])
+        self.hold = False
         self.pmout = Playout()  # defect 6: bounded, no per-packet log
         self.pmin = InboundAudio()  # defect 6
         self._events = EventDeduper()
@@ -239,8 +240,12 @@ class HardenedRTPClient(RTPClient):
     # Audio paced against one monotonic clock: deadlines are start + n * 20 ms, so lateness of
     # one packet is not carried into the next (stock sleeps 20 ms relative and drifts ~6 ms/s).
     def send_frame(self) -> bool:
-        """Send the next 20 ms packet; False once the client is stopped."""
+        """Send the next 20 ms packet; False once the client is stopped. On hold the audio
+        still advances (a prompt ends on time) but nothing is sent."""
         payload = self.encode_packet(self.pmout.read(FRAME))
+        if self.hold:
+            self.outTimestamp = (self.outTimestamp + len(payload)) & 0xFFFFFFFF
+            return self.NSD
         seq = self.outSequence & 0xFFFF
         ts = self.outTimestamp & 0xFFFFFFFF
         packet = (
