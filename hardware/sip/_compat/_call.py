@@ -92,7 +92,12 @@ class HardenedCall(VoIPCall):
         with self.lock:
             if self.state != CallState.RINGING:
                 raise InvalidStateError(f"call is {self.state.value}, not ringing")
-            super().answer()
+            # As stock answer(), but the 200 OK is re-sent until the caller's ACK.
+            ms = self.gen_ms()
+            self.sip.send_2xx(
+                self.call_id, self.sip.gen_answer(self.request, self.session_id, ms, self.sendmode)
+            )
+            self.state = CallState.ANSWERED
             self.answered_once = True
 
     def renegotiate(self, request: SIPMessage) -> None:
@@ -114,7 +119,10 @@ class HardenedCall(VoIPCall):
                 direction, self.sendmode)
             ms = {c.inPort: c.assoc for c in self.RTPClients}
             message = self.sip.gen_answer(request, self.session_id, ms, answer_mode)
-            self.sip.out.sendto(message.encode("utf8"), (self.phone.server, self.phone.port))
+            if request.method == "INVITE":
+                self.sip.send_2xx(self.call_id, message)
+            else:  # UPDATE: no ACK follows
+                self.sip.out.sendto(message.encode("utf8"), (self.phone.server, self.phone.port))
             for ii, client in enumerate(self.RTPClients):
                 client.hold = hold
                 if audio and conns and conns[min(ii, len(conns) - 1)]["address"] != "0.0.0.0":
@@ -141,6 +149,16 @@ class HardenedCall(VoIPCall):
         client.assoc = {**dict(audio), **events}
         client.preference = codec
         client._pt_byte = bytes([pt])
+
+    def no_ack(self) -> None:
+        """The caller never confirmed our 200 OK: end the call with a BYE."""
+        with self.lock:
+            was = self.state
+            self.state = CallState.ENDED
+        if was == CallState.ANSWERED:
+            with contextlib.suppress(OSError, KeyError):
+                self.sip.bye(self.request)
+            self._finish("no ACK")
 
     def cancel(self) -> bool:
         """Called on CANCEL: True when the call was still ringing and is now ended."""

@@ -11,6 +11,7 @@ import re
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +129,10 @@ class HardenedSIPClient(SIPClient):
         self.registration_state = "disabled" if not register else "starting"
         self.threads: list[threading.Thread] = []
         self.retransmit: tuple[float, ...] = RETRANSMIT
+        # 2xx to INVITE retransmitted until the ACK (RFC 3261 13.3.1.4); stock sends it once.
+        self.t1 = 0.5
+        self._unacked: dict[str, list[Any]] = {}
+        self._unacked_lock = threading.Lock()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -174,7 +179,8 @@ class HardenedSIPClient(SIPClient):
         # select() with a timeout instead of a 10 ms non-blocking poll under a lock.
         while self.NSD:
             try:
-                ready, _, _ = select.select([self.s], [], [], 0.25)
+                ready, _, _ = select.select([self.s], [], [], min(0.25, self.t1))
+                self._retransmit_due()
                 if not ready:
                     continue
                 raw, source = self.s.recvfrom(65535)
@@ -227,7 +233,8 @@ class HardenedSIPClient(SIPClient):
         if method == "INVITE":
             phone.callback(message)
         elif method == "ACK":
-            return
+            with self._unacked_lock:
+                self._unacked.pop(message.headers["Call-ID"], None)
         elif method == "BYE":
             if phone.on_bye(message):
                 self.send_response(message, 200, "OK")
@@ -263,6 +270,37 @@ class HardenedSIPClient(SIPClient):
                 self.send_response(message, 200, "OK")
         else:
             self.send_response(message, 501, "Not Implemented")
+
+    # --- 2xx reliability --------------------------------------------------------------------
+
+    def send_2xx(self, call_id: str, text: str) -> None:
+        """Send a 2xx for an INVITE and keep re-sending it (T1 doubling to 4 s) until its ACK;
+        after 64*T1 without one, the phone ends the call (RFC 3261 13.3.1.4)."""
+        data = text.encode("utf8")
+        now = time.monotonic()
+        with self._unacked_lock:
+            self._unacked[call_id] = [data, now + self.t1, self.t1, now + 64 * self.t1]
+        self.out.sendto(data, (self.server, self.port))
+
+    def _retransmit_due(self) -> None:
+        now = time.monotonic()
+        due: list[bytes] = []
+        expired: list[str] = []
+        with self._unacked_lock:
+            for call_id, entry in list(self._unacked.items()):
+                if now >= entry[3]:
+                    expired.append(call_id)
+                    del self._unacked[call_id]
+                elif now >= entry[1]:
+                    due.append(entry[0])
+                    entry[2] = min(entry[2] * 2, 4.0)
+                    entry[1] = now + entry[2]
+        for data in due:
+            with contextlib.suppress(OSError):
+                self.out.sendto(data, (self.server, self.port))
+        for call_id in expired:
+            log.warning("no ACK for call %s: ending it", call_id[:12])
+            self.phone.on_ack_timeout(call_id)
 
     # --- messages we generate --------------------------------------------------------------
 

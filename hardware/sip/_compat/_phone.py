@@ -141,6 +141,11 @@ class HardenedPhone(VoIPPhone):
         if isinstance(call, HardenedCall) and call.cancel():
             self.sip.send_response(invite, 487, "Request Terminated")
 
+    def on_ack_timeout(self, call_id: str) -> None:
+        call = self.calls.get(call_id)
+        if isinstance(call, HardenedCall):
+            call.no_ack()
+
     def on_info(self, request: SIPMessage) -> bool:
         call = self.calls.get(request.headers["Call-ID"])
         if call is None:

@@ -46,6 +46,7 @@ def peer():
 def answered_call(peer):
     phone = HardenedPhone("127.0.0.1", peer_port, "", "", myIP="127.0.0.1", sipPort=0,
                           rtpPortLow=47000, rtpPortHigh=47010)
+    phone.sip.t1 = 30.0  # no 200 OK retransmissions during these tests
     phone.start()
     call = HardenedCall(phone, CallState.RINGING, offer("0 8 101"), 1, "127.0.0.1",
                         sendmode=phone.recvmode)

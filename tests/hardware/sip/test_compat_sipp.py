@@ -356,3 +356,62 @@ def test_update_session_refresh_answered(sipp, phones, tools):
     ours.start()
     assert sipp.wait(sipp.start("uac_update_refresh.xml", port_of(ours))) == 0, sipp.errors()
     assert handler.digits == ["4"]
+
+
+def invite_from(sock: socket.socket, target: int) -> bytes:
+    sdp = ("v=0\r\no=gw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           "m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+    port = sock.getsockname()[1]
+    return (
+        f"INVITE sip:s@127.0.0.1:{target} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKack\r\n"
+        f"From: <sip:+1@127.0.0.1>;tag=gw\r\nTo: <sip:s@127.0.0.1>\r\nCall-ID: ack{port}\r\n"
+        f"CSeq: 1 INVITE\r\nContact: <sip:gw@127.0.0.1:{port}>\r\n"
+        f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n{sdp}"
+    ).encode()
+
+
+def count_200(sock: socket.socket, seconds: float) -> int:
+    count = 0
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            data = sock.recv(65535)
+        except TimeoutError:
+            break
+        count += data.startswith(b"SIP/2.0 200")
+    return count
+
+
+def test_200_ok_resent_until_ack(phones, tools):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as gw:
+        gw.bind((HOST, tools.free_ports(1)))
+        stock = phones.stock(gw.getsockname()[1], Answerer(delay=0.0, hold=5))
+        gw.sendto(invite_from(gw, port_of(stock)), (HOST, port_of(stock)))
+        assert count_200(gw, 2.5) == 1  # defect: sent once, a lost 200 or ACK is final
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as gw:
+        gw.bind((HOST, tools.free_ports(1)))
+        ours = phones.ours(Answerer(delay=0.0, hold=5))
+        ours.sip.t1 = 0.2
+        ours.start()
+        invite = invite_from(gw, port_of(ours))
+        gw.sendto(invite, (HOST, port_of(ours)))
+        assert count_200(gw, 1.6) >= 3  # at 0, 0.2, 0.6, 1.4 s
+        ack = invite.split(b"\r\n\r\n")[0].replace(b"INVITE sip", b"ACK sip").replace(
+            b"CSeq: 1 INVITE", b"CSeq: 1 ACK").replace(b"Content-Type: application/sdp\r\n", b"")
+        ack = ack.replace(b"To: <sip:s@127.0.0.1>", b"To: <sip:s@127.0.0.1>;tag=x")
+        gw.sendto(ack.split(b"Content-Length")[0] + b"Content-Length: 0\r\n\r\n",
+                  (HOST, port_of(ours)))
+        time.sleep(0.1)
+        assert count_200(gw, 1.2) == 0  # acknowledged: no more
+
+
+def test_call_without_ack_is_ended_with_bye(sipp, phones):
+    handler = Answerer(delay=0.0)
+    ours = phones.ours(handler)
+    ours.sip.t1 = 0.05  # 64 * T1 = 3.2 s instead of 32 s
+    ours.start()
+    assert sipp.wait(sipp.start("uac_no_ack.xml", port_of(ours))) == 0, sipp.errors()
+    assert ours.calls == {} and handler.calls[0].end_reason == "no ACK"
