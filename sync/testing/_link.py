@@ -61,10 +61,12 @@ class LinkEmulator:
         self._ready = threading.Event()
         self._server: asyncio.AbstractServer | None = None
         self._conns: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
+        self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> LinkEmulator:
-        threading.Thread(target=self._run, name="link-emulator", daemon=True).start()
+        self._thread = threading.Thread(target=self._run, name="link-emulator", daemon=True)
+        self._thread.start()
         self._ready.wait(10)
         return self
 
@@ -75,21 +77,29 @@ class LinkEmulator:
         if self.drop_every_s:
             self._loop.create_task(self._dropper())
         self._loop.run_forever()
+        self._loop.close()
 
     async def _serve(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
 
     def close(self) -> None:
-        def stop() -> None:
+        async def shutdown() -> None:
             if self._server:
                 self._server.close()
             for a, b in list(self._conns):
                 a.transport.abort()
                 b.transport.abort()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             self._loop.stop()
 
-        self._loop.call_soon_threadsafe(stop)
+        if self._loop.is_running():
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop)
+            if self._thread is not None:
+                self._thread.join(10)
 
     @property
     def url(self) -> str:

@@ -109,3 +109,29 @@ def test_sigkill_at_random_points_then_restart_is_exactly_once(filled, hq, tmp_p
     finally:
         reopened.close()
     assert any(0 < n < total for n in at_kill), at_kill  # kills landed mid-drain
+
+
+def test_hq_serve_command_receives_then_stops_on_sigterm(filled, tmp_path):
+    store, _ = filled
+    boxes = tmp_path / "boxes.toml"
+    boxes.write_text(f'[boxes]\nbox-1 = "{SECRET.decode()}"\n')
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from edge.cli import main; sys.exit(main())",
+         "hq", "serve", "--port", "0", "--boxes", str(boxes), "--db", str(tmp_path / "h.db")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        assert "HQ listening on http://127.0.0.1:" in line, server.stderr.read()
+        url = line.split()[3].removesuffix("/v1/batches")
+        config = write_config(tmp_path, url)
+        assert main(["sync", "--once", "--no-pull", "-c", str(config)]) == 0
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=15) == 0
+    out = tmp_path / "all.json"
+    assert main(["hq", "export", "--db", str(tmp_path / "h.db"), "--format", "json",
+                 "--all-versions", "-o", str(out)]) == 0
+    import json
+
+    assert len(json.loads(out.read_text())) == len(store.outbox_after(0, 10**6))
