@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from edge.clock import Clock
 from edge.config import Config
@@ -15,10 +16,12 @@ from ._errors import UserError
 log = logging.getLogger("edgecall")
 
 
-def build_lines(config: Config, clock: Clock) -> list[Line]:
+def build_lines(config: Config, clock: Clock,
+                on_sms: Callable[[str, str], None] | None = None) -> list[Line]:
     context = LineContext(
         data_dir=config.data_dir,
         on_network_time=clock.note_network_time,
+        on_sms=on_sms or (lambda _sender, _text: None),
         extras={"config_dir": config.base_dir, "box_id": config.box_id,
                 "secrets": dict(config.secrets)},
     )

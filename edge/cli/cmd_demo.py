@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from edge.demo import DemoOptions, run_demo, run_interactive
+from edge.demo._networks import available
 from edge.survey import BUILTIN_DEMO
 
 from ._common import setup_logging
@@ -24,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument("--survey", type=Path, default=BUILTIN_DEMO,
                         help="survey file (default: the bundled demo survey)")
+    parser.add_argument("--via", default=None,
+                        help="where callers come from: 'modem' (simulated GSM modules behind "
+                        "the real modem driver; the default when installed) or 'simulated'")
     parser.add_argument("--interactive", action="store_true",
                         help="be the caller yourself: prompts are printed, you type keys")
     parser.add_argument("--quiet-voice", action="store_true",
@@ -35,7 +39,12 @@ def run(args: argparse.Namespace) -> int:
     setup_logging("error")
     if args.calls < 1 or args.lines < 1 or args.speed <= 0:
         raise UserError("--calls and --lines must be at least 1 and --speed above 0")
-    options = DemoOptions(args.dir, args.calls, args.lines, args.speed, args.seed, args.survey)
+    via = args.via or ("modem" if "modem" in available() else "simulated")
+    if via != "simulated" and via not in available():
+        raise UserError(f"--via {via}: not installed; available: simulated, "
+                        + ", ".join(available()))
+    options = DemoOptions(args.dir, args.calls, args.lines, args.speed, args.seed, args.survey,
+                          via)
     try:
         if args.interactive:
             options.speed = 1.0

@@ -12,6 +12,7 @@ from edge.plugins import ServiceContext, service_starters
 from edge.privacy import Pseudonymiser
 from edge.sdnotify import Notifier, Watchdog, watchdog_interval
 from edge.server import CallServer
+from edge.store import StoreUnavailable
 
 from ._box import build_lines, survey_source
 from ._common import add_config_argument, open_store, read_config, setup_logging
@@ -32,10 +33,20 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(config, clock)
     clock.on_correction = store.record_clock_correction
     surveys = survey_source(config)
-    lines = build_lines(config, clock)
+    pseudonymiser = Pseudonymiser(bytes.fromhex(config.secrets["pseudonym_key"]))
+
+    def on_sms(sender: str, text: str) -> None:
+        try:
+            store.record_message(pseudonymiser.pseudonym(sender), text)
+        except StoreUnavailable as exc:
+            log.error("an SMS could not be stored: %s", exc)
+        else:
+            log.info("SMS received and stored")
+
+    lines = build_lines(config, clock, on_sms)
     server_settings = config.sections["server"]
     server = CallServer(
-        store, surveys, lines, Pseudonymiser(bytes.fromhex(config.secrets["pseudonym_key"])),
+        store, surveys, lines, pseudonymiser,
         max_concurrent_calls=server_settings["max_concurrent_calls"],
         min_free_mb=server_settings["min_free_mb"],
     )

@@ -66,6 +66,32 @@ def _invalid(survey: Survey, name: str, rng: random.Random) -> str:
     return rng.choice([k for k in "0123456789#" if k not in used])
 
 
+def key_groups(survey: Survey, script: CallerScript) -> tuple[list[str], bool]:
+    """The same caller as ordered groups of keys, one per question heard (for lines whose
+    callers cannot hear which prompt plays, like the modem simulator), and whether they hang
+    up after the last group. The engine itself walks the path."""
+    remaining = {key: list(values) for key, values in script.responses.items()}
+    driver = Driver(Session(survey))
+    groups: list[str] = []
+    for _step in range(300):
+        if driver.session.finished or driver.playing is None:
+            break
+        prompt = driver.playing.utterances[-1].key
+        state = survey.states.get(driver.session.state_name or "")
+        answers = remaining.get(prompt)
+        if answers:
+            response = answers.pop(0)
+            if response == HANGUP:
+                return groups, True
+            groups.append(response)
+            driver.key(response)
+        elif state is not None and state.kind in ANSWER_KINDS and prompt == f"{state.name}.prompt":
+            break  # silence from here on: the box gives up on its own
+        else:
+            driver.prompt_end()
+    return groups, False
+
+
 def make_caller(survey: Survey, rng: random.Random) -> DemoCaller:
     persona = rng.choices(list(PERSONAS), weights=list(PERSONAS.values()))[0]
     all_questions = [n for n in survey.questions() if survey.states[n].kind != "language"]

@@ -16,13 +16,13 @@ from typing import TextIO
 
 from edge.export import export_csv, export_json
 from edge.lines.console import ConsoleLine
-from edge.lines.simulated import SimulatedLine
 from edge.privacy import Pseudonymiser
 from edge.server import CallServer, SurveySource
 from edge.stats import summarise
 from edge.store import Store
 from edge.survey import BUILTIN_DEMO, load_survey
 
+from ._networks import open_network
 from ._personas import make_caller
 
 
@@ -34,6 +34,7 @@ class DemoOptions:
     speed: float = 25.0
     seed: int | None = 7
     survey: Path = BUILTIN_DEMO
+    via: str = "simulated"  # or a demo line plug-in such as "modem"
 
 
 def _secret_key(directory: Path) -> bytes:
@@ -59,7 +60,8 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     store, pseudonymiser = _open(options.directory)
     survey = load_survey(options.survey)
     rng = random.Random(options.seed)
-    line = SimulatedLine("sim", speed=options.speed)
+    network = open_network(options.via, options.directory, survey, options.lines,
+                           options.speed)
     done: Counter[str] = Counter()
     finished = threading.Semaphore(0)
     lock = threading.Lock()
@@ -79,11 +81,13 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
             out.flush()
         finished.release()
 
-    server = CallServer(store, SurveySource(options.survey), [line], pseudonymiser,
-                        max_concurrent_calls=options.lines, timer_scale=1 / options.speed,
-                        on_call_end=on_call_end)
+    server = CallServer(store, SurveySource(options.survey), network.lines, pseudonymiser,
+                        max_concurrent_calls=options.lines,
+                        timer_scale=network.timer_scale(options.speed), on_call_end=on_call_end)
+    through = ("a simulated line" if options.via == "simulated"
+               else f"simulated {options.via}s and the real {options.via} driver")
     out.write(f"edgecall demo: survey {survey.title!r} ({', '.join(survey.languages)}), "
-              f"{options.calls} simulated callers on {options.lines} lines, "
+              f"{options.calls} simulated callers on {options.lines} lines through {through}, "
               f"{options.speed:g}x real time\n")
     server.start()
     started = time.monotonic()
@@ -91,13 +95,16 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     for _ in range(options.calls):
         caller = make_caller(survey, rng)
         personas[caller.persona] += 1
-        line.place_call(caller.number, caller.script)
+        network.place(caller)
         # Callers arrive about every 15 s of simulated time: sometimes all lines are busy.
         time.sleep(rng.expovariate(1 / 15) / options.speed)
+    deadline = time.monotonic() + 120 + options.calls * 60 / options.speed
     for _ in range(options.calls):
-        finished.acquire(timeout=120)
+        if not finished.acquire(timeout=max(0.1, deadline - time.monotonic())):
+            out.write("  (some calls did not finish in time)\n")
+            break
     server.stop(grace_s=5)
-    line.close()
+    network.close()
     elapsed = time.monotonic() - started
     _summary(store, options, dict(done), personas, elapsed, first_call_no, out)
     store.close()

@@ -125,7 +125,8 @@ def check_surveys(config: Config) -> Iterator[CheckResult]:
 
 def check_lines(config: Config) -> CheckResult:
     enabled = [name for name in line_kinds()
-               if (config.section(name) or {}).get("enabled", False)]
+               if config.section(name) is not None
+               and config.section(name).get("enabled", True)]
     if not enabled:
         return fail("lines", "no line is enabled",
                     "configure [sip] for a GSM-SIP gateway or [modem] for a USB/serial modem")

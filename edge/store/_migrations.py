@@ -81,3 +81,14 @@ def m001_initial(db: Database) -> None:
          "source": str},
         pk="id",
     )
+
+
+@migrations()
+def m002_messages(db: Database) -> None:
+    # SMS a line received; the sender is stored as its pseudonym, like callers.
+    db["messages"].create(
+        {"id": int, "sender": str, "text": str, "received_utc": str, "mono": float,
+         "boot_id": str, "clock_quality": str},
+        pk="id",
+        not_null={"text", "received_utc"},
+    )

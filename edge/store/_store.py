@@ -246,6 +246,14 @@ class Store:
                 pk="call_id",
             )
 
+    def record_message(self, sender: str | None, text: str) -> None:
+        """An SMS received by a line (``sender`` already pseudonymised)."""
+        stamp = self.clock.now()
+        with self._write() as db:
+            db["messages"].insert({"sender": sender, "text": text, "received_utc": stamp.utc,
+                                   "mono": stamp.mono, "boot_id": stamp.boot_id,
+                                   "clock_quality": stamp.quality})
+
     def record_clock_correction(self, correction: ClockCorrection) -> None:
         stamp = self.clock.now()
         body = {

@@ -24,6 +24,8 @@ class ModemDemo:
                  speed: float = 1.0) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.profile = profile
+        # The scripted callers react as much faster as the demo runs.
+        self.quiet_s = max(0.02, 0.3 / speed)
         self.simulators = [
             ModemSimulator(profile, link=directory / f"modem{i}", ring_interval=3.0 / speed,
                            tts_char_s=0.06 / speed)
@@ -51,7 +53,8 @@ class ModemDemo:
         with self._lock:
             for sim in self.simulators:
                 if sim.snapshot()["call"] == "idle":
-                    return sim.run_caller(number, key_groups, hang_up_after_s=hang_up_after_s)
+                    return sim.run_caller(number, key_groups, quiet_s=self.quiet_s,
+                                          hang_up_after_s=hang_up_after_s)
         return None
 
     def stop(self) -> None:

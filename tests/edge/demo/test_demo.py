@@ -41,3 +41,15 @@ def test_interactive_caller_types_keys(tmp_path: Path) -> None:
     text = out.getvalue()
     assert "box (en): For English, press 1." in text
     assert "need" in text and "-> shelter" in text
+
+
+def test_demo_through_the_simulated_modems_and_the_real_driver(tmp_path: Path) -> None:
+    out = io.StringIO()
+    done = run_demo(DemoOptions(directory=tmp_path, calls=6, lines=2, speed=25, seed=3,
+                                via="modem"), out)
+    assert sum(done.values()) == 6
+    assert done.get("complete", 0) >= 3
+    assert "through simulated modems and the real modem driver" in out.getvalue()
+    lines = {row["line"] for row in csv.DictReader(
+        (tmp_path / "exports" / "calls.csv").open(encoding="utf-8"))}
+    assert lines <= {"modem0", "modem1"} and lines

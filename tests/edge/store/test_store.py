@@ -144,7 +144,7 @@ def test_migrations_run_once_and_upgrade_keeps_data(tmp_path: Path) -> None:
     again = Store.open(tmp_path, box_id="b1")
     assert again.query("SELECT id FROM calls")[0]["id"] == call
     applied = again.query("SELECT name FROM _sqlite_migrations WHERE migration_set='edgecall'")
-    assert [r["name"] for r in applied] == ["m001_initial"]
+    assert [r["name"] for r in applied] == ["m001_initial", "m002_messages"]
     again.close()
 
 
@@ -155,3 +155,9 @@ def test_clock_corrections_are_stored_and_outboxed(store: Store) -> None:
                                                   "2024-01-01T00:00:00.000Z", "network"))
     row = store.outbox_after(0)[-1]
     assert row.kind == "clock" and row.data()["mono"] == 12.5
+
+
+def test_messages_are_stored_with_a_pseudonymous_sender(store: Store) -> None:
+    store.record_message("p:abc", "Need water at block 4")
+    row = store.query("SELECT sender, text, clock_quality FROM messages")[0]
+    assert row["sender"] == "p:abc" and row["text"] == "Need water at block 4"
