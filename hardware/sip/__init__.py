@@ -5,6 +5,7 @@ Public face::
     KIND        the LineKind plugged in through the ``edgecall.lines`` entry point
     SECTION     the ``[sip]`` config section
     SipLine     the Line (SipCall is the Call it hands to the server)
+    doctor_checks   the ``edgecall doctor`` checks (``edgecall.doctor`` entry point)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from edge.lines import LineContext, LineKind
 
 from ._config import SECTION
+from ._doctor import doctor_checks
 from ._line import SipCall, SipLine
 
 
@@ -23,4 +25,4 @@ def create(settings: dict[str, Any], context: LineContext) -> SipLine:
 
 KIND = LineKind("sip", SECTION, create)
 
-__all__ = ["KIND", "SECTION", "SipCall", "SipLine", "create"]
+__all__ = ["KIND", "SECTION", "SipCall", "SipLine", "create", "doctor_checks"]
