@@ -624,6 +624,10 @@ def _dec(enc: Any, ctx: _Ctx, n: int, scale: int = 0) -> list[Any]:
     if form == "k":
         parts = [_dec(sub, ctx, n) for sub in enc[1]]
         return ["".join(str(p[i]) for p in parts) for i in range(n)]
+    if form == "t":  # nested (the exceptions of a joined column); top level: _dec_column
+        return [_ms_iso(i) for i in _dec(enc[1], ctx, n, 3)]
+    if form == "f":
+        return [i / 10 ** enc[1] for i in _dec(enc[2], ctx, n, enc[1])]
     if form == "x":
         table = {tuple(row[:-1]): row[-1] for row in enc[2]}
         keys = [ctx.values[k] for k in enc[1]]

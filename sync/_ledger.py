@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database, Migrations
 
@@ -81,7 +83,11 @@ def read_outbox(conn: sqlite3.Connection, after: int, limit: int) -> list[Outbox
 
 
 class Ledger:
-    """One sink's batches. ``encode(rows, batch_id) -> bytes`` is the sink's wire format."""
+    """One sink's batches. ``encode(rows, batch_id) -> bytes`` is the sink's wire format.
+
+    A ledger owns its connection; its methods may be called from two threads (the drain loop
+    and the one sealing the next batch ahead): SQLite work is serialised by a lock, encoding
+    runs outside it."""
 
     def __init__(self, conn: sqlite3.Connection, sink: str, box_id: str,
                  encode: Callable[[list[OutboxRow], str], bytes],
@@ -94,6 +100,7 @@ class Ledger:
         self.max_records = max_records
         self.max_bytes = max_bytes
         self._now = now_utc or _utc_now
+        self._lock = threading.RLock()
         self._bytes_per_row: float | None = None  # of the last batch: first guess for the next
         migrations.apply(Database(conn, execute_plugins=False))
         epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
@@ -102,45 +109,48 @@ class Ledger:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: list[Any]) -> Any:
+        with self._lock:
+            return self.conn.execute(sql, params).fetchone()
 
     # -- reading --------------------------------------------------------------------------
     def acked_seq(self) -> int:
-        row = self.conn.execute("SELECT acked_seq FROM outbox_acks WHERE sink = ?",
-                                [self.sink]).fetchone()
+        row = self._one("SELECT acked_seq FROM outbox_acks WHERE sink = ?", [self.sink])
         return row[0] if row else 0
 
     def _cursor(self) -> int:
-        row = self.conn.execute("SELECT max(last_seq) FROM sync_batches WHERE sink = ?",
-                                [self.sink]).fetchone()
+        row = self._one("SELECT max(last_seq) FROM sync_batches WHERE sink = ?", [self.sink])
         return max(row[0] or 0, self.acked_seq())
 
     def next_sealed(self, after_seq: int = 0) -> Batch | None:
-        row = self.conn.execute(
+        row = self._one(
             "SELECT sink, seq, batch_id, first_seq, last_seq, records, body, attempts"
             " FROM sync_batches WHERE sink = ? AND state = 'sealed' AND seq > ?"
-            " ORDER BY seq LIMIT 1", [self.sink, after_seq]).fetchone()
+            " ORDER BY seq LIMIT 1", [self.sink, after_seq])
         return Batch(*row) if row else None
 
     def backlog(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM outbox WHERE seq > ?",
-                                 [self.acked_seq()]).fetchone()[0]
+        return self._one("SELECT count(*) FROM outbox WHERE seq > ?", [self.acked_seq()])[0]
 
     # -- writing --------------------------------------------------------------------------
     def seal_next(self) -> Batch | None:
         """Seal the next batch from the outbox rows after the last sealed one (None: none)."""
-        cursor = self._cursor()
-        rows = read_outbox(self.conn, cursor, self.max_records)
+        with self._lock:
+            cursor = self._cursor()
+            rows = read_outbox(self.conn, cursor, self.max_records)
+            last = self._one("SELECT max(seq) FROM sync_batches WHERE sink = ?",
+                             [self.sink])[0] or 0
         if not rows:
             return None
-        last = self.conn.execute("SELECT max(seq) FROM sync_batches WHERE sink = ?",
-                                 [self.sink]).fetchone()[0] or 0
         seq = last + 1
         batch_id = f"{self.prefix}.{seq}"
         # Encoding takes a while on a Pi: done outside the write lock so calls are not held up.
@@ -161,8 +171,9 @@ class Ledger:
         return Batch(self.sink, seq, batch_id, taken[0].seq, taken[-1].seq, n, body, 0)
 
     def note_attempt(self, batch: Batch) -> None:
-        self.conn.execute("UPDATE sync_batches SET attempts = attempts + 1 WHERE sink = ?"
-                          " AND seq = ?", [self.sink, batch.seq])
+        with self._lock:
+            self.conn.execute("UPDATE sync_batches SET attempts = attempts + 1 WHERE sink = ?"
+                              " AND seq = ?", [self.sink, batch.seq])
 
     def acknowledge(self, batch: Batch, reason: str = "") -> int:
         """Mark acked (its bytes are no longer needed) and move the cursor; returns it."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -32,6 +33,7 @@ class DrainReport:
     last_error: str = ""
     done: bool = False  # nothing left to send (parked batches aside)
     retry_in_s: float | None = None  # when stopped by a transient failure: suggested wait
+    last_outcome: Outcome = field(default_factory=lambda: Outcome(ACK))
 
 
 def drain(
@@ -43,52 +45,86 @@ def drain(
     backoff: Backoff | None = None,
     rand: Callable[[], float] = random.random,
     progress: Callable[[DrainReport, Batch], None] | None = None,
+    seal_ahead: bool = True,
 ) -> DrainReport:
     """Send until the outbox is drained, a transient failure needs a longer wait than the
-    ``max_wait_s`` left, credentials are refused, or ``wait`` returns True (stop asked)."""
-    backoff = backoff or Backoff()
+    ``max_wait_s`` left, credentials are refused, or ``wait`` returns True (stop asked).
+
+    With ``seal_ahead`` the next batch is sealed on a second thread while this one is on the
+    wire, so that encoding (seconds on a Pi) overlaps the link's transfer time."""
+    with ThreadPoolExecutor(1, thread_name_prefix=f"seal-{sink.name}") as pool:
+        return _drain(ledger, sink, wait, max_wait_s, backoff or Backoff(), rand, progress,
+                      pool if seal_ahead else None)
+
+
+def _drain(ledger: Ledger, sink: Sink, wait: Callable[[float], bool], max_wait_s: float,
+           backoff: Backoff, rand: Callable[[], float],
+           progress: Callable[[DrainReport, Batch], None] | None,
+           pool: ThreadPoolExecutor | None) -> DrainReport:
     report = DrainReport(sink.name)
     waited = 0.0
     failures = 0
     after = 0
-    while True:
-        batch = ledger.next_sealed(after) or ledger.seal_next()
-        if batch is None:
-            report.done = True
-            return report
-        ledger.note_attempt(batch)
-        report.attempts += 1
-        outcome = sink.send(batch)
-        if outcome.kind == ACK:
-            ledger.acknowledge(batch, "" if outcome.reason == "stored" else outcome.reason)
-            report.acked_batches += 1
-            report.acked_records += batch.records
-            failures = 0
-            after = 0
-            if progress:
-                progress(report, batch)
-            continue
-        if outcome.kind in (PARK, CONFLICT):
-            reason = f"{outcome.kind}: {outcome.reason}"
-            log.warning("%s: batch %s parked (%s)", sink.name, batch.batch_id, reason)
-            ledger.park(batch, reason)
-            report.parked.append(batch.batch_id)
-            after = batch.seq
-            continue
-        failures += 1
-        report.failures += 1
-        report.last_error = outcome.reason
-        ledger.note_failure(outcome.reason)
-        if outcome.kind == AUTH:
-            log.error("%s: refused credentials (%s); stopping", sink.name, outcome.reason)
-            report.retry_in_s = backoff.cap_s
-            return report
-        delay = backoff.delay(failures, rand, outcome.retry_after_s)
-        if waited + delay > max_wait_s:
-            report.retry_in_s = delay
-            return report
-        log.info("%s: %s; retrying batch %s in %.1f s", sink.name, outcome.reason,
-                 batch.batch_id, delay)
-        if wait(delay):
-            return report
-        waited += delay
+    ahead: Future[Batch | None] | None = None
+    try:
+        while True:
+            if ahead is not None:
+                ahead.result()  # the batch sealed ahead (or its error)
+                ahead = None
+            batch = ledger.next_sealed(after) or ledger.seal_next()
+            if batch is None:
+                report.done = True
+                return report
+            if pool is not None and ledger.next_sealed(batch.seq) is None:
+                ahead = pool.submit(ledger.seal_next)
+            if _send(ledger, sink, batch, report, progress):
+                failures = 0
+                after = 0
+                continue
+            if report.parked and report.parked[-1] == batch.batch_id:
+                after = batch.seq
+                continue
+            failures += 1
+            if report.last_outcome.kind == AUTH:  # credentials refused: stop
+                report.retry_in_s = backoff.cap_s
+                return report
+            delay = backoff.delay(failures, rand, report.last_outcome.retry_after_s)
+            if waited + delay > max_wait_s:
+                report.retry_in_s = delay
+                return report
+            log.info("%s: %s; retrying batch %s in %.1f s", sink.name, report.last_error,
+                     batch.batch_id, delay)
+            if wait(delay):
+                return report
+            waited += delay
+    finally:
+        if ahead is not None:
+            ahead.result()
+
+
+def _send(ledger: Ledger, sink: Sink, batch: Batch, report: DrainReport,
+          progress: Callable[[DrainReport, Batch], None] | None) -> bool:
+    """One attempt; True when acknowledged. Records the outcome in the ledger and report."""
+    ledger.note_attempt(batch)
+    report.attempts += 1
+    outcome = sink.send(batch)
+    report.last_outcome = outcome
+    if outcome.kind == ACK:
+        ledger.acknowledge(batch, "" if outcome.reason == "stored" else outcome.reason)
+        report.acked_batches += 1
+        report.acked_records += batch.records
+        if progress:
+            progress(report, batch)
+        return True
+    if outcome.kind in (PARK, CONFLICT):
+        reason = f"{outcome.kind}: {outcome.reason}"
+        log.warning("%s: batch %s parked (%s)", sink.name, batch.batch_id, reason)
+        ledger.park(batch, reason)
+        report.parked.append(batch.batch_id)
+        return False
+    report.failures += 1
+    report.last_error = outcome.reason
+    ledger.note_failure(outcome.reason)
+    if outcome.kind == AUTH:
+        log.error("%s: refused credentials (%s); stopping", sink.name, outcome.reason)
+    return False

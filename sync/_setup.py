@@ -3,7 +3,6 @@ own acknowledgement cursor)."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,10 +37,9 @@ def configured_sinks(config: Config) -> list[str]:
     return [name for name in ("hq", "twilio") if config.section(name) is not None]
 
 
-def build_channels(config: Config, db_path: Path, only: str | None = None,
-                   conn: sqlite3.Connection | None = None) -> list[Channel]:
+def build_channels(config: Config, db_path: Path, only: str | None = None) -> list[Channel]:
+    """One channel per configured sink, each ledger on its own connection."""
     settings = sync_settings(config)
-    conn = conn or connect(db_path)
     box = config.box_id
     channels = []
     for name in configured_sinks(config):
@@ -66,7 +64,7 @@ def build_channels(config: Config, db_path: Path, only: str | None = None,
                               section["maps"], item_ttl_s=section["item_ttl_s"],
                               writes_per_s=section["writes_per_s"],
                               read_timeout_s=section["read_timeout_s"])
-        ledger = Ledger(conn, name, box, batch_encoder(box, settings["compression"]),
+        ledger = Ledger(connect(db_path), name, box, batch_encoder(box, settings["compression"]),
                         settings["batch_max_records"], section["batch_max_bytes"])
         channels.append(Channel(ledger, sink))
     return channels

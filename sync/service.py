@@ -15,7 +15,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from edge.plugins import ServiceContext
 
 from ._batching import Backoff
-from ._ledger import connect
 from ._runner import drain
 from ._setup import Channel, build_channels, configured_sinks, sync_settings
 
@@ -111,7 +110,7 @@ def start(context: ServiceContext) -> SyncService | _Idle:
     if not configured_sinks(config):
         return _Idle()
     settings = sync_settings(config)
-    channels = build_channels(config, context.store.path, conn=connect(context.store.path))
+    channels = build_channels(config, context.store.path)
     pull = None
     hq = config.section("hq")
     if hq is not None and hq["pull_surveys"]:

@@ -55,6 +55,10 @@ def scripted_plan(faults: Iterable[str], then: str = "pass") -> Callable[[], str
 
 class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in one segment: with Nagle on and unbuffered writes, each
+    # response waits for the client's delayed ACK (40 ms per request on Linux).
+    disable_nagle_algorithm = True
+    wbufsize = 1 << 16
     server: FaultProxy
 
     def log_message(self, format: str, *args: Any) -> None:
