@@ -63,16 +63,18 @@ def dtmf_test(lines: Sequence[Line], wait_s: float, limit_s: float = 60.0,
         line.start(calls.put)
     announce(f"Call the box now (waiting {wait_s:.0f} s) and press 1 2 3 4 5 6 7 8 9 0 * #.")
     try:
-        call = calls.get(timeout=wait_s)
-    except queue.Empty:
-        return fail("dtmf test", f"no call arrived within {wait_s:.0f} s",
-                    "check that the gateway forwards calls to the box or that the modem has "
-                    "signal and registration (see the checks above)")
+        # Lines stop only after the test: stopping a modem line ends its call.
+        try:
+            call = calls.get(timeout=wait_s)
+        except queue.Empty:
+            return fail("dtmf test", f"no call arrived within {wait_s:.0f} s",
+                        "check that the gateway forwards calls to the box or that the modem "
+                        "has signal and registration (see the checks above)")
+        try:
+            keys = collect_keys(call, limit_s)
+        except CallGone:
+            return fail("dtmf test", "the call ended before it was answered", "call again")
+        return judge(keys)
     finally:
         for line in lines:
             line.stop()
-    try:
-        keys = collect_keys(call, limit_s)
-    except CallGone:
-        return fail("dtmf test", "the call ended before it was answered", "call again")
-    return judge(keys)

@@ -73,7 +73,7 @@ def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any) -> Iterator
         line.stop()
     facts = {k: v for k, v in status.facts.items()
              if k in ("profile", "sim", "imei", "iccid", "signal_dbm", "signal", "registration",
-                      "network_time", "command_timeouts")}
+                      "network_time", "command_timeouts", "dtmf_reporting")}
     if status.state == "down" or status.state == "starting":
         yield fail("modem", status.detail or "the module did not finish initialising",
                    "check power (a SIM800 needs a 2 A supply), the profile, and the baud rate",
@@ -91,3 +91,12 @@ def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any) -> Iterator
                    "move the antenna or the box; calls may drop below -101 dBm", **facts)
     else:
         yield ok("modem signal", f"{rssi_dbm} dBm ({facts.get('signal')})", **facts)
+    dtmf = facts.get("dtmf_reporting")
+    if dtmf == "on":
+        yield ok("modem dtmf", "the module accepted DTMF detection; 'edgecall doctor "
+                 "--dtmf-test' proves keys arrive", **facts)
+    else:
+        yield warn("modem dtmf", "the module refused DTMF detection" if dtmf == "refused"
+                   else "this module has no DTMF detection",
+                   "callers' keys will not arrive: use a SIM800, EC25 or SIM7600 with DTMF "
+                   "firmware, or a GSM-SIP gateway with RFC 2833", **facts)

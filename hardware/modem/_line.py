@@ -333,10 +333,19 @@ class ModemLine:
                 self._needs_init.set()
                 self._stopped.wait(2.0)
                 return
+        refused = set()
         for command in self.profile.optional_init:
             response = ex(command)
             if not response.ok:
+                refused.add(command)
                 log.info("modem: optional %s not supported (%s)", command, response.final)
+        # Whether the module agreed to report keys (for doctor; agreeing is no proof: some
+        # SIM800L answer OK and never report — doctor --dtmf-test finds those).
+        dtmf = [c for c in (*self.profile.init, *self.profile.optional_init)
+                if c.startswith(("AT+DDET", "AT+QTONEDET"))]
+        with self._lock:
+            self._facts["dtmf_reporting"] = (
+                "none" if not dtmf else "refused" if set(dtmf) <= refused else "on")
         self._identify()
         with self._lock:
             self._initialised = True

@@ -107,6 +107,7 @@ class ModemModel:
         self.sim = "ready"  # ready, pin, missing
         self.rssi = 20
         self.reg = 1
+        self.dtmf_silent = False  # accepts DTMF detection but never reports keys
         self.network_utc_offset: timedelta | None = None  # set by network_time()
         self.tz_quarters = 12
         self.sms: dict[int, SmsStored] = {}
@@ -325,7 +326,8 @@ class ModemModel:
 
     def _dtmf_enable(self, arg: str, prefix: str) -> None:
         if any(p.startswith(prefix) for p in self.profile.dtmf_enable):
-            self.dtmf_on = _intarg(arg, 0) == 1
+            # dtmf_silent: answers OK but never reports keys, as some SIM800L units do.
+            self.dtmf_on = _intarg(arg, 0) == 1 and not self.dtmf_silent
         self._reply()
 
     def _at_DDET(self, arg: str) -> None:

@@ -27,7 +27,7 @@ def _results(**modem: object) -> dict[str, object]:
 def test_healthy_modem(tmp_path: Path) -> None:
     with ModemSimulator("ec25", link=tmp_path / "m") as sim:
         results = _results(port=sim.path, profile="ec25")
-    assert [r.status for r in results.values()] == ["ok", "ok", "ok"]
+    assert [r.status for r in results.values()] == ["ok", "ok", "ok", "ok"]
     assert results["modem"].facts["imei"] == "867000000000001"
     assert results["modem signal"].message.startswith("-73 dBm")
 
