@@ -74,6 +74,7 @@ class Record:
 #   ["t", sub]           ISO-8601 millisecond UTC strings as epoch milliseconds (ints)
 #   ["f", d, sub]        floats with <= d decimals as ints scaled by 10**d
 #   ["d", sub]           ints as first value then differences
+#   ["b", base, sub]     ints as base + sub (a large offset with small variation)
 #   ["r", col, sub]      ints minus column col's ints (rescaled to this column's decimals)
 #   ["q", a, b, sub]     ints minus (column a - column b), rescaled (floor division when the
 #                        columns have more decimals): a duration from an end and a start
@@ -129,7 +130,7 @@ def _read_varints(blob: bytes, offset: int, n: int) -> list[int]:
 
 
 # Where each form keeps its nested encodings (everything else is data or column names).
-_SUBS = {"t": (1,), "f": (2,), "d": (1,), "r": (2,), "q": (3,), "s": (2,), "p": (2,),
+_SUBS = {"t": (1,), "f": (2,), "d": (1,), "b": (2,), "r": (2,), "q": (3,), "s": (2,), "p": (2,),
          "m": (2, 3)}
 
 
@@ -215,7 +216,11 @@ def _enc_ints(ints: list[int], depth: int = 0) -> Any:
     if raw[0] == "c" or depth > 1 or len(ints) < 2:
         return raw
     deltas = [ints[0]] + [b - a for a, b in pairwise(ints)]
-    return _best([raw, ["d", _enc_ints(deltas, depth + 1)]])
+    candidates = [raw, ["d", _enc_ints(deltas, depth + 1)]]
+    low = min(ints)
+    if low and max(ints) - low < 1 << 31:
+        candidates.append(["b", low, ["v", [v - low for v in ints]]])
+    return _best(candidates)
 
 
 @lru_cache(maxsize=1 << 16)  # stamps repeat: a record's own time is also its created time
@@ -435,6 +440,9 @@ def _apply_ints(plan: Any, ints: list[int], numerics: dict[str, _Numeric], scale
         deltas = [ints[0]] + [b - a for a, b in pairwise(ints)]
         sub = _apply_ints(plan[1], deltas, numerics, scale)
         return None if sub is None else ["d", sub]
+    if form == "b":
+        low = min(ints)
+        return ["b", low, ["v", [v - low for v in ints]]]
     if form == "r":
         ref = numerics.get(plan[1])
         if ref is None or ref.scale > scale or len(ref.ints) != len(ints):
@@ -607,6 +615,8 @@ def _dec(enc: Any, ctx: _Ctx, n: int, scale: int = 0) -> list[Any]:
             total = d if i == 0 else total + d
             out.append(total)
         return out
+    if form == "b":
+        return [enc[1] + v for v in _dec(enc[2], ctx, n)]
     if form == "r":
         ref = ctx.reference(enc[1])
         factor = 10 ** (scale - ref.scale)
