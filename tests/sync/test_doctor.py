@@ -1,0 +1,529 @@
+"""``edgecall doctor`` checks for HQ and Twilio: against the reference receiver on 127.0.0.1
+(plain, HTTPS with a self-signed certificate made here with openssl, clock 2 days off) and a
+Twilio Sync stand-in enforcing Basic auth; plus the pure verdicts."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge.config import Config
+from edge.doctor import CheckResult
+from sync.config import HQ, TWILIO
+from sync.doctor import (
+    FAIL_SKEW_S,
+    Reply,
+    TlsOutcome,
+    doctor_checks,
+    has_default_route,
+    hq_epoch,
+    judge_dns,
+    judge_probe,
+    judge_skew,
+    judge_tls,
+    probe_headers,
+    resolve,
+)
+from sync.hq import HqDb, HqServer, HqSettings
+
+SECRET = "box-1-secret-for-tests"
+BOX = "box-1"
+SERVICE = "IS" + "a" * 32
+KEY_SID = "SK" + "b" * 32
+KEY_SECRET = "twilio-key-secret"
+TWO_DAYS = 2 * 86400.0
+
+
+def make_config(hq: dict[str, Any] | None = None, twilio: dict[str, Any] | None = None,
+                **secrets: str) -> Config:
+    sections: dict[str, dict[str, Any]] = {"box": {"id": BOX}}
+    for section, raw in ((HQ, hq), (TWILIO, twilio)):
+        if raw is not None:
+            values, problems = section.parse(raw)
+            assert problems == [], problems
+            sections[section.name] = values
+    return Config(None, sections, secrets)
+
+
+def run(config: Config) -> dict[str, CheckResult]:
+    results = list(doctor_checks(config))
+    assert all(isinstance(r, CheckResult) for r in results)
+    assert all(r.fix for r in results if r.status != "ok"), results  # every problem says what
+    return {r.name: r for r in results}
+
+
+def http_hq(url: str, **extra: Any) -> dict[str, Any]:
+    return {"url": url + "/v1/batches", "allow_http": True, **extra}
+
+
+# --- real peers -------------------------------------------------------------------------------
+
+def start_hq(tmp_path: Path, *, skew_s: float = 0.0, surveys: Path | None = None,
+             tls: ssl.SSLContext | None = None) -> HqServer:
+    db = HqDb(tmp_path / f"hq-{time.monotonic_ns()}.db")
+    settings = HqSettings({BOX: SECRET.encode()}, surveys_dir=surveys,
+                          wall=lambda: time.time() + skew_s)
+    server = HqServer(("127.0.0.1", 0), db, settings)
+    if skew_s:
+        base = server.RequestHandlerClass
+
+        class Skewed(base):  # type: ignore[misc, valid-type]
+            # The Date header follows the receiver's (wrong) clock too, as on a real host.
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return formatdate(time.time() + skew_s, usegmt=True)
+
+        server.RequestHandlerClass = Skewed
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    server.start_background()
+    return server
+
+
+@pytest.fixture
+def hq_factory(tmp_path: Path) -> Iterator[Any]:
+    servers: list[HqServer] = []
+
+    def factory(**kwargs: Any) -> HqServer:
+        server = start_hq(tmp_path, **kwargs)
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+        server.db.close()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (openssl is required: fails without it)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("openssl is required for the TLS tests (apt-get install openssl)")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=edgecall test HQ",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=30)
+    return cert, key
+
+
+def tls_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+def https_url(server: HqServer) -> str:
+    host, port = server.server_address[:2]
+    return f"https://{host}:{port}"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- HQ: auth ---------------------------------------------------------------------------------
+
+def test_right_secret_is_accepted_and_nothing_is_stored(hq_factory):
+    hq = hq_factory()
+    results = run(make_config(http_hq(hq.url), hq_secret=SECRET))
+    assert results["hq dns"].status == "ok"
+    assert "127.0.0.1 is an IP address" in results["hq dns"].message
+    assert results["hq tls"].status == "warn"  # plain http://
+    assert "https://" in results["hq tls"].fix
+    auth = results["hq auth"]
+    assert (auth.status, auth.facts["via"], auth.facts["http"]) == ("ok", "probe", 400)
+    assert results["hq clock"].status == "ok"
+    assert abs(results["hq clock"].facts["skew_s"]) < 5
+    # the probe passed box and signature, was refused as malformed, and stored nothing
+    assert hq.settings.stats == {"malformed": 1}
+    assert hq.db.count() == 0
+
+
+def test_wrong_secret_fails(hq_factory):
+    hq = hq_factory()
+    results = run(make_config(http_hq(hq.url), hq_secret="not-the-secret-hq-holds"))
+    auth = results["hq auth"]
+    assert auth.status == "fail"
+    assert "bad-signature" in auth.message
+    assert "wrong hq_secret or box id" in auth.fix
+    assert hq.settings.stats == {"bad-signature": 1}
+    assert results["hq clock"].status == "ok"  # HQ still answered, with its Date
+
+
+def test_unknown_box_fails(hq_factory):
+    hq = hq_factory()
+    config = make_config(http_hq(hq.url), hq_secret=SECRET)
+    config.sections["box"]["id"] = "box-9"
+    auth = run(config)["hq auth"]
+    assert auth.status == "fail"
+    assert "does not know box 'box-9'" in auth.message
+    assert "wrong hq_secret or box id" in auth.fix
+
+
+def test_missing_secret_fails(hq_factory):
+    hq = hq_factory()
+    auth = run(make_config(http_hq(hq.url)))["hq auth"]
+    assert auth.status == "fail"
+    assert "hq_secret" in auth.fix
+    assert hq.settings.stats == {}  # nothing was POSTed
+
+
+@pytest.mark.parametrize(("box_secret", "status"),
+                         [(SECRET, "ok"), ("wrong-secret-0123456", "fail")])
+def test_signed_manifest_proves_the_secret_without_a_post(hq_factory, tmp_path, box_secret,
+                                                          status):
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    (packs / "current.json").write_text(json.dumps({"id": "demo", "version": "1"}))
+    hq = hq_factory(surveys=packs)
+    auth = run(make_config(http_hq(hq.url), hq_secret=box_secret))["hq auth"]
+    assert (auth.status, auth.facts["via"]) == (status, "manifest")
+    if status == "fail":
+        assert "wrong hq_secret or box id" in auth.fix
+    assert hq.settings.stats == {}  # the manifest answered: no probe POST
+
+
+def test_nothing_listening(hq_factory):
+    url = f"http://127.0.0.1:{closed_port()}"
+    auth = run(make_config(http_hq(url), hq_secret=SECRET))["hq auth"]
+    assert auth.status == "fail"
+    assert "refused" in auth.message
+    assert "HQ is down" in auth.fix
+
+
+# --- HQ: TLS ------------------------------------------------------------------------------------
+
+def test_self_signed_certificate_fails_tls(hq_factory, certificate):
+    hq = hq_factory(tls=tls_context(certificate))
+    results = run(make_config({"url": https_url(hq) + "/v1/batches"}, hq_secret=SECRET))
+    tls = results["hq tls"]
+    assert tls.status == "fail"
+    assert tls.facts["verify_code"] == 18  # X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+    assert "self-signed" in tls.message
+    assert "ca_file" in tls.fix
+    assert "hq auth" not in results  # it would fail for the same reason
+    assert hq.settings.stats == {}
+
+
+def test_ca_file_makes_the_certificate_trusted(hq_factory, certificate):
+    hq = hq_factory(tls=tls_context(certificate))
+    hq_section = {"url": https_url(hq) + "/v1/batches", "ca_file": str(certificate[0])}
+    results = run(make_config(hq_section, hq_secret=SECRET))
+    tls = results["hq tls"]
+    assert tls.status == "ok", tls
+    assert str(certificate[0]) in tls.message
+    assert results["hq auth"].status == "ok"  # the requests went over verified TLS as well
+    assert results["hq clock"].status == "ok"
+    assert hq.settings.stats == {"malformed": 1}
+
+
+def test_tls_not_verified_is_a_warning(hq_factory, certificate):
+    hq = hq_factory(tls=tls_context(certificate))
+    results = run(make_config({"url": https_url(hq) + "/v1/batches", "verify_tls": False},
+                              hq_secret=SECRET))
+    assert results["hq tls"].status == "warn"
+    assert "verify_tls = true" in results["hq tls"].fix
+    assert results["hq auth"].status == "ok"
+
+
+def test_unreadable_ca_file_fails(hq_factory, certificate, tmp_path):
+    hq = hq_factory(tls=tls_context(certificate))
+    results = run(make_config({"url": https_url(hq) + "/v1/batches",
+                               "ca_file": str(tmp_path / "nope.pem")}, hq_secret=SECRET))
+    assert results["hq tls"].status == "fail"
+    assert "ca_file" in results["hq tls"].message
+
+
+def test_https_to_a_plain_http_port_fails_the_handshake(hq_factory):
+    hq = hq_factory()
+    url = hq.url.replace("http://", "https://")
+    tls = run(make_config({"url": url + "/v1/batches"}, hq_secret=SECRET))["hq tls"]
+    assert tls.status == "fail"
+    assert "handshake" in tls.message
+
+
+# --- HQ: clock ----------------------------------------------------------------------------------
+
+def test_hq_two_days_off_fails_the_clock_but_auth_passes(hq_factory):
+    hq = hq_factory(skew_s=TWO_DAYS)
+    results = run(make_config(http_hq(hq.url), hq_secret=SECRET))
+    clock = results["hq clock"]
+    assert clock.status == "fail"
+    assert abs(clock.facts["skew_s"] - TWO_DAYS) < 5
+    assert "2.0 days behind" in clock.message
+    assert "NTP" in clock.fix
+    # stale-timestamp comes after the signature check: the secret is right
+    assert results["hq auth"].status == "ok"
+    assert hq.settings.stats == {"stale-timestamp": 1}
+
+
+class _DateOnly(BaseHTTPRequestHandler):
+    """Answers everything 404 with a Date header from a clock ``skew`` seconds off."""
+
+    skew = 0.0
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b'{"error":"not-found"}'
+        self.send_response_only(404)
+        self.send_header("Date", formatdate(time.time() + self.skew, usegmt=True))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+
+@pytest.mark.parametrize(("skew", "status"), [(-TWO_DAYS, "fail"), (-900.0, "warn"),
+                                              (20.0, "ok")])
+def test_clock_from_the_date_header(skew, status):
+    handler = type("Handler", (_DateOnly,), {"skew": skew})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        results = run(make_config(http_hq(url), hq_secret=SECRET))
+    finally:
+        server.shutdown()
+        server.server_close()
+    clock = results["hq clock"]
+    assert clock.status == status
+    assert abs(clock.facts["skew_s"] - skew) < 3
+    if status != "ok":
+        assert "ahead of HQ's" in clock.message
+    assert results["hq auth"].status == "fail"  # nothing receives batches there
+    assert "/v1/batches" in results["hq auth"].fix
+
+
+# --- Twilio -----------------------------------------------------------------------------------
+
+class _TwilioHandler(BaseHTTPRequestHandler):
+    """GET /v1/Services/{IS} and /v1/Services/{IS}/Maps/{name}, Basic auth as Twilio does."""
+
+    server: Any
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _reply(self, status: int, doc: dict[str, Any]) -> None:
+        body = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self.server.paths.append(self.path)
+        expected = base64.b64encode(f"{KEY_SID}:{KEY_SECRET}".encode()).decode()
+        if self.headers.get("Authorization") != "Basic " + expected:
+            self._reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
+            return
+        parts = self.path.split("/")
+        if parts[1:3] != ["v1", "Services"] or parts[3] != SERVICE:
+            self._reply(404, {"code": 20404, "message": "not found", "status": 404})
+        elif len(parts) == 4:
+            self._reply(200, {"sid": SERVICE, "friendly_name": "edgecall"})
+        elif len(parts) == 6 and parts[4] == "Maps" and parts[5] in self.server.maps:
+            self._reply(200, {"unique_name": parts[5], "service_sid": SERVICE})
+        else:
+            self._reply(404, {"code": 20404, "message": "not found", "status": 404})
+
+
+@pytest.fixture
+def twilio() -> Iterator[ThreadingHTTPServer]:
+    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _TwilioHandler)
+    server.maps = {"edgecall-0", "edgecall-1"}
+    server.paths = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def twilio_section(server: ThreadingHTTPServer, **extra: Any) -> dict[str, Any]:
+    return {"service_sid": SERVICE, "api_key_sid": KEY_SID,
+            "base_url": f"http://127.0.0.1:{server.server_address[1]}",
+            "maps": ["edgecall-0", "edgecall-1"], **extra}
+
+
+def test_twilio_right_credentials(twilio):
+    results = run(make_config(twilio=twilio_section(twilio), twilio_api_key_secret=KEY_SECRET))
+    assert results["twilio"].status == "ok"
+    assert SERVICE in results["twilio"].message
+    assert results["twilio maps"].status == "ok"
+    assert sorted(twilio.paths) == sorted([f"/v1/Services/{SERVICE}",
+                                           f"/v1/Services/{SERVICE}/Maps/edgecall-0",
+                                           f"/v1/Services/{SERVICE}/Maps/edgecall-1"])
+    assert "hq dns" not in results  # no [hq]: no HQ checks
+
+
+def test_twilio_wrong_credentials(twilio):
+    results = run(make_config(twilio=twilio_section(twilio), twilio_api_key_secret="nope"))
+    check = results["twilio"]
+    assert (check.status, check.facts["http"]) == ("fail", 401)
+    assert "wrong api_key_sid or twilio_api_key_secret" in check.fix
+    assert "twilio maps" not in results
+
+
+def test_twilio_missing_map(twilio):
+    section = twilio_section(twilio, maps=["edgecall-0", "edgecall-7", "edgecall-1"])
+    results = run(make_config(twilio=section, twilio_api_key_secret=KEY_SECRET))
+    maps = results["twilio maps"]
+    assert maps.status == "fail"
+    assert maps.facts["missing"] == ["edgecall-7"]
+    assert "edgecall-7" in maps.message
+    assert "edgecall-0" not in maps.message
+
+
+def test_twilio_wrong_service(twilio):
+    section = twilio_section(twilio, service_sid="IS" + "c" * 32)
+    check = run(make_config(twilio=section, twilio_api_key_secret=KEY_SECRET))["twilio"]
+    assert (check.status, check.facts["http"]) == ("fail", 404)
+    assert "service_sid" in check.fix
+
+
+def test_twilio_without_secret_and_unreachable(twilio):
+    check = run(make_config(twilio=twilio_section(twilio)))["twilio"]
+    assert check.status == "fail"
+    assert "twilio_api_key_secret" in check.fix
+    assert twilio.paths == []
+    section = {**twilio_section(twilio), "base_url": f"http://127.0.0.1:{closed_port()}"}
+    check = run(make_config(twilio=section, twilio_api_key_secret=KEY_SECRET))["twilio"]
+    assert check.status in ("fail", "warn")  # warn only when the box has no default route
+    assert "refused" in check.message or "offline" in check.message
+
+
+def test_no_sync_sections_no_checks():
+    assert list(doctor_checks(make_config())) == []
+
+
+# --- pure parts -------------------------------------------------------------------------------
+
+ROUTE_HEADER = "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n"
+
+
+def test_default_route_detection():
+    default = ROUTE_HEADER + "eth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\n"
+    lan_only = ROUTE_HEADER + "eth0\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\n"
+    down = ROUTE_HEADER + "eth0\t00000000\t0101A8C0\t0002\t0\t0\t100\t00000000\n"
+    v6_lo = ("0" * 32 + " 00 " + "0" * 32 + " 00 " + "0" * 32
+             + " ffffffff 00000001 00000000 00200200 lo\n")
+    v6_wan = ("0" * 32 + " 00 " + "0" * 32 + " 00 " + "fe80" + "0" * 28
+              + " 00000400 00000001 00000000 00000003 wwan0\n")
+    assert has_default_route(default, "")
+    assert not has_default_route(lan_only, v6_lo)
+    assert not has_default_route(down, "")
+    assert has_default_route(lan_only, v6_wan)
+
+
+def test_dns_verdicts():
+    assert judge_dns("hq.example.org", ["192.0.2.1"], None, None).status == "ok"
+    offline = judge_dns("hq.example.org", None, (socket.EAI_AGAIN, "try again"), False)
+    assert offline.status == "warn" and "offline" in offline.message and "ip route" in offline.fix
+    nodns = judge_dns("hq.example.org", None, (socket.EAI_AGAIN, "try again"), True)
+    assert nodns.status == "fail" and nodns.message.startswith("no DNS: is the link up?")
+    unknown = judge_dns("hq.exmaple.org", None, (socket.EAI_NONAME, "Name unknown"), True)
+    assert unknown.status == "fail" and "does not exist" in unknown.message
+    assert "[hq] url" in unknown.fix
+
+
+def test_resolve_localhost():
+    addresses, error = resolve("localhost", 80)
+    assert error is None and addresses
+    assert any(a in ("127.0.0.1", "::1") for a in addresses)
+
+
+HQ_SECTION = HQ.parse({"url": "https://hq.example.org/v1/batches"})[0]
+
+
+@pytest.mark.parametrize(("code", "words", "fix"), [
+    (9, "not yet valid", "box clock"),
+    (10, "expired", "renew"),
+    (62, "not for hq.example.org", "host name"),
+    (20, "unknown CA", "ca_file"),
+])
+def test_tls_verdicts(code, words, fix):
+    verdict = judge_tls("https://hq.example.org/v1/batches", HQ_SECTION,
+                        TlsOutcome(verify_code=code, detail="x"), "2026-01-01 00:00 UTC")
+    assert verdict.status == "fail"
+    assert words in verdict.message
+    assert fix in verdict.fix
+
+
+def test_tls_ok_and_plain_http():
+    good = judge_tls("https://hq.example.org/v1/batches", HQ_SECTION,
+                     TlsOutcome(version="TLSv1.3"), "now")
+    assert good.status == "ok" and "TLSv1.3" in good.message
+    plain = judge_tls("http://10.0.0.1/v1/batches", HQ_SECTION, None, "now")
+    assert plain.status == "warn"
+
+
+def _reply(status: int, doc: dict[str, Any] | None = None, **headers: str) -> Reply:
+    return Reply(status, headers, json.dumps(doc or {}).encode(), 1_800_000_000.0)
+
+
+@pytest.mark.parametrize(("reply", "status"), [
+    (_reply(400, {"error": "malformed"}), "ok"),
+    (_reply(401, {"error": "stale-timestamp", "server_ms": 1}), "ok"),
+    (_reply(401, {"error": "bad-signature"}), "fail"),
+    (_reply(401, {"error": "unknown-box"}), "fail"),
+    (_reply(403, {}), "fail"),
+    (_reply(404, {}), "fail"),
+    (_reply(200, {}), "warn"),  # a captive portal's page is not an acceptance
+    (_reply(503, {}), "warn"),
+    (_reply(500, {}), "fail"),
+    ("connection refused", "fail"),
+])
+def test_probe_verdicts(reply, status):
+    assert judge_probe(reply, BOX, "https://hq/v1/batches").status == status
+
+
+def test_probe_is_signed_over_an_empty_body():
+    from sync._signing import verify
+
+    headers = probe_headers(BOX, SECRET.encode(), 1_800_000_000.5)
+    assert headers["X-Edgecall-Timestamp"] == "1800000000500"
+    assert verify(SECRET.encode(), headers["X-Edgecall-Timestamp"], b"",
+                  headers["X-Edgecall-Signature"])
+    assert headers["X-Edgecall-Batch"].startswith(f"{BOX}.doctor.")
+
+
+def test_hq_epoch_prefers_server_ms_then_date():
+    date = formatdate(1_800_000_100.0, usegmt=True)
+    assert hq_epoch(_reply(404, {}, Date=date)) == 1_800_000_100.0
+    assert hq_epoch(_reply(401, {"error": "stale-timestamp", "server_ms": 1_800_000_000_250},
+                           Date=date)) == 1_800_000_000.25
+    assert hq_epoch(_reply(404, {})) is None
+
+
+def test_skew_thresholds():
+    assert judge_skew(299).status == "ok"
+    assert judge_skew(-301).status == "warn"
+    assert "ahead of" in judge_skew(-301).message
+    assert judge_skew(FAIL_SKEW_S + 1).status == "fail"
+    assert "behind" in judge_skew(FAIL_SKEW_S + 1).message
+    assert judge_skew(None).status == "warn"
