@@ -45,6 +45,10 @@ def fit_batch(
     One row always goes, even if alone it is larger (the sink then parks it with a reason
     rather than blocking everything behind it)."""
     n = count
+    if not bytes_per_row and count > 2000:
+        # No history: price a small trial rather than encoding everything (seconds on a Pi).
+        # Larger batches compress better, so the trial's bytes per row are shaded down.
+        bytes_per_row = len(encode(1000)) / 1000 * 0.85
     if bytes_per_row:
         n = max(1, min(count, int(max_bytes * 0.9 / bytes_per_row)))
     data = encode(n)

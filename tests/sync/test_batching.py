@@ -63,3 +63,15 @@ def test_fit_batch_shrinks_to_the_byte_limit():
     assert len(data) <= 2500 and n >= 200
     n, data = fit_batch(5, lambda k: b"x" * 10_000, 100)  # one row always goes
     assert n == 1
+
+
+def test_fit_batch_without_history_prices_a_small_trial_first():
+    sizes: list[int] = []
+
+    def encode(k: int) -> bytes:
+        sizes.append(k)
+        return b"x" * (k * 5)
+
+    n, data = fit_batch(20_000, encode, 48 * 1024)
+    assert sizes[0] == 1000 and 20_000 not in sizes  # never the whole 20,000 rows
+    assert len(data) <= 48 * 1024 and n > 7000
