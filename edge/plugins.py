@@ -64,7 +64,8 @@ class ServiceContext:
     config: Config
     store: Store
     clock: Clock
-    # Called by a service that learns that a link came up (sync triggers an attempt at once).
+    # Tells every service (its optional ``notify(topic)``) of news such as "link-up", which
+    # the server's link watch sends when a default route appears (sync then tries at once).
     notify: Callable[[str], None] = lambda _topic: None
     # The running lines, for services that show their state (status page, doctor).
     lines: tuple[Line, ...] = ()

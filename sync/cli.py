@@ -15,7 +15,7 @@ log = logging.getLogger("edgecall.sync")
 
 
 def register(subparsers: Any) -> None:
-    from edge.cli._common import add_config_argument
+    from edge.cli import add_config_argument
 
     sync = subparsers.add_parser("sync", help="send the outbox to HQ / Twilio Sync now")
     add_config_argument(sync)
@@ -89,8 +89,7 @@ class _Progress:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from edge.cli._common import open_store, read_config, setup_logging
-    from edge.cli._errors import UserError
+    from edge.cli import UserError, open_store, read_config, setup_logging
 
     from ._runner import drain
     from ._setup import build_channels, sync_settings
@@ -146,8 +145,7 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def run_hq_serve(args: argparse.Namespace) -> int:
-    from edge.cli._common import setup_logging
-    from edge.cli._errors import UserError
+    from edge.cli import UserError, setup_logging
 
     from .hq import HqDb, HqServer, HqSettings, load_box_secrets
 
@@ -186,7 +184,7 @@ def run_hq_serve(args: argparse.Namespace) -> int:
 
 
 def run_hq_export(args: argparse.Namespace) -> int:
-    from edge.cli._errors import UserError
+    from edge.cli import UserError
 
     from .hq import HqDb, export_records
 
@@ -203,7 +201,7 @@ def run_hq_export(args: argparse.Namespace) -> int:
 
 
 def run_hq_publish(args: argparse.Namespace) -> int:
-    from edge.cli._errors import UserError
+    from edge.cli import UserError
     from edge.survey import SurveyError
 
     from .hq import publish_pack

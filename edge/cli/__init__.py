@@ -12,7 +12,12 @@ from edge import __version__
 from edge.config import ConfigError
 from edge.plugins import command_registrars
 
+from ._common import add_config_argument, open_store, read_config, setup_logging
 from ._errors import UserError
+
+# What plug-in commands (sync, hq) build on.
+__all__ = ["UserError", "add_config_argument", "main", "open_store", "read_config",
+           "setup_logging"]
 
 
 def build_parser() -> argparse.ArgumentParser:

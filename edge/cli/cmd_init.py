@@ -19,6 +19,10 @@ SECRETS_TEMPLATE = """\
 pseudonym_key = "{key}"
 # Password of the status page ([status_page] in the config); any user name.
 status_page_password = "{password}"
+# The box's key for signing batches to HQ ([hq]); give HQ the same string for this box id.
+hq_secret = "{hq_secret}"
+# Secret of the Twilio API key named in [twilio] api_key_sid, when the Twilio sink is used.
+# twilio_api_key_secret = ""
 """
 
 
@@ -50,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         # Created with 0600 from the start: never readable by others, not even briefly.
         fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(SECRETS_TEMPLATE.format(key=secrets.token_hex(32), password=password))
+            handle.write(SECRETS_TEMPLATE.format(key=secrets.token_hex(32), password=password,
+                                                 hq_secret=secrets.token_urlsafe(24)))
         os.chmod(secrets_path, 0o600)
     except OSError as exc:
         raise UserError(f"cannot write to {directory}: {exc.strerror or exc}") from exc

@@ -8,6 +8,7 @@ import signal
 import threading
 
 from edge.clock import Clock
+from edge.linkwatch import LinkWatch
 from edge.plugins import ServiceContext, service_starters
 from edge.privacy import Pseudonymiser
 from edge.sdnotify import Notifier, Watchdog, watchdog_interval
@@ -59,12 +60,25 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     server.start()
-    services = []
+    services: list = []
+
+    def notify(topic: str) -> None:
+        """A service or the link watch has news (e.g. "link-up"): tell every service."""
+        for service in services:
+            handler = getattr(service, "notify", None)
+            if handler is not None:
+                try:
+                    handler(topic)
+                except Exception:
+                    log.exception("service did not take %s", topic)
+
+    context = ServiceContext(config, store, clock, notify=notify, lines=tuple(lines))
     for name, start in service_starters():
         try:
-            services.append(start(ServiceContext(config, store, clock, lines=tuple(lines))))
+            services.append(start(context))
         except Exception:
             log.exception("service %s did not start", name)
+    services.append(LinkWatch(lambda: notify("link-up")).start())
     notifier = Notifier()
     watchdog = Watchdog(notifier, watchdog_interval(), server.healthy)
     ready = f"survey {surveys.current().id}, lines " + ", ".join(line.name for line in lines)
