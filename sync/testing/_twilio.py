@@ -1,6 +1,6 @@
 """A Twilio Sync stand-in: the Map item endpoints with the documented behaviour that matters
 to the sink (Basic auth, 16 KiB Data, writes per second per Map -> 429 / 54009, 54208 on a
-duplicate key, 54201 on a missing item)."""
+duplicate key, 54201 on a missing item), and the Service and Map GETs doctor makes."""
 
 from __future__ import annotations
 
@@ -63,12 +63,28 @@ class _Handler(BaseHTTPRequestHandler):
         return {"key": key, "data": data, "map_sid": map_name, "revision": "0",
                 "service_sid": self.server.service_sid}
 
+    def _resource(self) -> dict[str, Any] | None:
+        """GET /v1/Services/{IS} and /v1/Services/{IS}/Maps/{name} (what doctor asks)."""
+        parts = self.path.split("?")[0].split("/")
+        if parts[1:3] != ["v1", "Services"] or len(parts) < 4 or \
+                parts[3] != self.server.service_sid:
+            return None
+        if len(parts) == 4:
+            return {"sid": self.server.service_sid, "friendly_name": "edgecall"}
+        if len(parts) == 6 and parts[4] == "Maps" and unquote(parts[5]) in self.server.items:
+            return {"unique_name": unquote(parts[5]), "service_sid": self.server.service_sid}
+        return None
+
     def do_GET(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
+        self.server.paths.append(self.path)
         route = self._route()
         if not self._authorised():
+            return
+        if route is None and (resource := self._resource()) is not None:
+            self._reply(200, resource)
             return
         if route is None or route[0] not in self.server.items or route[1] is None:
             self._error(404, 20404, "not found")
@@ -135,6 +151,7 @@ class TwilioSyncStandIn(ThreadingHTTPServer):
         self.window_s = window_s
         self.writes: dict[str, deque[float]] = {m: deque() for m in self.items}
         self.stats: dict[str, int] = {}
+        self.paths: list[str] = []  # every GET, in order
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
         threading.Thread(target=self.serve_forever, name="twilio-standin", daemon=True).start()

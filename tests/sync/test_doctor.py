@@ -4,7 +4,6 @@ Twilio Sync stand-in enforcing Basic auth; plus the pure verdicts."""
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 import socket
@@ -38,6 +37,7 @@ from sync.doctor import (
     resolve,
 )
 from sync.hq import HqDb, HqServer, HqSettings
+from sync.testing import TwilioSyncStandIn
 
 SECRET = "box-1-secret-for-tests"
 BOX = "box-1"
@@ -320,51 +320,15 @@ def test_clock_from_the_date_header(skew, status):
 
 # --- Twilio -----------------------------------------------------------------------------------
 
-class _TwilioHandler(BaseHTTPRequestHandler):
-    """GET /v1/Services/{IS} and /v1/Services/{IS}/Maps/{name}, Basic auth as Twilio does."""
-
-    server: Any
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _reply(self, status: int, doc: dict[str, Any]) -> None:
-        body = json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        self.server.paths.append(self.path)
-        expected = base64.b64encode(f"{KEY_SID}:{KEY_SECRET}".encode()).decode()
-        if self.headers.get("Authorization") != "Basic " + expected:
-            self._reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
-            return
-        parts = self.path.split("/")
-        if parts[1:3] != ["v1", "Services"] or parts[3] != SERVICE:
-            self._reply(404, {"code": 20404, "message": "not found", "status": 404})
-        elif len(parts) == 4:
-            self._reply(200, {"sid": SERVICE, "friendly_name": "edgecall"})
-        elif len(parts) == 6 and parts[4] == "Maps" and parts[5] in self.server.maps:
-            self._reply(200, {"unique_name": parts[5], "service_sid": SERVICE})
-        else:
-            self._reply(404, {"code": 20404, "message": "not found", "status": 404})
-
-
 @pytest.fixture
-def twilio() -> Iterator[ThreadingHTTPServer]:
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _TwilioHandler)
-    server.maps = {"edgecall-0", "edgecall-1"}
-    server.paths = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+def twilio() -> Iterator[TwilioSyncStandIn]:
+    server = TwilioSyncStandIn(SERVICE, KEY_SID, KEY_SECRET, maps=["edgecall-0", "edgecall-1"])
     yield server
     server.shutdown()
     server.server_close()
 
 
-def twilio_section(server: ThreadingHTTPServer, **extra: Any) -> dict[str, Any]:
+def twilio_section(server: TwilioSyncStandIn, **extra: Any) -> dict[str, Any]:
     return {"service_sid": SERVICE, "api_key_sid": KEY_SID,
             "base_url": f"http://127.0.0.1:{server.server_address[1]}",
             "maps": ["edgecall-0", "edgecall-1"], **extra}
