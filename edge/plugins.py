@@ -12,7 +12,9 @@ Entry point groups (declared in pyproject.toml):
 - ``edgecall.status``: ``status_lines(store) -> list[tuple[str, str]]`` (label, value) shown by
   ``edgecall status`` (e.g. sync backlog and last success);
 - ``edgecall.doctor``: ``checks(config) -> iterable of edge.doctor.CheckResult`` run by
-  ``edgecall doctor`` (modem, SIP gateway, HQ, Twilio).
+  ``edgecall doctor`` (modem, SIP gateway, HQ, Twilio);
+- ``edgecall.demo_lines``: a bank of simulated hardware behind real line drivers for
+  ``edgecall demo --via NAME`` (see edge.demo._networks).
 """
 
 from __future__ import annotations
@@ -85,3 +87,8 @@ def status_providers() -> list[Callable[[Store], list[tuple[str, str]]]]:
 
 def doctor_checks() -> list[tuple[str, Callable[[Config], Any]]]:
     return [(name, obj) for name, obj in _load("edgecall.doctor") if callable(obj)]
+
+
+def demo_lines() -> dict[str, Callable[..., Any]]:
+    """``edgecall.demo_lines``: simulated hardware banks the demo can call through."""
+    return {name: obj for name, obj in _load("edgecall.demo_lines") if callable(obj)}

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from edge.lines import Line, LineContext
 from edge.lines.simulated import SimulatedLine
-from edge.plugins import _load
+from edge.plugins import demo_lines
 from edge.survey import Survey
 
 from ._personas import DemoCaller, key_groups
@@ -81,7 +81,7 @@ class PluginNetwork:
 
 
 def available() -> dict[str, Callable[..., Any]]:
-    return dict(_load("edgecall.demo_lines"))
+    return demo_lines()
 
 
 def open_network(via: str, directory: Path, survey: Survey, lines: int,
