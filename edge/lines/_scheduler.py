@@ -9,6 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from ._events import PlaybackFinished
+
 
 class Scheduler:
     def __init__(self, name: str = "scheduler") -> None:
@@ -52,3 +54,46 @@ class Scheduler:
                     self._cancelled.discard(handle)
                     continue
             fn()
+
+
+class TimedPlayback:
+    """A prompt that "plays" for a computed time on a Scheduler (simulated and console lines):
+    each ``start`` yields exactly one PlaybackFinished through ``report``, interrupted when
+    stopped or replaced — the Call contract, kept in one place."""
+
+    def __init__(self, scheduler: Scheduler,
+                 report: Callable[[PlaybackFinished], None]) -> None:
+        self._scheduler = scheduler
+        self._report = report
+        self._lock = threading.Lock()
+        self._playing: tuple[int, int] | None = None  # (play_id, scheduler handle)
+
+    def start(self, play_id: int, seconds: float) -> None:
+        self.stop()
+        with self._lock:
+            handle = self._scheduler.after(seconds, lambda: self._finish(play_id))
+            self._playing = (play_id, handle)
+
+    def stop(self) -> None:
+        """Cut the current prompt short (reported as interrupted)."""
+        playing = self._take()
+        if playing is not None:
+            self._report(PlaybackFinished(playing[0], interrupted=True))
+
+    def cancel(self) -> None:
+        """Forget the current prompt without a report (the call is over)."""
+        self._take()
+
+    def _take(self) -> tuple[int, int] | None:
+        with self._lock:
+            playing, self._playing = self._playing, None
+        if playing is not None:
+            self._scheduler.cancel(playing[1])
+        return playing
+
+    def _finish(self, play_id: int) -> None:
+        with self._lock:
+            if self._playing is None or self._playing[0] != play_id:
+                return
+            self._playing = None
+        self._report(PlaybackFinished(play_id))

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from ._call import Call, CallerId, LineStatus
-from ._events import KEYS, CallEvent, KeyPressed, PlaybackFinished, RemoteHangup
+from ._events import KEYS, CallEvent, KeyPressed, RemoteHangup
 from ._prompt import Utterance
-from ._scheduler import Scheduler
+from ._scheduler import Scheduler, TimedPlayback
 from .simulated import utterance_seconds
 
 
@@ -27,7 +27,7 @@ class ConsoleCall:
         self._speak = speak and shutil.which("espeak-ng") is not None
         self._events: queue.Queue[CallEvent] = queue.Queue()
         self._scheduler = Scheduler("console")
-        self._playing: tuple[int, int] | None = None
+        self._playback = TimedPlayback(self._scheduler, self._events.put)
         self._voice: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self.ended = threading.Event()
@@ -49,9 +49,8 @@ class ConsoleCall:
             self._out.write(f"  box ({utterance.language}): {utterance.text}\n")
         self._out.flush()
         seconds = sum(utterance_seconds(u) for u in utterances)
+        self._playback.start(play_id, seconds)
         with self._lock:
-            handle = self._scheduler.after(seconds, lambda: self._finish(play_id))
-            self._playing = (play_id, handle)
             if self._speak and utterances:
                 text = " ".join(u.text for u in utterances)
                 try:
@@ -62,22 +61,11 @@ class ConsoleCall:
                 except OSError:
                     self._speak = False
 
-    def _finish(self, play_id: int) -> None:
-        with self._lock:
-            if self._playing is None or self._playing[0] != play_id:
-                return
-            self._playing = None
-        self._events.put(PlaybackFinished(play_id))
-
     def stop_playback(self) -> None:
         with self._lock:
             if self._voice is not None and self._voice.poll() is None:
                 self._voice.terminate()
-            if self._playing is not None:
-                play_id, handle = self._playing
-                self._scheduler.cancel(handle)
-                self._playing = None
-                self._events.put(PlaybackFinished(play_id, interrupted=True))
+        self._playback.stop()
 
     def next_event(self, timeout: float | None) -> CallEvent | None:
         try:

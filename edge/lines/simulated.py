@@ -19,9 +19,9 @@ from typing import Any
 from edge.config import Key, Section
 
 from ._call import Call, CallerId, CallGone, LineStatus
-from ._events import CallEvent, KeyPressed, PlaybackFinished, RemoteHangup
+from ._events import CallEvent, KeyPressed, RemoteHangup
 from ._prompt import Utterance
-from ._scheduler import Scheduler
+from ._scheduler import Scheduler, TimedPlayback
 from .registry import LineContext, LineKind
 
 HANGUP = "HANGUP"
@@ -72,7 +72,7 @@ class SimulatedCall:
         self.script = script
         self._events: queue.Queue[CallEvent] = queue.Queue()
         self._lock = threading.Lock()
-        self._playing: tuple[int, int] | None = None  # (play_id, scheduler handle)
+        self._playback = TimedPlayback(line.scheduler, self._events.put)
         self._pending: list[int] = []  # scheduled caller actions
         self._remaining = {k: list(v) for k, v in script.responses.items()}
         self.answered = False
@@ -101,17 +101,14 @@ class SimulatedCall:
         with self._lock:
             if self.ended_by:
                 return
-            self._interrupt_locked()
             self.played.append((play_id, utterances))
             seconds = sum(utterance_seconds(u) for u in utterances) / self._line.speed
-            handle = self._line.scheduler.after(seconds, lambda: self._finish(play_id))
-            self._playing = (play_id, handle)
+            self._playback.start(play_id, seconds)
         if utterances:
             self._respond(utterances[-1].key)
 
     def stop_playback(self) -> None:
-        with self._lock:
-            self._interrupt_locked()
+        self._playback.stop()
 
     def next_event(self, timeout: float | None) -> CallEvent | None:
         try:
@@ -165,24 +162,8 @@ class SimulatedCall:
         with self._lock:
             self._pending.append(self._line.scheduler.after(seconds, fn))
 
-    def _finish(self, play_id: int) -> None:
-        with self._lock:
-            if self._playing is None or self._playing[0] != play_id:
-                return
-            self._playing = None
-        self._events.put(PlaybackFinished(play_id))
-
-    def _interrupt_locked(self) -> None:
-        if self._playing is not None:
-            play_id, handle = self._playing
-            self._line.scheduler.cancel(handle)
-            self._playing = None
-            self._events.put(PlaybackFinished(play_id, interrupted=True))
-
     def _cancel_all_locked(self) -> None:
-        if self._playing is not None:
-            self._line.scheduler.cancel(self._playing[1])
-            self._playing = None
+        self._playback.cancel()
         for handle in self._pending:
             self._line.scheduler.cancel(handle)
         self._pending.clear()
