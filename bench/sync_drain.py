@@ -9,7 +9,7 @@ stand-in (20 writes/s per Map). Wire bytes are counted at a TCP proxy (HTTP head
 responses included). The naive client is measured on a sample of records and extrapolated
 (it would take hours over the emulated link); the sample sizes are printed.
 
-    .venv/bin/python bench/sync_drain.py [--surveys 20000] [--skip-link]
+    .venv/bin/python bench/sync_drain.py [--surveys 20000] [--skip-link] [--only a,b,c]
 
 Goals (issue 5): >= 20x fewer bytes and requests than naive; <= 60 wire bytes per survey;
 (a) <= 30 s, (b) <= 5 min, (c) <= 60 s.
@@ -202,7 +202,12 @@ def main() -> int:
     parser.add_argument("--naive-link", type=int, default=30)
     parser.add_argument("--naive-twilio", type=int, default=100)
     parser.add_argument("--skip-link", action="store_true")
+    parser.add_argument("--only", default="a,b,c",
+                        help="scenarios to run, e.g. 'a,c' (each with its naive baseline)")
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    if args.skip_link:
+        only.discard("b")
 
     tmp = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     store, sim = open_store(tmp / "box", box_id="box-1", fast=True)
@@ -215,9 +220,25 @@ def main() -> int:
           f"(filled in {time.monotonic() - started:.0f} s through the Store API)")
     results: list[list[str]] = []
     checks: list[tuple[str, bool]] = []
-    surveys = args.surveys
+    if "a" in only:  # loopback HQ
+        checks += scenario_a(args, tmp, store, rows_all, results)
+    if "b" in only:  # HQ through the emulated GPRS link
+        checks += scenario_b(args, tmp, store, rows_all, results)
+    if "c" in only:  # the Twilio Sync stand-in
+        checks += scenario_c(args, store, rows_all, results)
 
-    # (a) loopback HQ
+    print()
+    print_table(results)
+    print()
+    for label, ok in checks:
+        print(f"{'PASS' if ok else 'MISS'}  {label}")
+    store.close()
+    return 0
+
+
+def scenario_a(args: Any, tmp: Path, store: Any, rows_all: list[Any], results: list[list[str]]
+               ) -> list[tuple[str, bool]]:
+    n_records, surveys = len(rows_all), args.surveys
     hq = start_hq(tmp, "hq-a")
     link = LinkEmulator(hq.server_address[:2]).start()  # counts bytes, no shaping
     sink = HqSink(link.url + "/v1/batches", "box-1", SECRET)
@@ -238,42 +259,48 @@ def main() -> int:
     results.append(row("(a) naive, loopback", na_time, n_records, na_bytes, surveys,
                        f"extrapolated from {len(sample):,} records"))
     link.close()
-    checks += [("(a) >= 20x fewer bytes", na_bytes / a_bytes >= 20),
-               ("(a) >= 20x fewer requests", n_records / a_req >= 20),
-               ("(a) <= 60 wire bytes per survey", a_bytes / surveys <= 60),
-               ("(a) drain <= 30 s", a_time <= 30)]
     print(f"(a) ratios: bytes {na_bytes / a_bytes:,.0f}x, requests {n_records / a_req:,.0f}x, "
           f"time {na_time / a_time:,.1f}x")
+    return [("(a) >= 20x fewer bytes", na_bytes / a_bytes >= 20),
+            ("(a) >= 20x fewer requests", n_records / a_req >= 20),
+            ("(a) <= 60 wire bytes per survey", a_bytes / surveys <= 60),
+            ("(a) drain <= 30 s", a_time <= 30)]
 
-    # (b) through the emulated GPRS link
-    if not args.skip_link:
-        hq_b = start_hq(tmp, "hq-b")
-        link = LinkEmulator(hq_b.server_address[:2], args.rate, args.rtt, args.drop_every,
-                            seed=3).start()
-        sink = HqSink(link.url + "/v1/batches", "box-1", SECRET, read_timeout_s=120)
-        took, report = ours(store, sink, "bench-b", 48 * 1024)
-        assert hq_b.count() == n_records, "HQ does not hold every record"
-        hq_b.stop()
-        results.append(row("(b) ours, 40 kbit/s link", took, sink.requests, link.stats.total,
-                           surveys, f"{link.stats.drops} drops, {report.failures} retries"))
-        b_bytes, b_req, b_time = link.stats.total, sink.requests, took
-        link.close()
-        naive = naive_receiver(tmp / "naive-b.db")
-        link = LinkEmulator(naive.server_address[:2], args.rate, args.rtt, None).start()
-        sample = rows_all[: args.naive_link]
-        t0 = time.monotonic()
-        naive_post_records(link.url + "/records", sample)
-        scale = n_records / len(sample)
-        nb_time, nb_bytes = (time.monotonic() - t0) * scale, link.stats.total * scale
-        results.append(row("(b) naive, 40 kbit/s link", nb_time, n_records, nb_bytes, surveys,
-                           f"extrapolated from {len(sample)} records, no drops"))
-        link.close()
-        checks += [("(b) >= 20x fewer bytes", nb_bytes / b_bytes >= 20),
-                   ("(b) drain <= 5 min", b_time <= 300)]
-        print(f"(b) ratios: bytes {nb_bytes / b_bytes:,.0f}x, requests "
-              f"{n_records / b_req:,.0f}x, time {nb_time / b_time:,.0f}x")
 
-    # (c) Twilio Sync stand-in
+def scenario_b(args: Any, tmp: Path, store: Any, rows_all: list[Any], results: list[list[str]]
+               ) -> list[tuple[str, bool]]:
+    n_records, surveys = len(rows_all), args.surveys
+    hq_b = start_hq(tmp, "hq-b")
+    link = LinkEmulator(hq_b.server_address[:2], args.rate, args.rtt, args.drop_every,
+                        seed=3).start()
+    sink = HqSink(link.url + "/v1/batches", "box-1", SECRET, read_timeout_s=120)
+    took, report = ours(store, sink, "bench-b", 48 * 1024)
+    assert hq_b.count() == n_records, "HQ does not hold every record"
+    hq_b.stop()
+    results.append(row("(b) ours, 40 kbit/s link", took, sink.requests, link.stats.total,
+                       surveys, f"{link.stats.drops} drops, {report.failures} retries, "
+                       f"{sink.resumed} resumed"))
+    b_bytes, b_req, b_time = link.stats.total, sink.requests, took
+    link.close()
+    naive = naive_receiver(tmp / "naive-b.db")
+    link = LinkEmulator(naive.server_address[:2], args.rate, args.rtt, None).start()
+    sample = rows_all[: args.naive_link]
+    t0 = time.monotonic()
+    naive_post_records(link.url + "/records", sample)
+    scale = n_records / len(sample)
+    nb_time, nb_bytes = (time.monotonic() - t0) * scale, link.stats.total * scale
+    results.append(row("(b) naive, 40 kbit/s link", nb_time, n_records, nb_bytes, surveys,
+                       f"extrapolated from {len(sample)} records, no drops"))
+    link.close()
+    print(f"(b) ratios: bytes {nb_bytes / b_bytes:,.0f}x, requests "
+          f"{n_records / b_req:,.0f}x, time {nb_time / b_time:,.0f}x")
+    return [("(b) >= 20x fewer bytes", nb_bytes / b_bytes >= 20),
+            ("(b) drain <= 5 min", b_time <= 300)]
+
+
+def scenario_c(args: Any, store: Any, rows_all: list[Any], results: list[list[str]]
+               ) -> list[tuple[str, bool]]:
+    n_records, surveys = len(rows_all), args.surveys
     twilio = TwilioSyncStandIn(IS, SK, TW_SECRET, MAPS, writes_per_window=20, window_s=1.0)
     link = LinkEmulator(twilio.server_address[:2]).start()
     sink = TwilioSink(link.url, IS, SK, TW_SECRET, MAPS, writes_per_s=15)
@@ -292,15 +319,7 @@ def main() -> int:
                        n_records, link.stats.total * scale, surveys,
                        f"extrapolated from {len(sample)} records, one Map"))
     link.close()
-    checks.append(("(c) drain <= 60 s", c_time <= 60))
-
-    print()
-    print_table(results)
-    print()
-    for label, ok in checks:
-        print(f"{'PASS' if ok else 'MISS'}  {label}")
-    store.close()
-    return 0
+    return [("(c) drain <= 60 s", c_time <= 60)]
 
 
 if __name__ == "__main__":

@@ -161,6 +161,8 @@ def classify_hq(status: int, headers: Mapping[str, str], body: bytes, batch_id: 
         return Outcome(AUTH, f"HTTP {status} {error or _snippet(body)}".strip())
     if status == 408 or status >= 500:
         return Outcome(RETRY, f"HTTP {status}")
+    if status == 416:  # a resumed upload HQ could not continue: sent again from its count
+        return Outcome(RETRY, "HTTP 416 resume offset")
     return Outcome(PARK, f"HTTP {status}: {_snippet(body)}")
 
 

@@ -31,7 +31,8 @@ from typing import Any
 
 from edge.store import OutboxRow
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_READABLE = (1, 2)  # version 1 batches (sealed before an upgrade) still decode
 COMPRESSIONS = ("xz", "gzip")
 
 _XZ_MAGIC = b"\xfd7zXZ\x00"
@@ -42,6 +43,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": 1 << 20,
                 "lc": 1, "lp": 0, "pb": 0}]
 _ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+_HEX_TAIL = re.compile(r"[0-9a-f]*\Z")
 _TOKENS = re.compile(r"\d+|\D+")
 
 # Envelope fields of each record travel as columns beside the body's keys.
@@ -71,6 +73,7 @@ class Record:
 #   ["c", v]             every row has v
 #   ["j", [v, ...]]      as they are
 #   ["v", offset, n]     n ints, zigzag LEB128 varints at ``offset`` of the binary part
+#   ["u", offset, n]     n ints >= 0, plain LEB128 varints (no zigzag)
 #   ["t", sub]           ISO-8601 millisecond UTC strings as epoch milliseconds (ints)
 #   ["f", d, sub]        floats with <= d decimals as ints scaled by 10**d
 #   ["d", sub]           ints as first value then differences
@@ -86,6 +89,12 @@ class Record:
 #   ["m", col, mask, rest]  mask (ints) 1: the value of column col in the joined group's row
 #                        with the same record id (an earlier version of the record in this
 #                        batch); 0: the next of ``rest`` (a column as long as the zeros)
+#   ["h", prefix, off, n, size]  strings prefix + lowercase hex of ``size`` bytes, the bytes
+#                        laid out at ``off`` of the binary part (pseudonyms: 10 bytes, not
+#                        20 hex characters the compressor cannot pack to 4 bits each)
+#   ["T"]                the record's created time from the batch's time column ("t" in the
+#                        header: every record's @t in seq order, so a stamp costs its delta
+#                        from the record before it, whatever group that one is in)
 # where sub is a nested column encoding of the derived values, as long as the column.
 
 
@@ -111,6 +120,44 @@ def _zigzag_varints(ints: list[int]) -> bytes:
                 u >>= 7
             out.append(u)
     return bytes(out)
+
+
+def _uvarints(ints: list[int]) -> bytes:
+    """Plain LEB128 (no zigzag) for columns without negatives: 2000..9000 fits 2 bytes,
+    where its zigzag (4000..18000) often needs 3."""
+    if not ints or max(ints) < 0x80:
+        return bytes(ints)
+    out = bytearray()
+    for u in ints:
+        if u < 0x80:
+            out.append(u)
+        elif u < 0x4000:
+            out += bytes(((u & 0x7F) | 0x80, u >> 7))
+        else:
+            while u >= 0x80:
+                out.append((u & 0x7F) | 0x80)
+                u >>= 7
+            out.append(u)
+    return bytes(out)
+
+
+def _read_uvarints(blob: bytes, offset: int, n: int) -> list[int]:
+    chunk = blob[offset:offset + n]
+    if len(chunk) == n and (not chunk or max(chunk) < 0x80):
+        return list(chunk)  # all one-byte values
+    out = []
+    pos = offset
+    for _ in range(n):
+        u = shift = 0
+        while True:
+            byte = blob[pos]
+            pos += 1
+            u |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        out.append(u)
+    return out
 
 
 def _read_varints(blob: bytes, offset: int, n: int) -> list[int]:
@@ -150,8 +197,15 @@ class _Blob:
     def place(self, enc: list[Any]) -> list[Any]:
         if enc[0] == "v" and len(enc) == 2:
             offset = len(self.parts)
+            if enc[1] and min(enc[1]) >= 0:
+                self.parts += _uvarints(enc[1])
+                return ["u", offset, len(enc[1])]
             self.parts += _zigzag_varints(enc[1])
             return ["v", offset, len(enc[1])]
+        if enc[0] == "h" and len(enc) == 4:
+            offset = len(self.parts)
+            self.parts += enc[2]
+            return ["h", enc[1], offset, len(enc[2]) // enc[3], enc[3]]
         return _map_subs(enc, self.place)
 
 
@@ -168,7 +222,7 @@ def _int_cost(ints: list[int]) -> int:
         # spending time on their varints.
         cost = 8 * len(ints)
     else:
-        cost = len(zlib.compress(_zigzag_varints(ints), 1))
+        cost = len(zlib.compress(_uvarints(ints) if min(ints) >= 0 else _zigzag_varints(ints), 1))
     if cache is not None:
         cache[id(ints)] = (ints, cost)  # the list is kept so that its id stays unique
     return cost
@@ -183,6 +237,9 @@ def _cost(enc: Any) -> int:
         if node[0] == "v" and len(node) == 2:
             int_cost += _int_cost(node[1])
             return "v"
+        if node[0] == "h" and len(node) == 4:
+            int_cost += len(node[2])
+            return "h"
         return _map_subs(node, strip)
 
     text = json.dumps(strip(enc), separators=(",", ":")).encode()
@@ -223,25 +280,41 @@ def _enc_ints(ints: list[int], depth: int = 0) -> Any:
     return _best(candidates)
 
 
+@lru_cache(maxsize=4096)
+def _day_ms(day: str) -> int | None:
+    """``YYYY-MM-DD`` as epoch milliseconds of its midnight (None: no such date)."""
+    try:
+        y, m, d = int(day[0:4]), int(day[5:7]), int(day[8:10])
+        datetime(y, m, d)  # validates month and day
+    except ValueError:
+        return None
+    return calendar.timegm((y, m, d, 0, 0, 0)) * 1000
+
+
 @lru_cache(maxsize=1 << 16)  # stamps repeat: a record's own time is also its created time
 def _iso_ms(value: str) -> int | None:
     if not _ISO_MS.fullmatch(value):
         return None
-    try:
-        fields = (int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]),
-                  int(value[14:16]), int(value[17:19]))
-        datetime(*fields)  # validates month, day, hour...
-    except ValueError:
+    day = _day_ms(value[:10])
+    hour, minute, second = int(value[11:13]), int(value[14:16]), int(value[17:19])
+    if day is None or hour > 23 or minute > 59 or second > 59:
         return None
-    return calendar.timegm(fields) * 1000 + int(value[20:23])
+    return day + ((hour * 60 + minute) * 60 + second) * 1000 + int(value[20:23])
+
+
+@lru_cache(maxsize=4096)
+def _ms_day(day: int) -> str:
+    t = time.gmtime(day * 86400)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
 
 
 @lru_cache(maxsize=1 << 16)
 def _ms_iso(ms: int) -> str:
-    seconds, millis = divmod(ms, 1000)
-    t = time.gmtime(seconds)
-    return (f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
-            f"{t.tm_sec:02d}.{millis:03d}Z")
+    day, rest = divmod(ms, 86_400_000)
+    seconds, millis = divmod(rest, 1000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"{_ms_day(day)}{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
 
 
 def _decimals(value: float) -> int | None:
@@ -318,6 +391,9 @@ def _enc_numeric(form: str, num: _Numeric, known: dict[str, _Numeric]) -> Any:
 
 
 def _enc_strings(values: list[str], strings: dict[str, list[str]], depth: int = 0) -> Any:
+    const = _const_or(values, None)
+    if const is not None:
+        return const
     candidates: list[Any] = [["j", values]]
     if depth == 0:
         for name, ref in strings.items():
@@ -353,7 +429,30 @@ def _enc_strings(values: list[str], strings: dict[str, list[str]], depth: int = 
             else:
                 subs.append(_const_or(column, ["j", column]))
         candidates.append(["k", subs])
+    hexed = _hex_form(values)
+    if hexed is not None:
+        candidates.append(hexed)
     return _const_or(values, _best(candidates))
+
+
+def _hex_form(values: list[str]) -> Any | None:
+    """A common prefix then lowercase hex of one length (pseudonyms): the hex as bytes."""
+    first = values[0]
+    match = _HEX_TAIL.search(first)
+    tail = len(match.group()) // 2 * 2 if match else 0
+    if tail < 8:
+        return None
+    return _hex_with(values, first[:len(first) - tail], tail // 2)
+
+
+def _hex_with(values: list[str], prefix: str, size: int) -> Any | None:
+    start, width = len(prefix), len(prefix) + 2 * size
+    if not all(len(v) == width and v.startswith(prefix) for v in values):
+        return None
+    digits = "".join([v[start:] for v in values])
+    if not _HEX_TAIL.fullmatch(digits):  # bytes.fromhex would also take A-F and spaces
+        return None
+    return ["h", prefix, bytes.fromhex(digits), size]
 
 
 def _lookup(values: list[str], keys: list[str], strings: dict[str, list[str]]) -> Any | None:
@@ -481,6 +580,8 @@ def _apply_strings(plan: Any, values: list[str], strings: dict[str, list[str]]) 
         if not all(k in strings for k in plan[1]):
             return None
         return _lookup(values, plan[1], strings)
+    if form == "h":
+        return _hex_with(values, plan[1], plan[3])
     if form == "k":
         tokenised = [_TOKENS.findall(v) for v in values]
         subs_plan = plan[1]
@@ -532,12 +633,28 @@ def _apply(plan: Any, name: str, values: list[Any], entry: tuple[str, _Numeric] 
     return ["j", values] if form == "j" else None
 
 
-def _encode_group(rows: list[tuple[Any, ...]], names: list[str], join: _Join | None
+def _skeleton(enc: Any) -> Any:
+    """A column's encoding without its data: the plan kept for the next batch."""
+    if enc[0] == "v" and len(enc) == 2:
+        return ["v", []]
+    if enc[0] == "j":
+        return ["j", []]
+    if enc[0] == "h":
+        return ["h", enc[1], b"", enc[3]]
+    if enc[0] == "x":
+        return ["x", enc[1], []]
+    return _map_subs(enc, _skeleton)
+
+
+def _encode_group(rows: list[tuple[Any, ...]], names: list[str], join: _Join | None,
+                  times: dict[int, int] | None = None, cached: dict[str, Any] | None = None
                   ) -> tuple[list[Any], dict[str, _Numeric]]:
     plans: dict[str, Any] = {}
-    if len(rows) > 2 * _SAMPLE:
+    if cached is not None:  # the forms found for this kind of group in the previous batch
+        plans = cached
+    elif len(rows) > 2 * _SAMPLE:
         head = _Join(join.columns, join.numerics, join.positions[:_SAMPLE]) if join else None
-        plans = dict(_encode_group(rows[:_SAMPLE], names, head)[0])
+        plans = dict(_encode_group(rows[:_SAMPLE], names, head, times)[0])
     columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
     numeric = {name: _as_numeric(values) for name, values in columns.items()}
     numerics: dict[str, _Numeric] = join.references() if join else {}
@@ -546,22 +663,30 @@ def _encode_group(rows: list[tuple[Any, ...]], names: list[str], join: _Join | N
     for name in _order(names, numeric):
         values = columns[name]
         entry = numeric[name]
+        if name == "@t" and times is not None and entry is not None and entry[0] == "t":
+            # From the batch's time column (decoded before the groups).
+            numerics[name] = entry[1]
+            encoded.append([name, ["T"]])
+            continue
+        # @seq stands alone: the decoder reads it first to place the batch's times.
+        known = {} if name == "@seq" else numerics
         const = _const_or(values, None)
         planned = None
         if const is None and name in plans:
-            planned = _apply(plans[name], name, values, entry, numerics, strings, join)
+            planned = _apply(plans[name], name, values, entry, known, strings, join)
         if const is not None:
             enc = const
         elif planned is not None:
             enc = planned
         else:
             if entry is not None:
-                enc = _enc_numeric(entry[0], entry[1], numerics)
+                enc = _enc_numeric(entry[0], entry[1], known)
             elif all(type(v) is str for v in values):
                 enc = _enc_strings(values, {} if name == "@id" else strings)
             else:
                 enc = ["j", values]
-            joined = _enc_joined(values, name, join) if join and name != "@id" else None
+            joined = (_enc_joined(values, name, join)
+                      if join and name not in ("@id", "@seq") else None)
             if joined is not None:
                 enc = _best([enc, joined])
         # Only what the decoder can rebuild is a reference: a constant float or stamp is not.
@@ -578,15 +703,16 @@ def _encode_group(rows: list[tuple[Any, ...]], names: list[str], join: _Join | N
 
 class _Ctx:
     def __init__(self, n: int, blob: bytes, join: dict[str, list[Any]] | None,
-                 join_numerics: dict[str, _Numeric] | None = None) -> None:
+                 join_numerics: dict[str, _Numeric] | None = None,
+                 times: dict[int, int] | None = None) -> None:
         self.n = n
         self.blob = blob
         self.join = join
         self.join_numerics = join_numerics or {}
+        self.times = times
         self.positions: list[int] = []
         self.values: dict[str, list[Any]] = {}
         self.numerics: dict[str, _Numeric] = {}
-
 
     def reference(self, name: str) -> _Numeric:
         if name.startswith("^"):
@@ -609,6 +735,10 @@ def _dec(enc: Any, ctx: _Ctx, n: int, scale: int = 0) -> list[Any]:
         if enc[2] != n:
             raise CodecError("column length differs from the group's")
         return _read_varints(ctx.blob, enc[1], n)
+    if form == "u":
+        if enc[2] != n:
+            raise CodecError("column length differs from the group's")
+        return _read_uvarints(ctx.blob, enc[1], n)
     if form == "d":
         out, total = [], 0
         for i, d in enumerate(_dec(enc[1], ctx, n)):
@@ -632,12 +762,21 @@ def _dec(enc: Any, ctx: _Ctx, n: int, scale: int = 0) -> list[Any]:
     if form == "p":
         return [r[:k] for r, k in zip(ctx.values[enc[1]], _dec(enc[2], ctx, n), strict=True)]
     if form == "k":
-        parts = [_dec(sub, ctx, n) for sub in enc[1]]
-        return ["".join(str(p[i]) for p in parts) for i in range(n)]
+        parts = [[str(v) for v in _dec(sub, ctx, n)] for sub in enc[1]]
+        return ["".join(row) for row in zip(*parts, strict=True)] if parts else [""] * n
     if form == "t":  # nested (the exceptions of a joined column); top level: _dec_column
         return [_ms_iso(i) for i in _dec(enc[1], ctx, n, 3)]
     if form == "f":
         return [i / 10 ** enc[1] for i in _dec(enc[2], ctx, n, enc[1])]
+    if form == "h":
+        prefix, off, count, size = enc[1], enc[2], enc[3], enc[4]
+        if count != n or size < 1:
+            raise CodecError("column length differs from the group's")
+        digits = ctx.blob[off:off + n * size].hex()
+        if len(digits) != 2 * n * size:
+            raise CodecError("hex column runs past the binary part")
+        step = 2 * size
+        return [prefix + digits[i:i + step] for i in range(0, len(digits), step)]
     if form == "x":
         table = {tuple(row[:-1]): row[-1] for row in enc[2]}
         keys = [ctx.values[k] for k in enc[1]]
@@ -654,6 +793,12 @@ def _dec(enc: Any, ctx: _Ctx, n: int, scale: int = 0) -> list[Any]:
 
 def _dec_column(name: str, enc: Any, ctx: _Ctx) -> list[Any]:
     form = enc[0]
+    if form == "T":
+        if ctx.times is None or "@seq" not in ctx.values:
+            raise CodecError("batch time column missing")
+        ints = [ctx.times[s] for s in ctx.values["@seq"]]
+        ctx.numerics[name] = _Numeric(ints, 3)
+        return [_ms_iso(i) for i in ints]
     if form == "t":
         ints = _dec(enc[1], ctx, ctx.n, 3)
         ctx.numerics[name] = _Numeric(ints, 3)
@@ -688,24 +833,48 @@ def _find_join(kind: str, ids: list[str],
 
 
 def encode_batch(meta: dict[str, Any], records: Sequence[Record],
-                 compression: str = "xz") -> bytes:
-    """The wire bytes of a batch (meta: box, batch, first, last)."""
+                 compression: str = "xz", plans: dict[Any, Any] | None = None) -> bytes:
+    """The wire bytes of a batch (meta: box, batch, first, last). ``plans`` (a dict the caller
+    keeps between batches) remembers each group's column forms so that the next batch applies
+    them instead of searching again."""
     groups: dict[tuple[Any, ...], list[Record]] = {}
+    shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for rec in records:
-        shape = (rec.kind, tuple((k, rec.body[k] is None) for k in sorted(rec.body)))
+        body = rec.body
+        # Bodies of one kind share their key order (canonical JSON): sorted once per layout.
+        layout = (rec.kind, tuple(body), tuple([v is None for v in body.values()]))
+        shape = shapes.get(layout)
+        if shape is None:
+            shape = shapes[layout] = (rec.kind, tuple((k, body[k] is None) for k in sorted(body)))
         groups.setdefault(shape, []).append(rec)
     _memo.cache = {}
     try:
-        return _encode_batch(meta, groups, len(records), compression)
+        return _encode_batch(meta, groups, records, compression, plans)
     finally:
         _memo.cache = None
 
 
-def _encode_batch(meta: dict[str, Any], groups: dict[tuple[Any, ...], list[Record]], count: int,
-                  compression: str) -> bytes:
+def _batch_times(records: Sequence[Record]) -> dict[int, int] | None:
+    """Every record's created time by seq, when all are millisecond stamps."""
+    times = {}
+    for rec in records:
+        ms = _iso_ms(rec.created_utc)
+        if ms is None or _ms_iso(ms) != rec.created_utc:
+            return None
+        times[rec.seq] = ms
+    return times if len(times) == len(records) else None  # seqs are unique
+
+
+def _encode_batch(meta: dict[str, Any], groups: dict[tuple[Any, ...], list[Record]],
+                  records: Sequence[Record], compression: str, plans: dict[Any, Any] | None
+                  ) -> bytes:
     doc_groups = []
     earlier: list[tuple[str, dict[str, list[Any]], dict[str, _Numeric]]] = []
     blob = _Blob()
+    times = _batch_times(records)
+    doc: dict[str, Any] = {"v": FORMAT_VERSION, **meta, "n": len(records)}
+    if times is not None:
+        doc["t"] = blob.place(_enc_ints([times[s] for s in sorted(times)]))
     for (kind, shape), recs in groups.items():
         keys = [k for k, _ in shape]
         names = [*_ENVELOPE, *keys]
@@ -714,12 +883,16 @@ def _encode_batch(meta: dict[str, Any], groups: dict[tuple[Any, ...], list[Recor
         group: dict[str, Any] = {"k": kind, "n": len(recs)}
         if found:
             group["j"] = found[0]
-        encoded, numerics = _encode_group(rows, names, found[1] if found else None)
+        plan_key = (kind, shape, found is not None, times is not None)
+        encoded, numerics = _encode_group(rows, names, found[1] if found else None, times,
+                                          plans.get(plan_key) if plans is not None else None)
+        if plans is not None:
+            plans[plan_key] = {name: _skeleton(enc) for name, enc in encoded}
         group["c"] = [[name, blob.place(enc)] for name, enc in encoded]
         doc_groups.append(group)
         earlier.append((kind, {name: [row[i] for row in rows] for i, name in enumerate(names)},
                         numerics))
-    doc = {"v": FORMAT_VERSION, **meta, "n": count, "g": doc_groups}
+    doc["g"] = doc_groups
     text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
     return compress(len(text).to_bytes(4, "big") + text + bytes(blob.parts), compression)
 
@@ -757,15 +930,16 @@ def decode_batch(data: bytes) -> dict[str, Any]:
         size = int.from_bytes(payload[:4], "big")
         doc = json.loads(payload[4:4 + size])
         blob = payload[4 + size:]
-        if not isinstance(doc, dict) or doc.get("v") != FORMAT_VERSION:
-            raise CodecError("not a batch of format 1")
+        if not isinstance(doc, dict) or doc.get("v") not in _READABLE:
+            raise CodecError("not a batch of format 1 or 2")
+        times = _decode_times(doc, blob)
         records: list[Record] = []
         decoded: list[dict[str, list[Any]]] = []
         decoded_numerics: list[dict[str, _Numeric]] = []
         for group in doc["g"]:
             join = decoded[group["j"]] if "j" in group else None
             ctx = _Ctx(int(group["n"]), blob, join,
-                       decoded_numerics[group["j"]] if "j" in group else None)
+                       decoded_numerics[group["j"]] if "j" in group else None, times)
             for name, enc in group["c"]:
                 ctx.values[name] = _dec_column(name, enc, ctx)
                 if name == "@id" and join is not None:
@@ -774,11 +948,13 @@ def decode_batch(data: bytes) -> dict[str, Any]:
             cols = ctx.values
             decoded.append(cols)
             decoded_numerics.append(ctx.numerics)
-            for i in range(ctx.n):
-                body = {k: v[i] for k, v in cols.items() if not k.startswith("@")}
-                records.append(Record(cols["@seq"][i], cols["@id"][i], cols["@v"][i],
-                                      group["k"], cols["@t"][i],
-                                      dict(sorted(body.items()))))
+            kind = group["k"]
+            keys = sorted(k for k in cols if not k.startswith("@"))
+            records += [Record(seq, rid, version, kind, created,
+                               dict(zip(keys, body, strict=True)))
+                        for seq, rid, version, created, *body in zip(
+                            cols["@seq"], cols["@id"], cols["@v"], cols["@t"],
+                            *(cols[k] for k in keys), strict=True)]
     except CodecError:
         raise
     except (ValueError, KeyError, TypeError, IndexError, AttributeError,
@@ -787,21 +963,43 @@ def decode_batch(data: bytes) -> dict[str, Any]:
     records.sort(key=lambda r: r.seq)
     if len(records) != doc.get("n"):
         raise CodecError("record count differs from the batch header")
-    meta = {k: v for k, v in doc.items() if k not in ("g", "v", "n")}
+    meta = {k: v for k, v in doc.items() if k not in ("g", "v", "n", "t")}
     return {"v": FORMAT_VERSION, **meta, "records": records}
 
 
-def batch_encoder(box_id: str, compression: str = "xz"
-                  ) -> Callable[[Sequence[OutboxRow], str], bytes]:
-    """``encode(rows, batch_id)`` for a sink's ledger."""
+def _decode_times(doc: dict[str, Any], blob: bytes) -> dict[int, int] | None:
+    """The batch's time column by seq: each group's @seq first (it refers to nothing)."""
+    if "t" not in doc:
+        return None
+    seqs: list[int] = []
+    for group in doc["g"]:
+        n = int(group["n"])
+        encs = [enc for name, enc in group["c"] if name == "@seq"]
+        if len(encs) != 1:
+            raise CodecError("group without its @seq column")
+        seqs += _dec(encs[0], _Ctx(n, blob, None), n)
+    seqs.sort()
+    ms = _dec(doc["t"], _Ctx(len(seqs), blob, None), len(seqs), 3)
+    return dict(zip(seqs, ms, strict=True))
 
-    def encode(rows: Sequence[OutboxRow], batch_id: str) -> bytes:
+
+def batch_encoder(box_id: str, compression: str = "xz") -> Callable[..., bytes]:
+    """``encode(rows, batch_id, callbacks=())`` for a sink's ledger."""
+
+    plans: dict[Any, Any] = {}  # column forms of the last batch, by kind of group
+
+    def encode(rows: Sequence[OutboxRow], batch_id: str,
+               callbacks: Sequence[dict[str, str]] = ()) -> bytes:
         records = [Record(r.seq, r.record_id, r.version, r.kind, r.created_utc, r.data())
                    for r in rows]
-        meta = {"box": box_id, "batch": batch_id, "first": rows[0].seq, "last": rows[-1].seq}
-        data = encode_batch(meta, records, compression)
+        meta: dict[str, Any] = {"box": box_id, "batch": batch_id, "first": rows[0].seq,
+                                "last": rows[-1].seq}
+        if callbacks:  # raw numbers of pending callbacks, only when the deployment allows it
+            meta["callbacks"] = [dict(c) for c in callbacks]
+        data = encode_batch(meta, records, compression, plans)
         # Seal only what decodes back to the very records (a codec bug must not lose data).
-        if decode_batch(data)["records"] != records:
+        decoded = decode_batch(data)
+        if decoded["records"] != records or decoded.get("callbacks") != meta.get("callbacks"):
             raise CodecError("batch does not decode to its records")
         return data
 

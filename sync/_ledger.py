@@ -55,6 +55,21 @@ def m001_batches(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_callbacks(db: Database) -> None:
+    # Pending callbacks whose raw number went into a sealed batch of a sink (only with
+    # [sync] send_callback_numbers): each is sent once per sink and request.
+    db.execute(
+        """CREATE TABLE sync_callbacks (
+            sink TEXT NOT NULL,
+            call_id TEXT NOT NULL,
+            requested_utc TEXT NOT NULL,
+            batch_seq INTEGER NOT NULL,
+            PRIMARY KEY (sink, call_id, requested_utc)
+        )"""
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Batch:
     sink: str
@@ -90,10 +105,14 @@ class Ledger:
     runs outside it."""
 
     def __init__(self, conn: sqlite3.Connection, sink: str, box_id: str,
-                 encode: Callable[[list[OutboxRow], str], bytes],
+                 encode: Callable[..., bytes],
                  max_records: int, max_bytes: int,
-                 now_utc: Callable[[], str] | None = None) -> None:
+                 now_utc: Callable[[], str] | None = None,
+                 callback_numbers: bool = False) -> None:
         self.conn = conn
+        # Raw numbers of pending callbacks go into the next sealed batch (the deployment
+        # allows it: [sync] send_callback_numbers); otherwise no raw number leaves the box.
+        self.callback_numbers = callback_numbers
         self.sink = sink
         self.box_id = box_id
         self.encode = encode
@@ -141,6 +160,17 @@ class Ledger:
     def backlog(self) -> int:
         return self._one("SELECT count(*) FROM outbox WHERE seq > ?", [self.acked_seq()])[0]
 
+    def _pending_callbacks(self) -> list[dict[str, str]]:
+        """Pending callbacks (the store's ``callbacks`` table, the one place raw numbers
+        live) not yet put in a batch of this sink."""
+        rows = self.conn.execute(
+            "SELECT c.call_id, c.number, c.requested_utc FROM callbacks c"
+            " WHERE c.status = 'pending' AND c.number IS NOT NULL AND NOT EXISTS ("
+            "  SELECT 1 FROM sync_callbacks s WHERE s.sink = ? AND s.call_id = c.call_id"
+            "  AND s.requested_utc = c.requested_utc)"
+            " ORDER BY c.requested_utc, c.call_id", [self.sink]).fetchall()
+        return [{"call": r[0], "number": r[1], "requested_utc": r[2]} for r in rows]
+
     # -- writing --------------------------------------------------------------------------
     def seal_next(self) -> Batch | None:
         """Seal the next batch from the outbox rows after the last sealed one (None: none)."""
@@ -149,13 +179,19 @@ class Ledger:
             rows = read_outbox(self.conn, cursor, self.max_records)
             last = self._one("SELECT max(seq) FROM sync_batches WHERE sink = ?",
                              [self.sink])[0] or 0
+            callbacks = self._pending_callbacks() if self.callback_numbers and rows else []
         if not rows:
             return None
         seq = last + 1
         batch_id = f"{self.prefix}.{seq}"
+
+        def encode(k: int) -> bytes:
+            if callbacks:
+                return self.encode(rows[:k], batch_id, callbacks=callbacks)
+            return self.encode(rows[:k], batch_id)
+
         # Encoding takes a while on a Pi: done outside the write lock so calls are not held up.
-        n, body = fit_batch(len(rows), lambda k: self.encode(rows[:k], batch_id),
-                            self.max_bytes, self._bytes_per_row)
+        n, body = fit_batch(len(rows), encode, self.max_bytes, self._bytes_per_row)
         self._bytes_per_row = len(body) / n
         taken = rows[:n]
         with self._tx() as conn:
@@ -168,6 +204,10 @@ class Ledger:
                 " size, sha256, body, sealed_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [self.sink, seq, batch_id, taken[0].seq, taken[-1].seq, n, len(body),
                  hashlib.sha256(body).hexdigest(), body, self._now()])
+            conn.executemany(
+                "INSERT OR IGNORE INTO sync_callbacks (sink, call_id, requested_utc, batch_seq)"
+                " VALUES (?, ?, ?, ?)",
+                [(self.sink, c["call"], c["requested_utc"], seq) for c in callbacks])
         return Batch(self.sink, seq, batch_id, taken[0].seq, taken[-1].seq, n, body, 0)
 
     def note_attempt(self, batch: Batch) -> None:

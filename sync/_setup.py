@@ -65,6 +65,7 @@ def build_channels(config: Config, db_path: Path, only: str | None = None) -> li
                               writes_per_s=section["writes_per_s"],
                               read_timeout_s=section["read_timeout_s"])
         ledger = Ledger(connect(db_path), name, box, batch_encoder(box, settings["compression"]),
-                        settings["batch_max_records"], section["batch_max_bytes"])
+                        settings["batch_max_records"], section["batch_max_bytes"],
+                        callback_numbers=settings.get("send_callback_numbers", False))
         channels.append(Channel(ledger, sink))
     return channels

@@ -9,6 +9,7 @@ HEADER_BOX = "X-Edgecall-Box"
 HEADER_BATCH = "X-Edgecall-Batch"
 HEADER_TIMESTAMP = "X-Edgecall-Timestamp"  # Unix time in milliseconds, decimal
 HEADER_SIGNATURE = "X-Edgecall-Signature"  # "v1=" + lowercase hex
+HEADER_OFFSET = "X-Edgecall-Offset"  # a resumed upload: the body is the batch from here on
 CONTENT_TYPE = "application/vnd.edgecall.batch"
 
 

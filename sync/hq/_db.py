@@ -37,6 +37,15 @@ CREATE TABLE IF NOT EXISTS batches (
     received_utc TEXT NOT NULL,
     deliveries INTEGER NOT NULL DEFAULT 1
 );
+CREATE TABLE IF NOT EXISTS callbacks (
+    box TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    requested_utc TEXT NOT NULL,
+    number TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    received_utc TEXT NOT NULL,
+    PRIMARY KEY (box, call_id, requested_utc)
+);
 CREATE TABLE IF NOT EXISTS seen_signatures (
     signature TEXT PRIMARY KEY,
     timestamp_ms INTEGER NOT NULL
@@ -66,10 +75,13 @@ class HqDb:
 
     def store_batch(self, box: str, batch_id: str, sha256: str, records: Iterable[Record],
                     signature: str, timestamp_ms: int, oldest_ms: int,
-                    received_utc: str) -> tuple[str, int, int]:
-        """Commit a batch's new records and its signature in one transaction.
+                    received_utc: str, callbacks: Iterable[dict[str, str]] = ()
+                    ) -> tuple[str, int, int]:
+        """Commit a batch's new records, its callbacks (raw numbers a box may send for
+        pending callbacks) and its signature in one transaction.
         Returns (status, records, new records); status is "stored" or "duplicate"."""
         records = list(records)
+        callbacks = list(callbacks)
         with self.lock:
             conn = self.conn
             conn.execute("BEGIN IMMEDIATE")
@@ -89,6 +101,11 @@ class HqDb:
                     [(r.id, r.version, box, r.kind, r.seq, r.created_utc,
                       canonical_json(r.body), batch_id, received_utc) for r in records])
                 new = conn.total_changes - before
+                conn.executemany(
+                    "INSERT OR IGNORE INTO callbacks (box, call_id, requested_utc, number,"
+                    " batch_id, received_utc) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(box, c["call"], c["requested_utc"], c["number"], batch_id, received_utc)
+                     for c in callbacks])
                 known = conn.execute("SELECT 1 FROM batches WHERE batch_id = ?",
                                      [batch_id]).fetchone()
                 if known:
@@ -132,6 +149,15 @@ class HqDb:
             item["body"] = json.loads(item["body"])
             out.append(item)
         return out
+
+    def callbacks(self) -> list[dict[str, str]]:
+        """Callbacks boxes asked HQ to place (only from boxes that send their numbers)."""
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT box, call_id, requested_utc, number FROM callbacks"
+                " ORDER BY box, requested_utc, call_id").fetchall()
+        return [dict(zip(("box", "call", "requested_utc", "number"), r, strict=True))
+                for r in rows]
 
     def count(self) -> int:
         with self.lock:

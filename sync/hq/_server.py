@@ -22,6 +22,7 @@ from .._codec import CodecError, decode_batch
 from .._signing import (
     HEADER_BATCH,
     HEADER_BOX,
+    HEADER_OFFSET,
     HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
     sign,
@@ -43,6 +44,38 @@ class HqSettings:
     surveys_dir: Path | None = None
     wall: Callable[[], float] = time.time
     stats: dict[str, int] = field(default_factory=dict)
+    partial_ttl_s: float = 3600.0  # how long a broken upload's bytes wait for the rest
+
+
+class _Partials:
+    """Bytes of uploads whose connection broke, per box (one each: a box sends in order), so
+    that the box resends only the rest (sync/PROTOCOL.md, "Resuming"). Unverified until the
+    whole batch is there and its signature checks."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.items: dict[str, tuple[str, bytes, float]] = {}  # box -> batch id, bytes, mono
+
+    def keep(self, box: str, batch_id: str, data: bytes) -> None:
+        with self.lock:
+            if data:
+                self.items[box] = (batch_id, data, time.monotonic())
+            else:
+                self.items.pop(box, None)
+
+    def get(self, box: str, batch_id: str, ttl_s: float) -> bytes:
+        with self.lock:
+            held = self.items.get(box)
+            if held is None or held[0] != batch_id:
+                return b""
+            if time.monotonic() - held[2] > ttl_s:
+                del self.items[box]
+                return b""
+            return held[1]
+
+    def drop(self, box: str) -> None:
+        with self.lock:
+            self.items.pop(box, None)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -80,24 +113,43 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(411, {"error": "length-required"})
             self.close_connection = True
             return
-        if int(length) > settings.max_body:
-            self._reply(413, {"error": "too-large"})
-            self.close_connection = True
-            return
-        body = self.rfile.read(int(length))
-        if len(body) != int(length):
-            self.close_connection = True
-            return
         box = self.headers.get(HEADER_BOX, "")
         batch_id = self.headers.get(HEADER_BATCH, "")
         stamp = self.headers.get(HEADER_TIMESTAMP, "")
         signature = self.headers.get(HEADER_SIGNATURE, "")
+        offset_text = self.headers.get(HEADER_OFFSET, "0")
+        offset = int(offset_text) if offset_text.isdigit() else -1
+        if offset < 0 or offset + int(length) > settings.max_body:
+            self._reply(413, {"error": "too-large"})
+            self.close_connection = True
+            return
         secret = settings.secrets.get(box)
+        partials = self.server.partials
+        held = partials.get(box, batch_id, settings.partial_ttl_s) if offset else b""
+        if offset and len(held) != offset:
+            # Not the bytes this resume continues: the box starts again from what we hold.
+            self._count("resume-mismatch")
+            self._reply(416, {"error": "offset", "batch": batch_id, "received": len(held)})
+            self.close_connection = True  # the unread body must not be taken for a request
+            return
+        body = self._read_body(int(length))
+        if len(body) != int(length):
+            if secret is not None and batch_id:
+                partials.keep(box, batch_id, held + body)
+            self.close_connection = True
+            return
         if secret is None:
             self._count("unknown-box")
             self._reply(401, {"error": "unknown-box"})
             return
+        body = held + body
+        if offset:
+            partials.drop(box)
         if not verify(secret, stamp, body, signature):
+            if offset:  # the held part may be what is wrong: have the whole batch sent again
+                self._count("resume-mismatch")
+                self._reply(416, {"error": "offset", "batch": batch_id, "received": 0})
+                return
             self._count("bad-signature")
             self._reply(401, {"error": "bad-signature"})
             return
@@ -122,9 +174,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._count("mismatch")
             self._reply(422, {"error": "header-body-mismatch"})
             return
+        callbacks = batch.get("callbacks", [])
+        if not _callbacks_ok(callbacks):
+            self._count("malformed")
+            self._reply(400, {"error": "malformed", "detail": "callbacks"})
+            return
         status, records, new = db.store_batch(
             box, batch_id, hashlib.sha256(body).hexdigest(), batch["records"], signature,
-            int(stamp), now_ms - 2 * window_ms, format_utc(settings.wall()))
+            int(stamp), now_ms - 2 * window_ms, format_utc(settings.wall()), callbacks)
         if status == "replay":
             self._count("replay")
             self._reply(401, {"error": "replay"})
@@ -132,10 +189,45 @@ class _Handler(BaseHTTPRequestHandler):
         self._count(status)
         self._reply(200, {"batch": batch_id, "status": status, "records": records, "new": new})
 
+    def _read_body(self, length: int) -> bytes:
+        """Up to ``length`` bytes; fewer when the connection breaks (kept for a resume)."""
+        data = bytearray()
+        try:
+            while len(data) < length:
+                chunk = self.rfile.read1(min(length - len(data), 1 << 16))
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            pass
+        return bytes(data)
+
+    def _received(self, batch_id: str) -> None:
+        """GET <batch path>/<batch id>: how many bytes of a broken upload HQ holds. Signed
+        like a batch, over the batch id, so that only the box learns it."""
+        settings = self.server.settings
+        box = self.headers.get(HEADER_BOX, "")
+        stamp = self.headers.get(HEADER_TIMESTAMP, "")
+        secret = settings.secrets.get(box)
+        if secret is None:
+            self._reply(401, {"error": "unknown-box"})
+            return
+        if not verify(secret, stamp, batch_id.encode(), self.headers.get(HEADER_SIGNATURE, "")):
+            self._reply(401, {"error": "bad-signature"})
+            return
+        if abs(int(settings.wall() * 1000) - int(stamp)) > settings.window_s * 1000:
+            self._reply(401, {"error": "stale-timestamp"})
+            return
+        held = self.server.partials.get(box, batch_id, settings.partial_ttl_s)
+        self._reply(200, {"batch": batch_id, "received": len(held)})
+
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
         if path == "/v1/health":
             self._reply(200, {"ok": True, "records": self.server.db.count()})
+            return
+        if path.startswith(BATCH_PATH + "/"):
+            self._received(unquote(path[len(BATCH_PATH) + 1:]))
             return
         surveys = self.server.settings.surveys_dir
         if surveys is not None and path == SURVEYS_PATH + "current.json":
@@ -185,6 +277,7 @@ class HqServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], db: HqDb, settings: HqSettings) -> None:
         self.db = db
         self.settings = settings
+        self.partials = _Partials()
         super().__init__(address, _Handler)
 
     @property
@@ -196,6 +289,13 @@ class HqServer(ThreadingHTTPServer):
         thread = threading.Thread(target=self.serve_forever, name="hq", daemon=True)
         thread.start()
         return thread
+
+
+def _callbacks_ok(callbacks: Any) -> bool:
+    return isinstance(callbacks, list) and all(
+        isinstance(c, dict) and all(isinstance(c.get(k), str)
+                                    for k in ("call", "number", "requested_utc"))
+        for c in callbacks)
 
 
 def load_box_secrets(path: Path) -> dict[str, bytes]:

@@ -10,7 +10,9 @@ Faults (names):
 - ``timeout-after-commit``: forwarded, then silence until the client gives up;
 - ``garbage``: forwarded, then bytes that are not HTTP;
 - ``portal``: forwarded, then a 200 HTML page (a captive portal's answer);
-- ``trickle``: forwarded, response relayed a few bytes at a time, slowly.
+- ``trickle``: forwarded, response relayed a few bytes at a time, slowly;
+- ``cut-upload``: the first half of the body reaches the receiver, then both connections
+  break (a link dropping mid-upload; a receiver that resumes keeps that half).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 FAULTS = ("pass", "500", "502", "503", "429", "drop-request", "reset-after-commit",
-          "timeout-after-commit", "garbage", "portal", "trickle")
+          "timeout-after-commit", "garbage", "portal", "trickle", "cut-upload")
 _HOP = {"connection", "keep-alive", "transfer-encoding", "host", "proxy-connection"}
 
 
@@ -99,6 +101,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if fault == "drop-request":
             self._reset()
             return
+        if fault == "cut-upload":
+            if body:
+                self._forward_part(body[:len(body) // 2])
+            self._reset()
+            return
         status, headers, data = self._forward(body)
         if fault == "reset-after-commit":
             self._reset()
@@ -134,6 +141,21 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                                      if k.lower() not in _HOP], data
         finally:
             conn.close()
+
+    def _forward_part(self, part: bytes) -> None:
+        """Headers (announcing the whole body) and ``part``, then the connection ends; waits
+        until the receiver has closed its side, so that it has dealt with the part."""
+        lines = [f"{self.command} {self.path} HTTP/1.1"]
+        lines += [f"{k}: {v}" for k, v in self.headers.items() if k.lower() not in _HOP]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        with socket.create_connection(self.server.upstream, timeout=10) as upstream:
+            upstream.sendall(head + part)
+            upstream.shutdown(socket.SHUT_WR)
+            try:
+                while upstream.recv(4096):
+                    pass
+            except OSError:
+                pass
 
     @staticmethod
     def _raw_response(status: int, headers: list[tuple[str, str]], data: bytes) -> bytes:

@@ -39,7 +39,9 @@ def test_each_fault_then_recovery(filled, hq, fault):
     assert_exactly_once(store, hq.db)
     assert store.backlog() == 0
     if fault not in ("trickle",):
-        assert report.failures == 2  # both injected faults were noticed, none taken as acks
+        # Both injected faults were noticed, none taken as acks (after a broken connection
+        # the second one may hit the box's question how much HQ holds: a failure too).
+        assert report.failures == 2
 
 
 def test_random_mix_of_all_faults(filled, hq):
