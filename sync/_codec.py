@@ -839,13 +839,20 @@ def encode_batch(meta: dict[str, Any], records: Sequence[Record],
     them instead of searching again."""
     groups: dict[tuple[Any, ...], list[Record]] = {}
     shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    seen: set[str] = set()
     for rec in records:
         body = rec.body
+        # A later version whose earlier one is in this batch goes apart from those whose
+        # earlier one is not (a batch that starts in the middle of a call): the first kind
+        # join their earlier rows, and one unmatched row would cost the whole group that.
+        earlier = rec.id in seen
+        seen.add(rec.id)
         # Bodies of one kind share their key order (canonical JSON): sorted once per layout.
-        layout = (rec.kind, tuple(body), tuple([v is None for v in body.values()]))
+        layout = (rec.kind, earlier, tuple(body), tuple([v is None for v in body.values()]))
         shape = shapes.get(layout)
         if shape is None:
-            shape = shapes[layout] = (rec.kind, tuple((k, body[k] is None) for k in sorted(body)))
+            shape = shapes[layout] = (rec.kind, tuple((k, body[k] is None) for k in sorted(body)),
+                                      earlier)
         groups.setdefault(shape, []).append(rec)
     _memo.cache = {}
     try:
@@ -875,7 +882,7 @@ def _encode_batch(meta: dict[str, Any], groups: dict[tuple[Any, ...], list[Recor
     doc: dict[str, Any] = {"v": FORMAT_VERSION, **meta, "n": len(records)}
     if times is not None:
         doc["t"] = blob.place(_enc_ints([times[s] for s in sorted(times)]))
-    for (kind, shape), recs in groups.items():
+    for (kind, shape, _earlier), recs in groups.items():
         keys = [k for k, _ in shape]
         names = [*_ENVELOPE, *keys]
         rows = [(r.seq, r.id, r.version, r.created_utc, *(r.body[k] for k in keys)) for r in recs]

@@ -176,7 +176,10 @@ class Ledger:
         """Seal the next batch from the outbox rows after the last sealed one (None: none)."""
         with self._lock:
             cursor = self._cursor()
-            rows = read_outbox(self.conn, cursor, self.max_records)
+            limit = self.max_records
+            if self._bytes_per_row:  # read about what fits, not max_records (20,000) rows
+                limit = min(limit, max(100, int(self.max_bytes / self._bytes_per_row * 1.5)))
+            rows = read_outbox(self.conn, cursor, limit)
             last = self._one("SELECT max(seq) FROM sync_batches WHERE sink = ?",
                              [self.sink])[0] or 0
             callbacks = self._pending_callbacks() if self.callback_numbers and rows else []
