@@ -5,6 +5,7 @@ stops (sync/PROTOCOL.md, "Resuming"), so a drop on GPRS costs the lost part, not
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from urllib.parse import quote
@@ -26,6 +27,9 @@ from ._signing import (
 
 class HqSink:
     name = "hq"
+    # Batches on the wire at once (sync._runner.drain): the next one uploads while HQ
+    # commits the previous one and its answer crosses the link.
+    window = 2
 
     def __init__(self, url: str, box_id: str, secret: bytes, verify: bool | str = True,
                  connect_timeout_s: float = 15.0, read_timeout_s: float = 60.0,
@@ -42,19 +46,20 @@ class HqSink:
         self.bytes_sent = 0
         self.requests = 0
         self.resumed = 0  # uploads continued from HQ's partial copy
-        self._cut: str | None = None  # the batch whose last upload the link broke
+        self._cut: set[str] = set()  # batches whose last upload the link broke
+        self._lock = threading.Lock()  # send() runs on up to `window` threads
 
     def _stamp(self) -> int:
         return int((self.wall() + self.offset_s) * 1000)
 
     def send(self, batch: Batch) -> Outcome:
         offset = 0
-        if self._cut == batch.batch_id:
+        if batch.batch_id in self._cut:
             try:
                 offset = self._held(batch)
             except (requests.RequestException, OSError) as exc:
                 return classify_transport(exc)  # the link is still down: ask again next time
-        self._cut = None
+            self._cut.discard(batch.batch_id)
         try:
             response = self._post(batch, offset)
             if response.status_code == 416 and offset:  # HQ holds other bytes: from its count
@@ -62,7 +67,8 @@ class HqSink:
                 response = self._post(batch, offset)
             body = response.content
         except (requests.RequestException, OSError) as exc:
-            self._cut = batch.batch_id
+            with self._lock:
+                self._cut.add(batch.batch_id)
             return classify_transport(exc)
         outcome = classify_hq(response.status_code, response.headers, body, batch.batch_id,
                               self.wall())
@@ -82,9 +88,10 @@ class HqSink:
         }
         if offset:
             headers[HEADER_OFFSET] = str(offset)
-            self.resumed += 1
-        self.requests += 1
-        self.bytes_sent += len(batch.body) - offset
+        with self._lock:
+            self.resumed += bool(offset)
+            self.requests += 1
+            self.bytes_sent += len(batch.body) - offset
         return self.session.post(self.url, data=batch.body[offset:], headers=headers,
                                  timeout=self.timeout, verify=self.verify,
                                  allow_redirects=False)
@@ -96,7 +103,8 @@ class HqSink:
         stamp = self._stamp()
         headers = {HEADER_BOX: self.box_id, HEADER_TIMESTAMP: str(stamp),
                    HEADER_SIGNATURE: sign(self.secret, stamp, batch.batch_id.encode())}
-        self.requests += 1
+        with self._lock:
+            self.requests += 1
         response = self.session.get(f"{self.url}/{quote(batch.batch_id, safe='')}",
                                     headers=headers, timeout=self.timeout,
                                     verify=self.verify, allow_redirects=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,12 +47,23 @@ def drain(
     rand: Callable[[], float] = random.random,
     progress: Callable[[DrainReport, Batch], None] | None = None,
     seal_ahead: bool = True,
+    window: int | None = None,
 ) -> DrainReport:
     """Send until the outbox is drained, a transient failure needs a longer wait than the
     ``max_wait_s`` left, credentials are refused, or ``wait`` returns True (stop asked).
 
     With ``seal_ahead`` the next batch is sealed on a second thread while this one is on the
-    wire, so that encoding (seconds on a Pi) overlaps the link's transfer time."""
+    wire, so that encoding (seconds on a Pi) overlaps the link's transfer time.
+
+    ``window`` (default: the sink's ``window`` attribute, else 1) batches may be on the wire
+    at once: the next batch uploads while HQ stores the previous one and its answer crosses
+    the link (a round trip and a commit per batch, ~1 s on GPRS). Acknowledgements still move
+    the cursor only over contiguous batches; receivers deduplicate, so exactly-once holds."""
+    window = max(1, window if window is not None else getattr(sink, "window", 1))
+    if window > 1:
+        with ThreadPoolExecutor(window, thread_name_prefix=f"send-{sink.name}") as senders:
+            return _drain_pipelined(ledger, sink, wait, max_wait_s, backoff or Backoff(), rand,
+                                    progress, senders, window)
     with ThreadPoolExecutor(1, thread_name_prefix=f"seal-{sink.name}") as pool:
         return _drain(ledger, sink, wait, max_wait_s, backoff or Backoff(), rand, progress,
                       pool if seal_ahead else None)
@@ -102,12 +114,72 @@ def _drain(ledger: Ledger, sink: Sink, wait: Callable[[float], bool], max_wait_s
             ahead.result()
 
 
+def _drain_pipelined(ledger: Ledger, sink: Sink, wait: Callable[[float], bool],
+                     max_wait_s: float, backoff: Backoff, rand: Callable[[], float],
+                     progress: Callable[[DrainReport, Batch], None] | None,
+                     senders: ThreadPoolExecutor, window: int) -> DrainReport:
+    report = DrainReport(sink.name)
+    waited = 0.0
+    failures = 0
+    last = 0  # batch seq of the last one put on the wire in this round
+    inflight: deque[tuple[Batch, Future[Outcome]]] = deque()
+    try:
+        while True:
+            while len(inflight) < window:  # sealing here overlaps the uploads in flight
+                batch = ledger.next_sealed(last) or ledger.seal_next()
+                if batch is None:
+                    break
+                ledger.note_attempt(batch)
+                report.attempts += 1
+                inflight.append((batch, senders.submit(sink.send, batch)))
+                last = batch.seq
+            if not inflight:
+                report.done = True
+                return report
+            batch, future = inflight.popleft()
+            outcome = future.result()
+            if _record(ledger, sink, batch, outcome, report, progress):
+                failures = 0
+                continue
+            if outcome.kind in (PARK, CONFLICT):
+                continue
+            # A transient failure: let the others in flight finish, then wait and start
+            # again from the oldest batch not acknowledged.
+            while inflight:
+                other, pending = inflight.popleft()
+                _record(ledger, sink, other, pending.result(), report, progress)
+            report.last_outcome = outcome
+            report.last_error = outcome.reason
+            last = 0
+            failures += 1
+            if outcome.kind == AUTH:
+                report.retry_in_s = backoff.cap_s
+                return report
+            delay = backoff.delay(failures, rand, outcome.retry_after_s)
+            if waited + delay > max_wait_s:
+                report.retry_in_s = delay
+                return report
+            log.info("%s: %s; retrying batch %s in %.1f s", sink.name, outcome.reason,
+                     batch.batch_id, delay)
+            if wait(delay):
+                return report
+            waited += delay
+    finally:
+        for _batch, pending in inflight:
+            pending.result()
+
+
 def _send(ledger: Ledger, sink: Sink, batch: Batch, report: DrainReport,
           progress: Callable[[DrainReport, Batch], None] | None) -> bool:
     """One attempt; True when acknowledged. Records the outcome in the ledger and report."""
     ledger.note_attempt(batch)
     report.attempts += 1
-    outcome = sink.send(batch)
+    return _record(ledger, sink, batch, sink.send(batch), report, progress)
+
+
+def _record(ledger: Ledger, sink: Sink, batch: Batch, outcome: Outcome, report: DrainReport,
+            progress: Callable[[DrainReport, Batch], None] | None) -> bool:
+    """Book an attempt's outcome in the ledger and report; True when acknowledged."""
     report.last_outcome = outcome
     if outcome.kind == ACK:
         ledger.acknowledge(batch, "" if outcome.reason == "stored" else outcome.reason)

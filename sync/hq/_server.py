@@ -48,34 +48,39 @@ class HqSettings:
 
 
 class _Partials:
-    """Bytes of uploads whose connection broke, per box (one each: a box sends in order), so
-    that the box resends only the rest (sync/PROTOCOL.md, "Resuming"). Unverified until the
-    whole batch is there and its signature checks."""
+    """Bytes of uploads whose connection broke, so that the box resends only the rest
+    (sync/PROTOCOL.md, "Resuming"). Unverified until the whole batch is there and its
+    signature checks; a few per box (a box has at most a couple of batches on the wire)."""
+
+    PER_BOX = 4
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.items: dict[str, tuple[str, bytes, float]] = {}  # box -> batch id, bytes, mono
+        # box -> batch id -> (bytes, monotonic time kept), oldest first
+        self.items: dict[str, dict[str, tuple[bytes, float]]] = {}
 
     def keep(self, box: str, batch_id: str, data: bytes) -> None:
         with self.lock:
+            held = self.items.setdefault(box, {})
+            held.pop(batch_id, None)
             if data:
-                self.items[box] = (batch_id, data, time.monotonic())
-            else:
-                self.items.pop(box, None)
+                held[batch_id] = (data, time.monotonic())
+            while len(held) > self.PER_BOX:
+                del held[next(iter(held))]
 
     def get(self, box: str, batch_id: str, ttl_s: float) -> bytes:
         with self.lock:
-            held = self.items.get(box)
-            if held is None or held[0] != batch_id:
+            held = self.items.get(box, {}).get(batch_id)
+            if held is None:
                 return b""
-            if time.monotonic() - held[2] > ttl_s:
-                del self.items[box]
+            if time.monotonic() - held[1] > ttl_s:
+                del self.items[box][batch_id]
                 return b""
-            return held[1]
+            return held[0]
 
-    def drop(self, box: str) -> None:
+    def drop(self, box: str, batch_id: str) -> None:
         with self.lock:
-            self.items.pop(box, None)
+            self.items.get(box, {}).pop(batch_id, None)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -144,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = held + body
         if offset:
-            partials.drop(box)
+            partials.drop(box, batch_id)
         if not verify(secret, stamp, body, signature):
             if offset:  # the held part may be what is wrong: have the whole batch sent again
                 self._count("resume-mismatch")

@@ -74,3 +74,40 @@ def test_retry_sends_the_same_bytes_under_the_same_id_after_reopen(filled, hq):
     assert (again.batch_id, again.body) == (batch.batch_id, batch.body)
     store.begin_call("sip", None, True, "demo", "3")  # new outbox rows do not change it
     assert ledger_for(store).next_sealed().body == batch.body
+
+
+def test_two_batches_on_the_wire_ack_out_of_order_cursor_stays_contiguous(filled, hq):
+    import threading
+
+    from sync._batching import RETRY, Outcome
+
+    store, _ = filled
+    ledger = ledger_for(store)
+    real = HqSink(hq.url + "/v1/batches", "box-1", SECRET)
+    second_sent = threading.Event()
+    at_retry: list[tuple[int, str]] = []
+    attempts: list[int] = []
+
+    class SlowFirstFails:
+        name = "hq"
+        window = 2
+
+        def send(self, batch):
+            attempts.append(batch.seq)
+            if batch.seq == 1 and attempts.count(1) == 1:
+                second_sent.wait(5)  # batch 2 reaches HQ while 1 is still out
+                return Outcome(RETRY, "HTTP 502")
+            if batch.seq == 1:  # the retry: batch 2 is acknowledged, the cursor has not moved
+                state = store.query("SELECT state FROM sync_batches WHERE seq = 2")[0]["state"]
+                at_retry.append((ledger.acked_seq(), state))
+            outcome = real.send(batch)
+            if batch.seq == 2:
+                second_sent.set()
+            return outcome
+
+    report = drain(ledger, SlowFirstFails(), wait=lambda s: False, max_wait_s=10)
+    assert report.done and report.failures == 1
+    assert attempts[:2] in ([1, 2], [2, 1]) and attempts.count(1) == 2
+    assert at_retry == [(0, "acked")]
+    assert ledger.acked_seq() == store.outbox_after(0, 10**6)[-1].seq
+    assert_exactly_once(store, hq.db)

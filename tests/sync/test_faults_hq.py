@@ -44,7 +44,8 @@ def test_each_fault_then_recovery(filled, hq, fault):
         assert report.failures == 2
 
 
-def test_random_mix_of_all_faults(filled, hq):
+@pytest.mark.parametrize("window", [1, 2])
+def test_random_mix_of_all_faults(filled, hq, window):
     store, _ = filled
     weights = {f: 1.0 for f in FAULTS}
     weights["pass"] = 3.0
@@ -52,7 +53,7 @@ def test_random_mix_of_all_faults(filled, hq):
     proxy = FaultProxy(hq.server_address[:2], random_plan(7, weights), hold_s=0.8,
                        retry_after=0)
     try:
-        _ledger, report = _drain(store, proxy.url, max_records=25)
+        _ledger, report = _drain(store, proxy.url, max_records=25, window=window)
     finally:
         proxy.close()
     assert report.done
@@ -65,7 +66,7 @@ def test_retry_after_is_honoured(filled, hq):
     proxy = FaultProxy(hq.server_address[:2], scripted_plan(["429", "503"]), retry_after=7)
     waits: list[float] = []
     try:
-        _drain(store, proxy.url, waits=waits)
+        _drain(store, proxy.url, waits=waits, window=1)  # one batch at a time meets both
     finally:
         proxy.close()
     assert waits == [7.0, 7.0]
@@ -77,7 +78,7 @@ def test_backoff_grows_while_hq_fails(filled, hq):
     proxy = FaultProxy(hq.server_address[:2], scripted_plan(["500"] * 6))
     waits: list[float] = []
     try:
-        _drain(store, proxy.url, waits=waits)
+        _drain(store, proxy.url, waits=waits, window=1)
     finally:
         proxy.close()
     assert len(waits) == 6

@@ -60,7 +60,7 @@ def test_resume_after_hq_lost_the_part_sends_everything(filled, hq):
         batch = ledger.seal_next()
         assert batch is not None
         assert sink.send(batch).kind != ACK  # cut
-        hq.partials.drop("box-1")  # HQ restarted: the part is gone
+        hq.partials.drop("box-1", batch.batch_id)  # HQ restarted: the part is gone
         outcome = sink.send(batch)
     finally:
         proxy.close()
