@@ -4,6 +4,7 @@ stops (sync/PROTOCOL.md, "Resuming"), so a drop on GPRS costs the lost part, not
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -12,7 +13,7 @@ from urllib.parse import quote
 
 import requests
 
-from ._batching import Outcome, classify_hq, classify_transport
+from ._batching import ACK, Outcome, classify_hq, classify_transport
 from ._ledger import Batch
 from ._signing import (
     CONTENT_TYPE,
@@ -60,10 +61,12 @@ class HqSink:
             except (requests.RequestException, OSError) as exc:
                 return classify_transport(exc)  # the link is still down: ask again next time
             self._cut.discard(batch.batch_id)
+            if offset < 0:  # HQ committed these very bytes; only its answer was lost
+                return Outcome(ACK, "duplicate")
         try:
             response = self._post(batch, offset)
             if response.status_code == 416 and offset:  # HQ holds other bytes: from its count
-                offset = _received(response.content, batch)
+                offset = max(0, _received(response.content, batch))
                 response = self._post(batch, offset)
             body = response.content
         except (requests.RequestException, OSError) as exc:
@@ -98,8 +101,8 @@ class HqSink:
 
     def _held(self, batch: Batch) -> int:
         """How much of a broken upload of this batch HQ holds (0: none, or a receiver that
-        does not resume: its 404 or any other answer means "send it all"). Raises when the
-        link is still broken."""
+        does not resume: its 404 or any other answer means "send it all"; -1: HQ has
+        committed this batch, same SHA-256). Raises when the link is still broken."""
         stamp = self._stamp()
         headers = {HEADER_BOX: self.box_id, HEADER_TIMESTAMP: str(stamp),
                    HEADER_SIGNATURE: sign(self.secret, stamp, batch.batch_id.encode())}
@@ -117,12 +120,15 @@ class HqSink:
 
 
 def _received(body: bytes, batch: Batch) -> int:
-    """HQ's count of a batch's bytes it holds; 0 unless it is a proper part of the batch."""
+    """HQ's count of a batch's bytes it holds; 0 unless it is a proper part of the batch;
+    -1 when HQ says it committed a batch with this one's SHA-256."""
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return 0
     if not isinstance(doc, dict) or doc.get("batch") != batch.batch_id:
         return 0
+    if doc.get("sha256") == hashlib.sha256(batch.body).hexdigest():
+        return -1
     held = doc.get("received")
     return held if type(held) is int and 0 < held < len(batch.body) else 0

@@ -150,6 +150,13 @@ class HqDb:
             out.append(item)
         return out
 
+    def batch_sha256(self, box: str, batch_id: str) -> str | None:
+        """SHA-256 of the bytes of a batch already committed, None if it is not."""
+        with self.lock:
+            row = self.conn.execute("SELECT sha256 FROM batches WHERE batch_id = ? AND box = ?",
+                                    [batch_id, box]).fetchone()
+        return row[0] if row else None
+
     def callbacks(self) -> list[dict[str, str]]:
         """Callbacks boxes asked HQ to place (only from boxes that send their numbers)."""
         with self.lock:

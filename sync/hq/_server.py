@@ -208,8 +208,9 @@ class _Handler(BaseHTTPRequestHandler):
         return bytes(data)
 
     def _received(self, batch_id: str) -> None:
-        """GET <batch path>/<batch id>: how many bytes of a broken upload HQ holds. Signed
-        like a batch, over the batch id, so that only the box learns it."""
+        """GET <batch path>/<batch id>: how many bytes of a broken upload HQ holds, or the
+        SHA-256 of the batch when it is already committed. Signed like a batch, over the
+        batch id, so that only the box learns it."""
         settings = self.server.settings
         box = self.headers.get(HEADER_BOX, "")
         stamp = self.headers.get(HEADER_TIMESTAMP, "")
@@ -223,8 +224,14 @@ class _Handler(BaseHTTPRequestHandler):
         if abs(int(settings.wall() * 1000) - int(stamp)) > settings.window_s * 1000:
             self._reply(401, {"error": "stale-timestamp"})
             return
-        held = self.server.partials.get(box, batch_id, settings.partial_ttl_s)
-        self._reply(200, {"batch": batch_id, "received": len(held)})
+        doc: dict[str, Any] = {"batch": batch_id, "received": 0}
+        stored = self.server.db.batch_sha256(box, batch_id)
+        if stored is not None:  # committed, its answer lost: the box need not send it again
+            doc["sha256"] = stored
+        else:
+            doc["received"] = len(self.server.partials.get(box, batch_id,
+                                                           settings.partial_ttl_s))
+        self._reply(200, doc)
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]

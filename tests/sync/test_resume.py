@@ -112,3 +112,32 @@ def test_held_count_needs_the_box_signature(filled, hq):
     forged = {**good, HEADER_SIGNATURE: sign(b"wrong-secret-xxxxxxx", stamp,
                                              batch.batch_id.encode())}
     assert requests.get(url, headers=forged, timeout=5).status_code == 401
+
+
+def test_answer_lost_after_commit_is_acknowledged_without_sending_again(filled, hq):
+    store, _ = filled
+    proxy = FaultProxy(hq.server_address[:2], scripted_plan(["reset-after-commit"]))
+    try:
+        sink, report = _drain(store, proxy.url, max_records=10_000)  # one batch
+    finally:
+        proxy.close()
+    assert report.done and report.failures == 1
+    (size,) = store.db.execute("SELECT size FROM sync_batches").fetchone()
+    assert sink.bytes_sent == size  # HQ named the batch's SHA-256: not uploaded twice
+    assert hq.settings.stats.get("duplicate", 0) == 0 and hq.settings.stats["stored"] == 1
+    assert_exactly_once(store, hq.db)
+
+
+def test_a_committed_batch_with_other_bytes_is_sent_again(filled, hq):
+    """Only HQ's copy of these very bytes counts as an acknowledgement."""
+    store, _ = filled
+    batch = ledger_for(store, max_records=400).seal_next()
+    assert batch is not None
+    sink = HqSink(hq.url + "/v1/batches", "box-1", SECRET)
+    hq.db.conn.execute("INSERT INTO batches (batch_id, box, sha256, records, new_records,"
+                       " received_utc) VALUES (?, 'box-1', ?, 0, 0, 'x')",
+                       [batch.batch_id, "0" * 64])
+    sink._cut.add(batch.batch_id)  # as after a broken upload
+    assert sink.send(batch).kind == ACK
+    assert sink.bytes_sent == len(batch.body)
+    assert hq.db.count() == batch.records
