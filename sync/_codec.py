@@ -261,9 +261,12 @@ def _same(a: Any, b: Any) -> bool:
 
 def _const_or(values: list[Any], other: Any) -> Any:
     first = values[0]
-    if all(_same(v, first) for v in values):
-        return ["c", first]
-    return other
+    # count() (C speed) rules most columns out; 1 == 1.0 == True, hence the type check.
+    if values.count(first) != len(values) or len(set(map(type, values))) != 1:
+        return other
+    if type(first) is float and len(set(map(repr, values))) != 1:
+        return other  # 0.0 and -0.0
+    return ["c", first]
 
 
 def _enc_ints(ints: list[int], depth: int = 0) -> Any:
@@ -324,26 +327,46 @@ def _decimals(value: float) -> int | None:
     return len(text.split(".")[1]) if "." in text else 0
 
 
+def _only(values: list[Any], kind: type) -> bool:
+    """Every value is of exactly this type (not a subclass: True is no int here)."""
+    return set(map(type, values)) == {kind}
+
+
 def _as_numeric(values: list[Any]) -> tuple[str, _Numeric] | None:
     first = values[0]
     if isinstance(first, bool) or first is None:
         return None
-    if all(type(v) is int for v in values):
+    if _only(values, int):
         return "i", _Numeric(values, 0)
-    if all(type(v) is float for v in values):
-        if any(v == 0 and math.copysign(1.0, v) < 0 for v in values):
+    if _only(values, float):
+        if 0.0 in values and any(v == 0 and math.copysign(1.0, v) < 0 for v in values):
             return None  # -0.0 would come back as 0.0
-        decimals = [_decimals(v) for v in values]
-        if any(d is None for d in decimals):
+        # The decimals of the first rows usually are those of all: checked by the round trip
+        # (as a list comparison, C speed); otherwise every value is looked at.
+        head = [_decimals(v) for v in values[:64]]
+        if any(d is None for d in head):
             return None
-        scale = max(d for d in decimals if d is not None)
-        if scale > 9:
-            return None
-        ints = [round(v * 10**scale) for v in values]
-        if any(i / 10**scale != v for i, v in zip(ints, values, strict=True)):
-            return None
+        scale = max(d for d in head if d is not None)
+        factor = 10**scale
+        try:
+            ints = [round(v * factor) for v in values]
+            fits = scale <= 9 and [i / factor for i in ints] == values
+        except (OverflowError, ValueError):  # inf or nan after the first rows
+            fits = False
+        if not fits:
+            decimals = [_decimals(v) for v in values]
+            if any(d is None for d in decimals):
+                return None
+            scale = max(d for d in decimals if d is not None)
+            if scale > 9:
+                return None
+            ints = [round(v * 10**scale) for v in values]
+            if any(i / 10**scale != v for i, v in zip(ints, values, strict=True)):
+                return None
         return "f", _Numeric(ints, scale)
-    if all(type(v) is str for v in values):
+    if _only(values, str):
+        if _iso_ms(first) is None:  # most text columns are not stamps: one look tells
+            return None
         ms = [_iso_ms(v) for v in values]
         if any(m is None for m in ms):
             return None
@@ -476,7 +499,7 @@ def _enc_plain(values: list[Any]) -> Any:
     numeric = _as_numeric(values)
     if numeric is not None:
         return _enc_numeric(numeric[0], numeric[1], {})
-    if all(type(v) is str for v in values):
+    if _only(values, str):
         return _enc_strings(values, {}, 1)
     return ["j", values]
 
@@ -628,7 +651,7 @@ def _apply(plan: Any, name: str, values: list[Any], entry: tuple[str, _Numeric] 
         if kind == "i":
             return _apply_ints(plan, num.ints, numerics, 0)
         return None
-    if all(type(v) is str for v in values):
+    if _only(values, str):
         return _apply_strings(plan, values, {} if name == "@id" else strings)
     return ["j", values] if form == "j" else None
 
@@ -646,16 +669,16 @@ def _skeleton(enc: Any) -> Any:
     return _map_subs(enc, _skeleton)
 
 
-def _encode_group(rows: list[tuple[Any, ...]], names: list[str], join: _Join | None,
+def _encode_group(columns: dict[str, list[Any]], names: list[str], join: _Join | None,
                   times: dict[int, int] | None = None, cached: dict[str, Any] | None = None
                   ) -> tuple[list[Any], dict[str, _Numeric]]:
     plans: dict[str, Any] = {}
     if cached is not None:  # the forms found for this kind of group in the previous batch
         plans = cached
-    elif len(rows) > 2 * _SAMPLE:
+    elif len(columns["@seq"]) > 2 * _SAMPLE:
         head = _Join(join.columns, join.numerics, join.positions[:_SAMPLE]) if join else None
-        plans = dict(_encode_group(rows[:_SAMPLE], names, head, times)[0])
-    columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+        sample = {name: values[:_SAMPLE] for name, values in columns.items()}
+        plans = dict(_encode_group(sample, names, head, times)[0])
     numeric = {name: _as_numeric(values) for name, values in columns.items()}
     numerics: dict[str, _Numeric] = join.references() if join else {}
     strings: dict[str, list[str]] = {}
@@ -681,7 +704,7 @@ def _encode_group(rows: list[tuple[Any, ...]], names: list[str], join: _Join | N
         else:
             if entry is not None:
                 enc = _enc_numeric(entry[0], entry[1], known)
-            elif all(type(v) is str for v in values):
+            elif _only(values, str):
                 enc = _enc_strings(values, {} if name == "@id" else strings)
             else:
                 enc = ["j", values]
@@ -692,7 +715,7 @@ def _encode_group(rows: list[tuple[Any, ...]], names: list[str], join: _Join | N
         # Only what the decoder can rebuild is a reference: a constant float or stamp is not.
         if entry is not None and (entry[0] == "i" or enc[0] in ("t", "f")):
             numerics[name] = entry[1]
-        if all(type(v) is str for v in values):
+        if _only(values, str):
             strings[name] = values
         encoded.append([name, enc])
     return encoded, {k: v for k, v in numerics.items() if not k.startswith("^")}
@@ -809,7 +832,7 @@ def _dec_column(name: str, enc: Any, ctx: _Ctx) -> list[Any]:
         ctx.numerics[name] = _Numeric(ints, scale)
         return [i / 10**scale for i in ints]
     values = _dec(enc, ctx, ctx.n, 0)
-    if values and all(type(v) is int for v in values):
+    if values and _only(values, int):
         ctx.numerics[name] = _Numeric(values, 0)
     return values
 
@@ -885,20 +908,23 @@ def _encode_batch(meta: dict[str, Any], groups: dict[tuple[Any, ...], list[Recor
     for (kind, shape, _earlier), recs in groups.items():
         keys = [k for k, _ in shape]
         names = [*_ENVELOPE, *keys]
-        rows = [(r.seq, r.id, r.version, r.created_utc, *(r.body[k] for k in keys)) for r in recs]
+        bodies = [r.body for r in recs]
+        columns = {"@seq": [r.seq for r in recs], "@id": [r.id for r in recs],
+                   "@v": [r.version for r in recs], "@t": [r.created_utc for r in recs]}
+        for k in keys:
+            columns[k] = [b[k] for b in bodies]
         found = _find_join(kind, [r.id for r in recs], earlier)
         group: dict[str, Any] = {"k": kind, "n": len(recs)}
         if found:
             group["j"] = found[0]
         plan_key = (kind, shape, found is not None, times is not None)
-        encoded, numerics = _encode_group(rows, names, found[1] if found else None, times,
+        encoded, numerics = _encode_group(columns, names, found[1] if found else None, times,
                                           plans.get(plan_key) if plans is not None else None)
         if plans is not None:
             plans[plan_key] = {name: _skeleton(enc) for name, enc in encoded}
         group["c"] = [[name, blob.place(enc)] for name, enc in encoded]
         doc_groups.append(group)
-        earlier.append((kind, {name: [row[i] for row in rows] for i, name in enumerate(names)},
-                        numerics))
+        earlier.append((kind, columns, numerics))
     doc["g"] = doc_groups
     text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
     return compress(len(text).to_bytes(4, "big") + text + bytes(blob.parts), compression)
@@ -958,7 +984,7 @@ def decode_batch(data: bytes) -> dict[str, Any]:
             kind = group["k"]
             keys = sorted(k for k in cols if not k.startswith("@"))
             records += [Record(seq, rid, version, kind, created,
-                               dict(zip(keys, body, strict=True)))
+                               dict(zip(keys, body, strict=False)))  # same length: built so
                         for seq, rid, version, created, *body in zip(
                             cols["@seq"], cols["@id"], cols["@v"], cols["@t"],
                             *(cols[k] for k in keys), strict=True)]
