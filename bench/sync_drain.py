@@ -7,8 +7,9 @@ Fills a real store (edge.store.Store API) with N ten-answer surveys, then drains
 40 kbit/s, 600 ms RTT, a dropped connection every ~90 s on average); (c) into the Twilio Sync
 stand-in (20 writes/s per Map). Wire bytes are counted at a TCP proxy (HTTP headers and
 responses included). HQ, the link emulator and the Twilio stand-in each run in their own
-process, as they are other machines (or the network) in the field. The naive client is measured on a sample of records and extrapolated
-(it would take hours over the emulated link); the sample sizes are printed.
+process, as they are other machines (or the network) in the field. The naive client is
+measured on a sample of records and extrapolated (it would take hours over the emulated
+link); the sample sizes are printed.
 
     .venv/bin/python bench/sync_drain.py [--surveys 20000] [--skip-link] [--only a,b,c]
 
