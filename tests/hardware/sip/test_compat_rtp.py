@@ -168,3 +168,52 @@ def test_start_twice_keeps_one_thread_pair_and_stop_is_quick():
             t.join(timeout=2)
         assert all(not t.is_alive() for t in ours.threads)
         assert time.monotonic() - started < 1.5
+
+
+def test_header_parse_skips_csrc_extension_and_padding():
+    got = []
+    ours = make(HardenedRTPClient, PCMU)
+    ours.inbound.listener = got.append
+    audio = tone_u8()
+    csrc = struct.pack(">II", 7, 8)
+    extension = struct.pack(">HH", 0xBEDE, 1) + b"\x01\x02\x03\x04"
+    padding = b"\x00\x00\x03"
+    header = struct.pack(">BBHII", 0x80 | 0x20 | 0x10 | 2, 0, 1, 1000, 1234)
+    ours.parse_packet(header + csrc + extension + audioop.lin2ulaw(
+        audioop.bias(audio, 1, -128), 1) + padding)
+    assert len(got) == 1 and len(got[0]) == 160
+    assert audioop.rms(audioop.bias(got[0], 1, -128), 1) > 30  # the tone, not the header bytes
+
+
+@pytest.mark.parametrize("packet", [
+    b"\x80\x00\x00",  # shorter than a header
+    struct.pack(">BBHII", 0x40, 0, 1, 1000, 1234) + b"\xff" * 160,  # version 1
+    rtp(97, b"\xff" * 160),  # payload type never negotiated
+])
+def test_malformed_packets_raise_for_the_caller_to_drop(packet):
+    from pyVoIP.RTP import RTPParseError
+
+    with pytest.raises(RTPParseError):
+        make(HardenedRTPClient, PCMU).parse_packet(packet)
+
+
+def test_header_parse_dispatches_like_stock():
+    """Audio decodes to the same frames and events give the same digits as through stock's
+    RTPMessage (which the fast path replaces)."""
+    audio = tone_u8()
+    packets = [rtp(0, audioop.lin2ulaw(audioop.bias(audio, 1, -128), 1)),
+               rtp(8, audioop.lin2alaw(audioop.bias(audio, 1, -128), 1)),
+               rtp(101, event(5), ts=2000, marker=True), rtp(101, event(5, end=True), ts=2000)]
+    results = []
+    for use_stock_message in (False, True):
+        frames, digits = [], []
+        ours = make(HardenedRTPClient, {**PCMU, 8: PayloadType.PCMA}, dtmf=digits.append)
+        ours.inbound.listener = frames.append
+        for packet in packets:
+            if use_stock_message:
+                RTPClient.parse_packet(ours, packet)  # stock header parse, our handlers
+            else:
+                ours.parse_packet(packet)
+        results.append((frames, digits))
+    assert results[0] == results[1]
+    assert results[0][1] == ["5"] and len(results[0][0]) == 2
