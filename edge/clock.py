@@ -32,7 +32,7 @@ PLAUSIBLE_YEARS = range(2024, 2100)
 @dataclass(frozen=True, slots=True)
 class Stamp:
     utc: str  # ISO 8601, milliseconds, "Z"
-    mono: float  # seconds, time.monotonic() of this boot
+    mono: float  # seconds, time.monotonic() of this boot, to the millisecond (see record_mono)
     boot_id: str
     quality: str
 
@@ -51,6 +51,15 @@ class ClockCorrection:
 
 def format_utc(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def record_mono(mono: float) -> float:
+    """A monotonic reading as stored and synced: milliseconds, cut the way ``format_utc`` cuts
+    the UTC stamp. Finer digits are noise that costs bytes on the wire (HQ only needs
+    ``utc + (mono - correction.mono)`` to the millisecond of the UTC stamps), and cutting both
+    alike keeps ``utc - mono`` steady while the clock does not step. Timeouts read the clock
+    itself, not this."""
+    return (round(mono * 1_000_000) // 1000) / 1000
 
 
 def read_boot_id(path: Path = Path("/proc/sys/kernel/random/boot_id")) -> str:
@@ -140,7 +149,7 @@ class Clock:
                 quality, utc = "network", wall + self._network_offset
             else:
                 quality, utc = "unsynchronised", wall
-            stamp = Stamp(format_utc(utc), round(mono, 6), self.boot_id, quality)
+            stamp = Stamp(format_utc(utc), record_mono(mono), self.boot_id, quality)
         if correction and self.on_correction:
             self.on_correction(correction)
         return stamp
@@ -151,7 +160,7 @@ class Clock:
         if previous is None or abs(offset - previous) < STEP_THRESHOLD_S:
             return None
         return ClockCorrection(
-            self.boot_id, round(mono, 6), format_utc(wall), format_utc(previous + mono), "system"
+            self.boot_id, record_mono(mono), format_utc(wall), format_utc(previous + mono), "system"
         )
 
     def note_network_time(self, utc: datetime) -> ClockCorrection | None:
@@ -167,7 +176,7 @@ class Clock:
         if old is not None and abs(old - offset) < STEP_THRESHOLD_S:
             return None
         correction = ClockCorrection(
-            self.boot_id, round(mono, 6), format_utc(wall + offset),
+            self.boot_id, record_mono(mono), format_utc(wall + offset),
             format_utc(wall + (old or 0.0)), "network",
         )
         if self.on_correction:

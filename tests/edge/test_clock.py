@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from edge.clock import Clock, ClockCorrection, format_utc, kernel_clock_synchronised
+from hypothesis import given
+from hypothesis import strategies as st
+
+from edge.clock import (
+    Clock,
+    ClockCorrection,
+    format_utc,
+    kernel_clock_synchronised,
+    record_mono,
+)
 
 
 def make(wall: list[float], synced: bool = False) -> tuple[Clock, list[ClockCorrection]]:
@@ -48,3 +57,78 @@ def test_format_utc() -> None:
 
 def test_kernel_probe_answers_a_bool() -> None:
     assert kernel_clock_synchronised() in (True, False)
+
+
+def _ms(utc: str) -> int:
+    """Unix milliseconds of a stamp's UTC string."""
+    parsed = datetime.strptime(utc, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return round(parsed.timestamp() * 1000)
+
+
+def _ms_digits(value: float) -> int:
+    return len(repr(value).partition(".")[2])
+
+
+@given(st.floats(min_value=0, max_value=1e7, allow_nan=False))
+def test_a_recorded_reading_is_the_millisecond_it_falls_in(mono: float) -> None:
+    recorded = record_mono(mono)
+    assert _ms_digits(recorded) <= 3
+    assert -1e-6 < mono - recorded < 0.001 + 1e-6
+
+
+def sub_ms_clock(wall: list[float], mono: list[float]) -> tuple[Clock, list[ClockCorrection]]:
+    seen: list[ClockCorrection] = []
+    clock = Clock(wall=lambda: wall[0], mono=lambda: mono[0], boot_id="b",
+                  synchronised=lambda: False, on_correction=seen.append, probe_interval_s=0)
+    return clock, seen
+
+
+def test_stamps_and_corrections_record_milliseconds_but_timeouts_read_the_clock() -> None:
+    wall, mono = [1_790_000_000.123456], [5000.987654]
+    clock, seen = sub_ms_clock(wall, mono)
+    stamp = clock.now()
+    assert stamp.mono == 5000.987 and stamp.utc.endswith(".123Z")
+    assert clock.mono() == 5000.987654  # what timeouts use: not cut
+    wall[0] += 3600.000321
+    mono[0] += 0.000321
+    clock.now()
+    assert len(seen) == 1 and seen[0].mono == 5000.987
+    clock.note_network_time(datetime(2026, 11, 27, 12, 0, 0, 250_000, tzinfo=UTC))
+    assert seen[-1].source == "network" and _ms_digits(seen[-1].mono) <= 3
+
+
+def test_utc_minus_mono_stays_put_while_the_clock_does_not_step() -> None:
+    # Both cut alike: the sync codec sends this difference, so it must not flicker by 1 ms.
+    wall, mono = [1_790_000_000.0004], [5000.0004]
+    clock, seen = sub_ms_clock(wall, mono)
+    gaps = set()
+    for step in (0.0007, 0.0003, 1.2345678, 0.0009991, 7.000001, 0.5):
+        wall[0] += step
+        mono[0] += step
+        stamp = clock.now()
+        gaps.add(_ms(stamp.utc) - round(stamp.mono * 1000))
+    assert len(gaps) == 1 and seen == []
+
+
+def test_a_correction_repairs_earlier_stamps_to_the_millisecond() -> None:
+    true_epoch = datetime(2026, 11, 27, 8, 0, tzinfo=UTC).timestamp() + 0.4567891
+    stale = true_epoch - 86_400 * 40  # fake-hwclock's last save, 40 days old
+    wall, mono = [stale], [12.3456789]
+    clock, seen = sub_ms_clock(wall, mono)
+    truth, stamps = [], []
+    for step in (0.0004, 3.1415926, 0.0271828, 60.000999):
+        wall[0] += step
+        mono[0] += step
+        true_epoch += step
+        truth.append(true_epoch)
+        stamps.append(clock.now())
+    assert seen == []  # no step yet: the stale clock just runs
+    wall[0] = true_epoch + 0.75  # NTP steps the clock while mono moves on by the same 0.75 s
+    mono[0] += 0.75
+    clock.now()
+    (correction,) = seen
+    assert correction.source == "system"
+    for stamp, real in zip(stamps, truth, strict=True):
+        fixed_ms = _ms(correction.utc) + round((stamp.mono - correction.mono) * 1000)
+        assert abs(fixed_ms - real * 1000) < 2  # three readings, each cut to the millisecond
+        assert abs(_ms(stamp.utc) - real * 1000) > 86_000_000  # it was wrong before
