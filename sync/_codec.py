@@ -538,8 +538,9 @@ def _enc_joined(values: list[Any], name: str, join: _Join) -> Any | None:
 
 def _order(names: list[str], numeric: dict[str, tuple[str, _Numeric] | None]) -> list[str]:
     # The record id first (joins need it); then coarse numbers before fine ones so that
-    # finer ones can be residuals of them (a monotonic reading in microseconds against a UTC
-    # stamp in milliseconds); envelope before body.
+    # finer ones can be residuals of them (e.g. a monotonic reading against a UTC stamp: the
+    # box records both to the millisecond, so the residual is constant within a boot);
+    # envelope before body.
     def rank(name: str) -> tuple[int, int, int, str]:
         entry = numeric[name]
         scale = entry[1].scale if entry else 99
