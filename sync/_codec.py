@@ -105,21 +105,7 @@ class _Numeric:
 
 
 def _zigzag_varints(ints: list[int]) -> bytes:
-    zigzag = [v * 2 if v >= 0 else -v * 2 - 1 for v in ints]
-    if not zigzag or max(zigzag) < 0x80:
-        return bytes(zigzag)
-    out = bytearray()
-    for u in zigzag:
-        if u < 0x80:
-            out.append(u)
-        elif u < 0x4000:
-            out += bytes(((u & 0x7F) | 0x80, u >> 7))
-        else:
-            while u >= 0x80:
-                out.append((u & 0x7F) | 0x80)
-                u >>= 7
-            out.append(u)
-    return bytes(out)
+    return _uvarints([v * 2 if v >= 0 else -v * 2 - 1 for v in ints])
 
 
 def _uvarints(ints: list[int]) -> bytes:

@@ -97,18 +97,11 @@ def _drain(ledger: Ledger, sink: Sink, wait: Callable[[float], bool], max_wait_s
                 after = batch.seq
                 continue
             failures += 1
-            if report.last_outcome.kind == AUTH:  # credentials refused: stop
-                report.retry_in_s = backoff.cap_s
+            slept = _wait_to_retry(sink, batch, report.last_outcome, report, backoff, failures,
+                                   rand, max_wait_s - waited, wait)
+            if slept is None:
                 return report
-            delay = backoff.delay(failures, rand, report.last_outcome.retry_after_s)
-            if waited + delay > max_wait_s:
-                report.retry_in_s = delay
-                return report
-            log.info("%s: %s; retrying batch %s in %.1f s", sink.name, report.last_error,
-                     batch.batch_id, delay)
-            if wait(delay):
-                return report
-            waited += delay
+            waited += slept
     finally:
         if ahead is not None:
             ahead.result()
@@ -152,21 +145,32 @@ def _drain_pipelined(ledger: Ledger, sink: Sink, wait: Callable[[float], bool],
             report.last_error = outcome.reason
             last = 0
             failures += 1
-            if outcome.kind == AUTH:
-                report.retry_in_s = backoff.cap_s
+            slept = _wait_to_retry(sink, batch, outcome, report, backoff, failures, rand,
+                                   max_wait_s - waited, wait)
+            if slept is None:
                 return report
-            delay = backoff.delay(failures, rand, outcome.retry_after_s)
-            if waited + delay > max_wait_s:
-                report.retry_in_s = delay
-                return report
-            log.info("%s: %s; retrying batch %s in %.1f s", sink.name, outcome.reason,
-                     batch.batch_id, delay)
-            if wait(delay):
-                return report
-            waited += delay
+            waited += slept
     finally:
         for _batch, pending in inflight:
             pending.result()
+
+
+def _wait_to_retry(sink: Sink, batch: Batch, outcome: Outcome, report: DrainReport,
+                   backoff: Backoff, failures: int, rand: Callable[[], float], budget_s: float,
+                   wait: Callable[[float], bool]) -> float | None:
+    """After a failed attempt: the seconds waited before the retry, or None to stop now
+    (credentials refused, the backoff would exceed what is left of ``max_wait_s``, or a stop
+    was asked during the wait); ``report.retry_in_s`` then says when to come back."""
+    if outcome.kind == AUTH:  # credentials refused: retrying now will not help
+        report.retry_in_s = backoff.cap_s
+        return None
+    delay = backoff.delay(failures, rand, outcome.retry_after_s)
+    if delay > budget_s:
+        report.retry_in_s = delay
+        return None
+    log.info("%s: %s; retrying batch %s in %.1f s", sink.name, outcome.reason, batch.batch_id,
+             delay)
+    return None if wait(delay) else delay
 
 
 def _send(ledger: Ledger, sink: Sink, batch: Batch, report: DrainReport,
