@@ -147,19 +147,7 @@ def _read_uvarints(blob: bytes, offset: int, n: int) -> list[int]:
 
 
 def _read_varints(blob: bytes, offset: int, n: int) -> list[int]:
-    out = []
-    pos = offset
-    for _ in range(n):
-        u = shift = 0
-        while True:
-            byte = blob[pos]
-            pos += 1
-            u |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                break
-        out.append(u >> 1 if not u & 1 else -(u >> 1) - 1)
-    return out
+    return [u >> 1 if not u & 1 else -(u >> 1) - 1 for u in _read_uvarints(blob, offset, n)]
 
 
 # Where each form keeps its nested encodings (everything else is data or column names).
