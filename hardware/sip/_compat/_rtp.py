@@ -10,6 +10,7 @@ import audioop
 import collections
 import contextlib
 import logging
+import math
 import select
 import selectors
 import socket
@@ -433,6 +434,10 @@ class RtpEngine:
         try:
             while not self._halt.is_set():
                 self._apply_pending(selector)
+                if not any(self._slots):  # no call: sleep until one is added (no wake-ups)
+                    self._receive(selector, 1.0, math.inf)
+                    deadline = time.monotonic()
+                    continue
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     self._send_slot(self._slots[slot])

@@ -133,3 +133,28 @@ def test_removed_stream_stops_and_its_socket_closes():
     finally:
         engine.stop()
         sink.close()
+
+
+def test_idle_engine_sleeps_until_a_stream_is_added():
+    engine = RtpEngine()
+    engine.start()
+    sink = receiver()
+    try:
+        time.sleep(0.2)
+        tid = engine.threads[0].native_id
+        before = _wakeups(tid)
+        time.sleep(1.0)
+        assert _wakeups(tid) - before <= 3  # not 500 a second (one per slot) with no call up
+        c = client(engine, sink.getsockname()[1])
+        assert drain(sink, 0.3)  # a new stream is paced at once
+        c.stop()
+    finally:
+        engine.stop()
+        sink.close()
+
+
+def _wakeups(tid: int) -> int:
+    """How often one thread of this process has slept and woken (voluntary switches)."""
+    with open(f"/proc/self/task/{tid}/status") as status:
+        line = next(x for x in status if x.startswith("voluntary_ctxt_switches"))
+    return int(line.split()[1])
