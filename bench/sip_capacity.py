@@ -165,7 +165,7 @@ class Receiver:
         self.sock.bind((HOST, port))
         self.sock.settimeout(0.5)
         self.port = self.sock.getsockname()[1]
-        self.streams: dict[int, array.array] = {}
+        self.streams: dict[tuple[int, int], array.array] = {}
         self.recording = False
         self._stop = False
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -174,7 +174,7 @@ class Receiver:
     def _run(self) -> None:
         while not self._stop:
             try:
-                data, anc, _, _ = self.sock.recvmsg(2048, 64)
+                data, anc, _, source = self.sock.recvmsg(2048, 64)
             except (TimeoutError, OSError):
                 continue
             if not self.recording or len(data) < 12:
@@ -184,8 +184,10 @@ class Receiver:
                 if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
                     sec, nsec = struct.unpack("qq", payload[:16])
                     t_ns = sec * 1_000_000_000 + nsec
-            ssrc = struct.unpack(">I", data[8:12])[0]
-            self.streams.setdefault(ssrc, array.array("q")).append(t_ns)
+            # By source port and SSRC: pyVoIP draws SSRCs from only 1000..65530, so two of
+            # 100 calls share one about once in 13 runs (their packets would be merged).
+            key = (source[1], struct.unpack(">I", data[8:12])[0])
+            self.streams.setdefault(key, array.array("q")).append(t_ns)
 
     def close(self) -> None:
         self._stop = True
@@ -200,7 +202,7 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def rtp_stats(streams: dict[int, array.array]) -> dict[str, float]:
+def rtp_stats(streams: dict[tuple[int, int], array.array]) -> dict[str, float]:
     intervals: list[float] = []
     drifts: list[float] = []
     for times in streams.values():
