@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sip_capacity import (  # bench scripts run as files: the sibling is on sys.path
@@ -287,7 +288,7 @@ def measure_floor(presses: int, seed: int) -> list[float]:
 
 # --- ours: edgecall serve with [sip] ---------------------------------------------------------
 
-def measure_ours(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+def measure_ours(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from edge.cli import main as edgecall
 
     box = workdir / "box"

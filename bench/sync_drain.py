@@ -299,6 +299,21 @@ def main() -> int:
     return 0
 
 
+def naive_run(db_path: Path, sample: list[Any], n_records: int, link_args: tuple[Any, ...]
+              ) -> tuple[float, float]:
+    """(seconds, wire bytes) for the naive client to send all ``n_records``, extrapolated
+    from posting ``sample`` one record per request through a link emulator."""
+    naive = naive_receiver(db_path)
+    link = LinkProcess(naive.server_address[:2], *link_args)
+    try:
+        t0 = time.monotonic()
+        naive_post_records(link.url + "/records", sample)
+        scale = n_records / len(sample)
+        return (time.monotonic() - t0) * scale, link.total * scale
+    finally:
+        link.close()
+
+
 def scenario_a(args: Any, tmp: Path, store: Any, rows_all: list[Any], results: list[list[str]]
                ) -> list[tuple[str, bool]]:
     n_records, surveys = len(rows_all), args.surveys
@@ -312,16 +327,10 @@ def scenario_a(args: Any, tmp: Path, store: Any, rows_all: list[Any], results: l
     results.append(row("(a) ours, loopback HQ", took, sink.requests, a_bytes, surveys,
                        f"{report.acked_batches} batches"))
     link.close()
-    naive = naive_receiver(tmp / "naive-a.db")
-    link = LinkProcess(naive.server_address[:2])
-    sample = rows_all[: args.naive_loopback]
-    t0 = time.monotonic()
-    naive_post_records(link.url + "/records", sample)
-    scale = n_records / len(sample)
-    na_time, na_bytes = (time.monotonic() - t0) * scale, link.total * scale
+    na_time, na_bytes = naive_run(tmp / "naive-a.db", rows_all[: args.naive_loopback],
+                                  n_records, ())
     results.append(row("(a) naive, loopback", na_time, n_records, na_bytes, surveys,
-                       f"extrapolated from {len(sample):,} records"))
-    link.close()
+                       f"extrapolated from {args.naive_loopback:,} records"))
     print(f"(a) ratios: bytes {na_bytes / a_bytes:,.0f}x, requests {n_records / a_req:,.0f}x, "
           f"time {na_time / a_time:,.1f}x")
     return [("(a) >= 20x fewer bytes", na_bytes / a_bytes >= 20),
@@ -345,16 +354,10 @@ def scenario_b(args: Any, tmp: Path, store: Any, rows_all: list[Any], results: l
                        f"{sink.resumed} resumed"))
     b_bytes, b_req, b_time = link_stats["total"], sink.requests, took
     link.close()
-    naive = naive_receiver(tmp / "naive-b.db")
-    link = LinkProcess(naive.server_address[:2], args.rate, args.rtt, None)
-    sample = rows_all[: args.naive_link]
-    t0 = time.monotonic()
-    naive_post_records(link.url + "/records", sample)
-    scale = n_records / len(sample)
-    nb_time, nb_bytes = (time.monotonic() - t0) * scale, link.total * scale
+    nb_time, nb_bytes = naive_run(tmp / "naive-b.db", rows_all[: args.naive_link], n_records,
+                                  (args.rate, args.rtt, None))
     results.append(row("(b) naive, 40 kbit/s link", nb_time, n_records, nb_bytes, surveys,
-                       f"extrapolated from {len(sample)} records, no drops"))
-    link.close()
+                       f"extrapolated from {args.naive_link} records, no drops"))
     print(f"(b) ratios: bytes {nb_bytes / b_bytes:,.0f}x, requests "
           f"{n_records / b_req:,.0f}x, time {nb_time / b_time:,.0f}x")
     return [("(b) >= 20x fewer bytes", nb_bytes / b_bytes >= 20),

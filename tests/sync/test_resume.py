@@ -35,13 +35,18 @@ def _drain(store, url, max_records=400):
     return sink, report
 
 
-def test_cut_upload_is_resumed_not_resent(filled, hq):
-    store, _ = filled
-    proxy = FaultProxy(hq.server_address[:2], scripted_plan(["cut-upload"]))
+def _drain_through_fault(store, hq, fault: str):
+    """One batch drained to HQ through a proxy that applies ``fault`` to the first request."""
+    proxy = FaultProxy(hq.server_address[:2], scripted_plan([fault]))
     try:
-        sink, report = _drain(store, proxy.url, max_records=10_000)  # one batch
+        return _drain(store, proxy.url, max_records=10_000)
     finally:
         proxy.close()
+
+
+def test_cut_upload_is_resumed_not_resent(filled, hq):
+    store, _ = filled
+    sink, report = _drain_through_fault(store, hq, "cut-upload")
     assert report.done and report.failures == 1
     assert sink.resumed == 1
     assert_exactly_once(store, hq.db)
@@ -116,11 +121,7 @@ def test_held_count_needs_the_box_signature(filled, hq):
 
 def test_answer_lost_after_commit_is_acknowledged_without_sending_again(filled, hq):
     store, _ = filled
-    proxy = FaultProxy(hq.server_address[:2], scripted_plan(["reset-after-commit"]))
-    try:
-        sink, report = _drain(store, proxy.url, max_records=10_000)  # one batch
-    finally:
-        proxy.close()
+    sink, report = _drain_through_fault(store, hq, "reset-after-commit")
     assert report.done and report.failures == 1
     (size,) = store.db.execute("SELECT size FROM sync_batches").fetchone()
     assert sink.bytes_sent == size  # HQ named the batch's SHA-256: not uploaded twice

@@ -375,7 +375,6 @@ class RtpEngine:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self.threads: list[threading.Thread] = []
-        self.late_ticks = 0
 
     def start(self) -> None:
         if self.threads:
@@ -444,7 +443,6 @@ class RtpEngine:
                     slot = (slot + 1) % self.SLOTS
                     deadline += step
                     if time.monotonic() - deadline > 0.2:  # starved or suspended: resync
-                        self.late_ticks += 1
                         deadline = time.monotonic()
                 elif remaining > _FINE_WAIT_S:
                     self._receive(selector, remaining - _FINE_WAIT_S, deadline)
