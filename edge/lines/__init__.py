@@ -3,11 +3,13 @@
 Public face::
 
     Line, Call, CallerId, LineStatus, CallGone      the interface
+    BaseCall                                         the shared part of every line's Call
     KeyPressed, PlaybackFinished, RemoteHangup       events a call reports
     Utterance                                        a prompt to play
     LineKind, LineContext, line_kinds                how a line kind plugs in
 """
 
+from ._base import BaseCall
 from ._call import Call, CallerId, CallGone, Line, LineStatus
 from ._events import KEYS, CallEvent, KeyPressed, PlaybackFinished, RemoteHangup
 from ._prompt import Utterance
@@ -15,6 +17,7 @@ from .registry import LineContext, LineKind, line_kinds
 
 __all__ = [
     "KEYS",
+    "BaseCall",
     "Call",
     "CallEvent",
     "CallGone",
