@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         store, surveys, lines, pseudonymiser,
         max_concurrent_calls=server_settings["max_concurrent_calls"],
         min_free_mb=server_settings["min_free_mb"],
+        when_busy=server_settings["when_busy"],
     )
     stop = threading.Event()
 

@@ -75,6 +75,7 @@ class SimulatedCall(BaseCall):
         self._pending: list[int] = []  # scheduled caller actions
         self._remaining = {k: list(v) for k, v in script.responses.items()}
         self.answered = False
+        self.rejected = False  # declined unanswered (busy)
         self.ended_by: str | None = None  # "box" or "caller"
         self.played: list[tuple[int, tuple[Utterance, ...]]] = []
         self.keys_sent: list[str] = []
@@ -100,6 +101,13 @@ class SimulatedCall(BaseCall):
 
     def stop_playback(self) -> None:
         self._playback.stop()
+
+    def reject(self) -> None:
+        with self._lock:
+            if self.answered:
+                raise RuntimeError("reject() after answer(): the caller would have paid")
+            self.rejected = True
+        self.hang_up()
 
     def hang_up(self) -> None:
         with self._lock:
