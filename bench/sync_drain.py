@@ -276,7 +276,7 @@ def main() -> int:
     store, sim = open_store(tmp / "box", box_id="box-1", fast=True)
     started = time.monotonic()
     fill_surveys(store, sim, args.surveys)
-    rows_all = store.outbox_after(0, 10**7)
+    rows_all = store.reads.outbox_after(0, 10**7)
     n_records = len(rows_all)
     print(f"outbox: {args.surveys:,} surveys = {n_records:,} records, "
           f"{sum(len(r.body) for r in rows_all):,} bytes of JSON bodies "

@@ -29,7 +29,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-from edge.store import OutboxRow
+from edge.records import OutboxRow
 
 FORMAT_VERSION = 2
 _READABLE = (1, 2)  # version 1 batches (sealed before an upgrade) still decode

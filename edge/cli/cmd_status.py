@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         today_start, week_start = day_and_week_starts()
         today, week = summarise(store, today_start), summarise(store, week_start)
-        backlog = store.backlog()
+        backlog = store.reads.backlog()
         extra: list[tuple[str, str]] = []
         for provider in status_providers():
             try:

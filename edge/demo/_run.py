@@ -65,7 +65,7 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     done: Counter[str] = Counter()
     finished = threading.Semaphore(0)
     lock = threading.Lock()
-    first_call_no = store.query("SELECT coalesce(max(no), 0) AS n FROM calls")[0]["n"]
+    first_call_no = store.reads.last_call_no()
 
     def on_call_end(call_id: str | None, disposition: str) -> None:
         with lock:
@@ -73,8 +73,7 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
             n = sum(done.values())
             detail = ""
             if call_id:
-                row = store.query("SELECT language, answered FROM calls WHERE id = ?",
-                                  [call_id])[0]
+                row = store.reads.call(call_id) or {"language": None, "answered": 0}
                 detail = f"{row['language'] or '--'}  {row['answered']} answers"
             out.write(f"  [{n:>3}/{options.calls}] {call_id or '(not recorded)':<22} "
                       f"{disposition:<9} {detail}\n")
@@ -117,8 +116,7 @@ def _summary(store: Store, options: DemoOptions, done: dict[str, int],
     out.write(f"\nSummary of this run ({total} calls in {elapsed:.1f} s):\n")
     for disposition, count in sorted(done.items(), key=lambda kv: -kv[1]):
         out.write(f"  {disposition:<10} {count:>4}  {count / total:6.1%}\n")
-    answers = store.query("SELECT count(*) AS n FROM answers a JOIN calls c ON c.id = a.call_id"
-                          " WHERE c.no > ?", [first_call_no])[0]["n"]
+    answers = store.reads.answer_count(after_call_no=first_call_no)
     out.write(f"  answers stored: {answers}; callers by behaviour: "
               + ", ".join(f"{k} {v}" for k, v in personas.most_common()) + "\n")
     everything = summarise(store, "")
@@ -130,7 +128,7 @@ def _summary(store: Store, options: DemoOptions, done: dict[str, int],
     json_path.write_text(export_json(store), encoding="utf-8")
     out.write(f"\nDatabase: {store.path} ({everything.calls} calls in all)\n")
     out.write(f"Exports:  {csv_path}\n          {json_path}\n")
-    out.write(f"Outbox:   {store.backlog()} records waiting to sync to HQ\n")
+    out.write(f"Outbox:   {store.reads.backlog()} records waiting to sync to HQ\n")
 
 
 def run_interactive(options: DemoOptions, stdin: TextIO | None = None,
@@ -154,8 +152,7 @@ def run_interactive(options: DemoOptions, stdin: TextIO | None = None,
     server.stop(grace_s=1)
     call_id = result.get("call_id")
     out.write(f"\ncall {call_id}: {result['disposition']}\n")
-    for row in store.query("SELECT question, raw, value FROM answers WHERE call_id = ?",
-                           [call_id]):
+    for row in store.reads.answers(call_id):
         out.write(f"  {row['question']:<14} keys {row['raw']:<6} -> {row['value']}\n")
     out.write(f"stored in {store.path}\n")
     store.close()

@@ -15,7 +15,7 @@ from edge.clock import PLAUSIBLE_YEARS, Clock
 from edge.config import Config, ConfigError, load_config, load_secrets, secrets_mode_ok
 from edge.lines import line_kinds
 from edge.server import data_dir_problem
-from edge.store import DB_NAME
+from edge.store import DB_NAME, StoreReads
 from edge.survey import compile_file, resolve_survey_path
 
 from ._result import CheckResult, fail, ok, warn
@@ -72,10 +72,9 @@ def check_storage(config: Config) -> Iterator[CheckResult]:
     try:
         conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)
         try:
-            result = conn.execute("PRAGMA quick_check").fetchone()[0]
-            backlog = conn.execute(
-                "SELECT count(*) FROM outbox WHERE seq > "
-                "coalesce((SELECT min(acked_seq) FROM outbox_acks), 0)").fetchone()[0]
+            reads = StoreReads(conn)
+            result = reads.quick_check()
+            backlog = reads.backlog()
         finally:
             conn.close()
     except sqlite3.Error as exc:

@@ -17,7 +17,8 @@ from pathlib import Path
 from edge.lines import Call, CallGone, Line
 from edge.logthrottle import LogThrottle
 from edge.privacy import Pseudonymiser
-from edge.store import EventInput, Store, StoreUnavailable
+from edge.records import EventInput
+from edge.store import Store, StoreUnavailable
 from edge.survey import Session
 
 from ._runner import MAX_CALL_S, begin_call, play_and_wait, run_call

@@ -19,9 +19,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from edge.clock import Clock, ClockCorrection, Stamp
+from edge.records import AnswerInput, EventInput, canonical_json
 
 from ._migrations import migrations
-from ._records import AnswerInput, EventInput, OutboxRow, canonical_json
+from ._reads import StoreReads
 
 DB_NAME = "edgecall.db"
 
@@ -67,6 +68,7 @@ class Store:
         self.box_id = box_id
         self._lock = threading.RLock()
         self._epoch = self._meta("epoch")
+        self.reads = StoreReads(db.conn, self._lock)
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -289,29 +291,10 @@ class Store:
         self._lock.release()
         return True
 
-    # -- reading -------------------------------------------------------------------------
-    def outbox_after(self, seq: int, limit: int = 1000) -> list[OutboxRow]:
-        with self._lock:
-            rows = self.db.execute(
-                "SELECT seq, record_id, version, kind, body, created_utc FROM outbox"
-                " WHERE seq > ? ORDER BY seq LIMIT ?",
-                [seq, limit],
-            ).fetchall()
-        return [OutboxRow(*r) for r in rows]
-
-    def backlog(self) -> int:
-        """Outbox records not yet acknowledged by the slowest sink (all of them with none)."""
-        with self._lock:
-            acked = self.db.execute("SELECT min(acked_seq) FROM outbox_acks").fetchone()[0]
-            return self.db.execute(
-                "SELECT count(*) FROM outbox WHERE seq > ?", [acked or 0]
-            ).fetchone()[0]
-
+    # -- reading (everything else is in self.reads) ----------------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            cursor = self.db.execute(sql, list(params))
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        """Free SQL, for tests and diagnostics; modules ask ``self.reads`` instead."""
+        return self.reads._rows(sql, params)
 
 
 def _call_body(row: dict[str, Any]) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def test_sigkill_at_random_points_then_restart_is_exactly_once(filled, hq, tmp_p
     config = write_config(tmp_path, proxy.url)
     rng = random.Random(5)
     kills = 0
-    total = len(store.outbox_after(0, 10**6))
+    total = len(store.reads.outbox_after(0, 10**6))
     at_kill: list[int] = []
     try:
         for _ in range(5):
@@ -105,7 +105,7 @@ def test_sigkill_at_random_points_then_restart_is_exactly_once(filled, hq, tmp_p
     reopened = Store.open(store.path.parent, box_id="box-1")
     try:
         assert_exactly_once(reopened, hq.db)
-        assert reopened.backlog() == 0
+        assert reopened.reads.backlog() == 0
     finally:
         reopened.close()
     assert any(0 < n < total for n in at_kill), at_kill  # kills landed mid-drain
@@ -134,4 +134,4 @@ def test_hq_serve_command_receives_then_stops_on_sigterm(filled, tmp_path):
                  "--all-versions", "-o", str(out)]) == 0
     import json
 
-    assert len(json.loads(out.read_text())) == len(store.outbox_after(0, 10**6))
+    assert len(json.loads(out.read_text())) == len(store.reads.outbox_after(0, 10**6))

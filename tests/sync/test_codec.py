@@ -53,7 +53,7 @@ def test_round_trip_is_lossless(records, compression):
 
 def test_real_outbox_round_trip_and_compaction(filled):
     store, _ = filled
-    rows = store.outbox_after(0, 10**6)
+    rows = store.reads.outbox_after(0, 10**6)
     data = batch_encoder("box-1")(rows, "box-1.e.hq.1")
     decoded = decode_batch(data)["records"]
     assert [(r.seq, r.id, r.version, r.kind, r.created_utc) for r in decoded] == [
@@ -122,7 +122,7 @@ def _payload_doc(data: bytes) -> dict:
 
 def test_pseudonyms_travel_as_bytes_and_times_as_one_column(filled):
     store, _ = filled
-    rows = store.outbox_after(0, 10**6)
+    rows = store.reads.outbox_after(0, 10**6)
     data = batch_encoder("box-1")(rows, "box-1.e.hq.1")
     doc = _payload_doc(data)
     first_calls = next(g for g in doc["g"] if g["k"] == "call")
@@ -150,7 +150,7 @@ def test_plans_carry_over_to_later_batches_and_refit_when_data_changes(filled):
     (a constant that varies, a stamp column that holds text), the column is searched
     again, and every batch still decodes to its records."""
     store, _ = filled
-    rows = store.outbox_after(0, 10**6)
+    rows = store.reads.outbox_after(0, 10**6)
     plans: dict = {}
     first = [Record(r.seq, r.record_id, r.version, r.kind, r.created_utc, r.data())
              for r in rows[:200]]

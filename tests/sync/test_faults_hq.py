@@ -37,7 +37,7 @@ def test_each_fault_then_recovery(filled, hq, fault):
         proxy.close()
     assert report.done and not report.parked
     assert_exactly_once(store, hq.db)
-    assert store.backlog() == 0
+    assert store.reads.backlog() == 0
     if fault not in ("trickle",):
         # Both injected faults were noticed, none taken as acks (after a broken connection
         # the second one may hit the box's question how much HQ holds: a failure too).

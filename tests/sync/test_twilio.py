@@ -8,7 +8,7 @@ import json
 import pytest
 import requests
 
-from edge.store import canonical_json
+from edge.records import canonical_json
 from sync._batching import Backoff
 from sync._codec import decode_batch
 from sync._runner import drain
@@ -57,7 +57,7 @@ def test_batches_fit_16k_spread_over_maps_and_arrive_once(filled, twilio):
     _ledger, report = _drain(store, twilio.url, max_bytes=11 * 1024)
     assert report.done and not report.parked
     assert _records_in(twilio) == outbox_records(store)
-    assert store.backlog() == 0
+    assert store.reads.backlog() == 0
 
 
 def test_rate_limit_429_is_backed_off_not_parked(filled, twilio):

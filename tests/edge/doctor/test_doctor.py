@@ -66,7 +66,8 @@ def test_broken_config_stops_early_with_the_problems(tmp_path: Path,
 
 def test_damaged_database_fails_quick_check(tmp_path: Path,
                                             capsys: pytest.CaptureFixture) -> None:
-    from edge.store import AnswerInput, Store
+    from edge.records import AnswerInput
+    from edge.store import Store
 
     config = box(tmp_path)
     store = Store.open(tmp_path / "data")
