@@ -37,7 +37,7 @@ from sync.doctor import (
     resolve,
 )
 from sync.hq import HqDb, HqServer, HqSettings
-from sync.testing import TwilioSyncStandIn
+from tests.support import TwilioSyncStandIn
 
 SECRET = "box-1-secret-for-tests"
 BOX = "box-1"
