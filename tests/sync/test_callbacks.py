@@ -12,7 +12,7 @@ from sync._ledger import Ledger, connect
 from sync._runner import drain
 from sync._twilio import TwilioSink
 from sync.config import SYNC
-from sync.testing import TwilioSyncStandIn
+from tests.support import TwilioSyncStandIn
 
 from .conftest import SECRET
 from .helpers import assert_exactly_once

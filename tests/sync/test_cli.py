@@ -14,7 +14,7 @@ from edge.cli import main
 from edge.config import load_config
 from edge.store import Store
 from sync.status import status_lines
-from sync.testing import FaultProxy, random_plan
+from tests.support import FaultProxy, random_plan
 
 from .conftest import SECRET
 from .helpers import assert_exactly_once

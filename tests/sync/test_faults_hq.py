@@ -7,7 +7,7 @@ import pytest
 from sync._batching import Backoff
 from sync._hq import HqSink
 from sync._runner import drain
-from sync.testing import FAULTS, FaultProxy, random_plan, scripted_plan
+from tests.support import FAULTS, FaultProxy, random_plan, scripted_plan
 
 from .conftest import SECRET
 from .helpers import assert_exactly_once, ledger_for
