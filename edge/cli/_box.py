@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from edge.clock import Clock
 from edge.config import Config
-from edge.lines import Line, LineContext, line_kinds
+from edge.lines import Line, LineContext
+from edge.plugins import line_kinds
 from edge.server import SurveySource
 from edge.survey import SurveyError, resolve_survey_path
 

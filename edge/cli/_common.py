@@ -10,6 +10,7 @@ from pathlib import Path
 
 from edge.clock import Clock
 from edge.config import Config, load_config
+from edge.plugins import all_sections
 from edge.server import data_dir_problem
 from edge.store import Store, StoreUnavailable
 
@@ -38,7 +39,7 @@ def find_config(path: Path | None) -> Path:
 
 
 def read_config(args: argparse.Namespace, with_secrets: bool = True) -> Config:
-    return load_config(find_config(args.config), with_secrets=with_secrets)
+    return load_config(find_config(args.config), all_sections(), with_secrets=with_secrets)
 
 
 def open_store(config: Config, clock: Clock | None = None, create: bool = True) -> Store:

@@ -7,8 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
-from edge.config import all_sections
 from edge.config._render import render_config
+from edge.plugins import all_sections
 
 from ._errors import UserError
 

@@ -2,7 +2,7 @@
 
 The same declarations validate a loaded file (errors name the key, the value and what was
 expected), write the commented file of ``edgecall init`` and the README's key table. Hardware
-line kinds declare their own section with these classes (see edge.lines.registry).
+line kinds declare their own section with these classes (see edge.lines.LineKind).
 
 Hand-written rather than pydantic: the checks needed are small, the dependency is large on a
 Raspberry Pi, and the error wording is ours.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from edge.clock import PLAUSIBLE_YEARS, Clock
 from edge.config import Config, ConfigError, load_config, load_secrets, secrets_mode_ok
-from edge.lines import line_kinds
+from edge.plugins import all_sections, line_kinds
 from edge.server import data_dir_problem
 from edge.store import DB_NAME, StoreReads
 from edge.survey import compile_file, resolve_survey_path
@@ -23,7 +23,7 @@ from ._result import CheckResult, fail, ok, warn
 
 def check_config(path: Path) -> tuple[Config | None, CheckResult]:
     try:
-        config = load_config(path, with_secrets=False)
+        config = load_config(path, all_sections(), with_secrets=False)
     except ConfigError as exc:
         return None, fail("config", f"{len(exc.problems)} problem(s): "
                           + "; ".join(str(p) for p in exc.problems),

@@ -22,7 +22,7 @@ from ._call import Call, CallerId, CallGone, LineStatus
 from ._events import KeyPressed
 from ._prompt import Utterance
 from ._scheduler import Scheduler, TimedPlayback
-from .registry import LineContext, LineKind
+from ._kind import LineContext, LineKind
 
 HANGUP = "HANGUP"
 SECONDS_PER_CHARACTER = 0.07  # about 14 characters a second: a slow, clear voice

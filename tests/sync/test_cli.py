@@ -12,6 +12,7 @@ from pathlib import Path
 
 from edge.cli import main
 from edge.config import load_config
+from edge.plugins import all_sections
 from edge.store import Store
 from sync.status import status_lines
 from tests.support import FaultProxy, random_plan
@@ -37,7 +38,7 @@ def write_config(tmp_path: Path, hq_url: str, extra: str = "") -> Path:
 def test_sync_once_then_status_and_export(filled, hq, tmp_path, capsys):
     store, _ = filled
     config = write_config(tmp_path, hq.url)
-    assert load_config(config).section("hq") is not None
+    assert load_config(config, all_sections()).section("hq") is not None
     assert main(["sync", "--once", "--no-pull", "-c", str(config)]) == 0
     out = capsys.readouterr().out
     assert "hq: 480 records" in out and "backlog 0" in out

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge.config import all_sections
 from edge.config._render import render_markdown
+from edge.plugins import all_sections
 
 README = Path(__file__).parents[3] / "README.md"
 
