@@ -20,9 +20,9 @@ from edge.config import Key, Section
 from ._base import BaseCall
 from ._call import Call, CallerId, CallGone, LineStatus
 from ._events import KeyPressed
+from ._kind import LineContext, LineKind
 from ._prompt import Utterance
 from ._scheduler import Scheduler, TimedPlayback
-from ._kind import LineContext, LineKind
 
 HANGUP = "HANGUP"
 SECONDS_PER_CHARACTER = 0.07  # about 14 characters a second: a slow, clear voice
