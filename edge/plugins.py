@@ -89,6 +89,9 @@ class ServiceContext:
     notify: Callable[[str], None] = lambda _topic: None
     # The running lines, for services that show their state (status page, doctor).
     lines: tuple[Line, ...] = ()
+    # The box's APScheduler (a BackgroundScheduler, started): services add their timed jobs
+    # here rather than running schedulers of their own. None outside a running box.
+    scheduler: Any = None
 
 
 class Service(Protocol):

@@ -9,8 +9,8 @@ import sys
 from edge.clock import Clock
 from edge.doctor import CheckResult, dtmf_test
 from edge.doctor.runner import exit_code, run_checks
+from edge.server import build_lines
 
-from ._box import build_lines
 from ._common import add_config_argument, find_config, read_config
 
 MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}

@@ -10,14 +10,17 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from edge.config import Config, load_secrets, parse_config
 from edge.export import export_csv, export_json
+from edge.lines import Line
 from edge.lines.console import ConsoleLine
-from edge.privacy import Pseudonymiser
-from edge.server import CallServer, SurveySource
+from edge.plugins import all_sections
+from edge.server import Box
 from edge.stats import summarise
 from edge.store import Store
 from edge.survey import BUILTIN_DEMO, load_survey
@@ -37,27 +40,36 @@ class DemoOptions:
     via: str = "simulated"  # or a demo line plug-in such as "modem"
 
 
-def _secret_key(directory: Path) -> bytes:
+def _secrets_file(directory: Path) -> Path:
     path = directory / "secrets.toml"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(f'pseudonym_key = "{secrets.token_hex(32)}"\n')
-    import tomllib
-
-    return bytes.fromhex(tomllib.loads(path.read_text())["pseudonym_key"])
+    return path
 
 
-def _open(directory: Path) -> tuple[Store, Pseudonymiser]:
+def demo_config(options: DemoOptions, lines: int) -> Config:
+    """The demo box's config: box id ``demo``, data in ``DIR/data``, the chosen survey."""
+    directory = options.directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    pseudonymiser = Pseudonymiser(_secret_key(directory))
-    return Store.open(directory / "data", box_id="demo"), pseudonymiser
+    raw = {"box": {"id": "demo", "data_dir": str(directory / "data"),
+                   "secrets_file": str(_secrets_file(directory))},
+           "survey": {"file": str(options.survey.resolve())},
+           "server": {"max_concurrent_calls": lines, "shutdown_grace_s": 5.0}}
+    config = parse_config(raw, "the demo", all_sections())
+    return Config(config.path, config.sections, load_secrets(config.secrets_path))
+
+
+def _box(options: DemoOptions, lines: list[Line], max_calls: int, timer_scale: float,
+         on_call_end: Callable[[str | None, str], None]) -> Box:
+    return Box(demo_config(options, max_calls), lines=lines, timer_scale=timer_scale,
+               on_call_end=on_call_end, services=False)
 
 
 def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     """Run the scripted calls; return this run's dispositions."""
     out = out or sys.stdout
-    store, pseudonymiser = _open(options.directory)
     survey = load_survey(options.survey)
     rng = random.Random(options.seed)
     network = open_network(options.via, options.directory, survey, options.lines,
@@ -65,7 +77,6 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     done: Counter[str] = Counter()
     finished = threading.Semaphore(0)
     lock = threading.Lock()
-    first_call_no = store.reads.last_call_no()
 
     def on_call_end(call_id: str | None, disposition: str) -> None:
         with lock:
@@ -80,15 +91,16 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
             out.flush()
         finished.release()
 
-    server = CallServer(store, SurveySource(options.survey), network.lines, pseudonymiser,
-                        max_concurrent_calls=options.lines,
-                        timer_scale=network.timer_scale(options.speed), on_call_end=on_call_end)
+    box = _box(options, network.lines, options.lines, network.timer_scale(options.speed),
+               on_call_end)
+    store = box.store
+    first_call_no = store.reads.last_call_no()
     through = ("a simulated line" if options.via == "simulated"
                else f"simulated {options.via}s and the real {options.via} driver")
     out.write(f"edgecall demo: survey {survey.title!r} ({', '.join(survey.languages)}), "
               f"{options.calls} simulated callers on {options.lines} lines through {through}, "
               f"{options.speed:g}x real time\n")
-    server.start()
+    box.start()
     started = time.monotonic()
     personas: Counter[str] = Counter()
     for _ in range(options.calls):
@@ -102,11 +114,10 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
         if not finished.acquire(timeout=max(0.1, deadline - time.monotonic())):
             out.write("  (some calls did not finish in time)\n")
             break
-    server.stop(grace_s=5)
-    network.close()
     elapsed = time.monotonic() - started
     _summary(store, options, dict(done), personas, elapsed, first_call_no, out)
-    store.close()
+    box.stop()
+    network.close()
     return dict(done)
 
 
@@ -135,7 +146,6 @@ def run_interactive(options: DemoOptions, stdin: TextIO | None = None,
                     out: TextIO | None = None, speak: bool = True) -> str:
     """One call with the person at the terminal as the caller; returns its disposition."""
     stdin, out = stdin or sys.stdin, out or sys.stdout
-    store, pseudonymiser = _open(options.directory)
     line = ConsoleLine(stdin, out, speak)
     result: dict[str, str] = {}
     ended = threading.Event()
@@ -145,15 +155,14 @@ def run_interactive(options: DemoOptions, stdin: TextIO | None = None,
         result["call_id"] = call_id or ""
         ended.set()
 
-    server = CallServer(store, SurveySource(options.survey), [line], pseudonymiser,
-                        max_concurrent_calls=1, on_call_end=on_call_end)
-    server.start()
+    box = _box(options, [line], 1, 1.0, on_call_end).start()
+    store = box.store
     ended.wait()
-    server.stop(grace_s=1)
+    box.server.stop(grace_s=1)
     call_id = result.get("call_id")
     out.write(f"\ncall {call_id}: {result['disposition']}\n")
     for row in store.reads.answers(call_id):
         out.write(f"  {row['question']:<14} keys {row['raw']:<6} -> {row['value']}\n")
     out.write(f"stored in {store.path}\n")
-    store.close()
+    box.stop(grace_s=0)
     return result["disposition"]
