@@ -82,6 +82,6 @@ def test_no_enabled_line_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_a_missing_survey_is_a_clear_error_and_releases_the_store(tmp_path: Path) -> None:
     config = _config(tmp_path, survey={"file": str(tmp_path / "nope.json")})
-    with pytest.raises(BoxError, match="nope.json"):
+    with pytest.raises(BoxError, match=r"nope\.json"):
         Box(config, lines=[SimulatedLine("sim")])
 
