@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from edge.words import plural
+
 log = logging.getLogger("edgecall.sync")
 
 
@@ -80,7 +82,8 @@ class _Progress:
         width = 30
         filled = int(width * done / self.total)
         self.stream.write(f"\r{self.sink:7} [{'#' * filled}{'.' * (width - filled)}] "
-                          f"{done}/{self.total} records, {report.acked_batches} batches")
+                          f"{done}/{plural(self.total, 'record')}, "
+                          f"{plural(report.acked_batches, 'batch')}")
         self.stream.flush()
 
     def end(self) -> None:
@@ -112,18 +115,20 @@ def run_sync(args: argparse.Namespace) -> int:
         for channel in channels:
             ledger = channel.ledger
             if args.retry_parked:
-                print(f"{channel.sink.name}: {ledger.unpark()} parked batches back in line")
+                unparked = plural(ledger.unpark(), "parked batch", "parked batches")
+                print(f"{channel.sink.name}: {unparked} back in line")
             progress = _Progress(channel.sink.name, ledger.backlog(), sys.stderr)
             started = time.monotonic()
             report = drain(ledger, channel.sink, wait=stop.wait, max_wait_s=max_wait,
                            progress=progress)
             progress.end()
             took = time.monotonic() - started
-            line = (f"{channel.sink.name}: {report.acked_records} records in "
-                    f"{report.acked_batches} batches acknowledged in {took:.1f} s; "
+            line = (f"{channel.sink.name}: {plural(report.acked_records, 'record')} in "
+                    f"{plural(report.acked_batches, 'batch')} acknowledged in {took:.1f} s; "
                     f"backlog {ledger.backlog()}")
             if report.parked:
-                line += f"; {len(report.parked)} batches parked (see 'edgecall status')"
+                line += (f"; {plural(len(report.parked), 'batch')} parked "
+                         "(see 'edgecall status')")
                 status = max(status, 3)
             if not report.done:
                 line += f"; stopped: {report.last_error or 'interrupted'}"
@@ -168,7 +173,7 @@ def run_hq_serve(args: argparse.Namespace) -> int:
         server.socket = context.wrap_socket(server.socket, server_side=True)
         scheme = "https"
     host, port = server.server_address[:2]
-    print(f"HQ listening on {scheme}://{host}:{port}/v1/batches ({len(secrets)} boxes, "
+    print(f"HQ listening on {scheme}://{host}:{port}/v1/batches ({plural(len(secrets), 'box')}, "
           f"db {args.db})", flush=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -196,7 +201,7 @@ def run_hq_export(args: argparse.Namespace) -> int:
     finally:
         db.close()
     if args.out is not None:
-        print(f"{count} records written to {args.out}", file=sys.stderr)
+        print(f"{plural(count, 'record')} written to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -212,5 +217,5 @@ def run_hq_publish(args: argparse.Namespace) -> int:
     except (SurveyError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     print(f"published {manifest['id']} version {manifest['version']} "
-          f"({len(manifest['files'])} files)")
+          f"({plural(len(manifest['files']), 'file')})")
     return 0

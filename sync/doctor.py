@@ -31,6 +31,7 @@ import requests
 from urllib3.exceptions import InsecureRequestWarning
 
 from edge.net import has_default_route, read_route_tables
+from edge.words import plural
 
 from ._signing import (
     CONTENT_TYPE,
@@ -323,7 +324,8 @@ def judge_twilio_maps(replies: Mapping[str, Reply | str]) -> Verdict:
               if isinstance(r, str) or r.status not in (200, 404)}
     facts: dict[str, Any] = {"missing": missing}
     if missing:
-        return Verdict("fail", "Sync Map(s) missing: " + ", ".join(missing),
+        return Verdict("fail", ("Sync Map missing: " if len(missing) == 1
+                               else "Sync Maps missing: ") + ", ".join(missing),
                        "create them in the Sync Service (Console > Sync > Services > Maps, "
                        "unique names exactly as in [twilio] maps) or fix [twilio] maps", facts)
     if broken:
@@ -331,7 +333,8 @@ def judge_twilio_maps(replies: Mapping[str, Reply | str]) -> Verdict:
         return Verdict("fail", f"Map {first[0]} could not be checked: {first[1]}",
                        "run 'edgecall doctor' again; if it persists check status.twilio.com",
                        facts)
-    return Verdict("ok", f"{len(replies)} Map(s) present: " + ", ".join(replies), facts=facts)
+    return Verdict("ok", f"{plural(len(replies), 'Map')} present: " + ", ".join(replies),
+                   facts=facts)
 
 
 # --- I/O: thin ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from edge.store import Store
+from edge.words import plural
 
 
 def status_lines(store: Store) -> list[tuple[str, str]]:
@@ -24,7 +25,7 @@ def status_lines(store: Store) -> list[tuple[str, str]]:
             "SELECT batch_id, reason FROM sync_batches WHERE sink = ? AND state = 'parked'"
             " ORDER BY seq", [sink])
         info = state[0] if state else {}
-        lines.append((f"sync {sink} backlog", f"{backlog} records"))
+        lines.append((f"sync {sink} backlog", plural(backlog, "record")))
         lines.append((f"sync {sink} last success", info.get("last_success_utc") or "never"))
         if info.get("failures"):
             lines.append((f"sync {sink} last failure",
@@ -33,7 +34,7 @@ def status_lines(store: Store) -> list[tuple[str, str]]:
         if parked:
             first = parked[0]
             lines.append((f"sync {sink} parked",
-                          f"{len(parked)} batches (first {first['batch_id']}: "
+                          f"{plural(len(parked), 'batch')} (first {first['batch_id']}: "
                           f"{first['reason']}); fix, then 'edgecall sync --once "
                           "--retry-parked'"))
     return lines

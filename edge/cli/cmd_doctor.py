@@ -10,6 +10,7 @@ from edge.clock import Clock
 from edge.doctor import CheckResult, dtmf_test
 from edge.doctor.runner import exit_code, run_checks
 from edge.server import build_lines
+from edge.words import plural
 
 from ._common import add_config_argument, find_config, read_config
 
@@ -60,5 +61,6 @@ def run(args: argparse.Namespace) -> int:
             show(result)
         failed = sum(r.status == "fail" for r in results)
         warned = sum(r.status == "warn" for r in results)
-        print(f"\n{len(results)} checks: {failed} failed, {warned} warnings")
+        print(f"\n{plural(len(results), 'check')}: {failed} failed, "
+              f"{plural(warned, 'warning')}")
     return exit_code(results)

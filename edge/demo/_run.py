@@ -24,6 +24,7 @@ from edge.server import Box
 from edge.stats import summarise
 from edge.store import Store
 from edge.survey import BUILTIN_DEMO, load_survey
+from edge.words import plural
 
 from ._networks import open_network
 from ._personas import make_caller
@@ -85,7 +86,7 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
             detail = ""
             if call_id:
                 row = store.reads.call(call_id) or {"language": None, "answered": 0}
-                detail = f"{row['language'] or '--'}  {row['answered']} answers"
+                detail = f"{row['language'] or '--'}  {plural(row['answered'], 'answer')}"
             out.write(f"  [{n:>3}/{options.calls}] {call_id or '(not recorded)':<22} "
                       f"{disposition:<9} {detail}\n")
             out.flush()
@@ -98,7 +99,8 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     through = ("a simulated line" if options.via == "simulated"
                else f"simulated {options.via}s and the real {options.via} driver")
     out.write(f"edgecall demo: survey {survey.title!r} ({', '.join(survey.languages)}), "
-              f"{options.calls} simulated callers on {options.lines} lines through {through}, "
+              f"{plural(options.calls, 'simulated caller')} on {plural(options.lines, 'line')}"
+              f" through {through}, "
               f"{options.speed:g}x real time\n")
     box.start()
     started = time.monotonic()
@@ -124,7 +126,7 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
 def _summary(store: Store, options: DemoOptions, done: dict[str, int],
              personas: Counter[str], elapsed: float, first_call_no: int, out: TextIO) -> None:
     total = sum(done.values())
-    out.write(f"\nSummary of this run ({total} calls in {elapsed:.1f} s):\n")
+    out.write(f"\nSummary of this run ({plural(total, 'call')} in {elapsed:.1f} s):\n")
     for disposition, count in sorted(done.items(), key=lambda kv: -kv[1]):
         out.write(f"  {disposition:<10} {count:>4}  {count / total:6.1%}\n")
     answers = store.reads.answer_count(after_call_no=first_call_no)
@@ -137,9 +139,9 @@ def _summary(store: Store, options: DemoOptions, done: dict[str, int],
     csv_path.write_text(export_csv(store, load_survey(options.survey).questions()),
                         encoding="utf-8")
     json_path.write_text(export_json(store), encoding="utf-8")
-    out.write(f"\nDatabase: {store.path} ({everything.calls} calls in all)\n")
+    out.write(f"\nDatabase: {store.path} ({plural(everything.calls, 'call')} in all)\n")
     out.write(f"Exports:  {csv_path}\n          {json_path}\n")
-    out.write(f"Outbox:   {store.reads.backlog()} records waiting to sync to HQ\n")
+    out.write(f"Outbox:   {plural(store.reads.backlog(), 'record')} waiting to sync to HQ\n")
 
 
 def run_interactive(options: DemoOptions, stdin: TextIO | None = None,
