@@ -131,5 +131,7 @@ def check_lines(config: Config) -> CheckResult:
                and config.section(name).get("enabled", True)]
     if not enabled:
         return fail("lines", "no line is enabled",
-                    "configure [sip] for a GSM-SIP gateway or [modem] for a USB/serial modem")
+                    "configure [sip] for a GSM-SIP gateway, [modem] for a USB/serial modem, "
+                    "or [simulated] for scripted callers without hardware ('edgecall init "
+                    "--simulated DIR' writes one that runs); see docs/configuration.md")
     return ok("lines", "enabled: " + ", ".join(enabled))

@@ -117,6 +117,16 @@ def test_dtmf_test_reports_missing_keys(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 1 and checks["dtmf test"]["status"] == "fail"
 
 
+def test_no_line_names_every_kind_of_line(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    code, checks = doctor(tmp_path / "edgecall.toml", capsys)
+    assert code == 1 and checks["lines"]["status"] == "fail"
+    fix = checks["lines"]["fix"]
+    assert "[sip]" in fix and "[modem]" in fix and "[simulated]" in fix
+    assert "edgecall init --simulated" in fix
+
+
 def test_judge() -> None:
     assert judge("1234567890*#").status == "ok"
     assert judge("11234567890*#").status == "warn"
