@@ -29,6 +29,8 @@ status_page_password = "{password}"
 hq_secret = "{hq_secret}"
 # Secret of the Twilio API key named in [twilio] api_key_sid, when the Twilio sink is used.
 # twilio_api_key_secret = ""
+# Password of the [sip] account when the box registers (used when [sip] password is empty).
+# sip_password = ""
 """
 
 

@@ -1,8 +1,9 @@
 """Declarative config schema: every key has a type, a default and a sentence of docs.
 
 The same declarations validate a loaded file (errors name the key, the value and what was
-expected), write the commented file of ``edgecall init`` and the README's key table. Hardware
-line kinds declare their own section with these classes (see edge.lines.LineKind).
+expected), write the commented file of ``edgecall init`` and the key tables of
+docs/configuration.md. Hardware line kinds declare their own section with these classes (see
+edge.lines.LineKind).
 
 Hand-written rather than pydantic: the checks needed are small, the dependency is large on a
 Raspberry Pi, and the error wording is ours.
