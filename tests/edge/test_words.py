@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge.config import Key, Section, all_sections
+from edge.config import Key, Section
+from edge.plugins import all_sections
 from edge.words import number, plural, size
 
 

@@ -20,6 +20,7 @@ from edge.cli._box import build_lines
 from edge.cli._sample_calls import SAMPLE_CALLS, SAMPLE_DISPOSITIONS
 from edge.clock import Clock
 from edge.config import load_config
+from edge.plugins import all_sections
 
 
 def _ended_calls(db: Path) -> list[str]:
@@ -100,7 +101,7 @@ def test_uncommenting_the_simulated_section_turns_it_on(tmp_path: Path) -> None:
     lines[start:end] = [line[2:] if re.match(r"# (\[|\w+ = )", line) else line
                         for line in lines[start:end]]
     config_path.write_text("\n".join(lines) + "\n")
-    config = load_config(config_path)
+    config = load_config(config_path, all_sections())
     assert config.sections["simulated"]["enabled"] is True
     built = build_lines(config, Clock())
     try:
