@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from edge.cli import main
-from edge.cli._box import build_lines
 from edge.cli._sample_calls import SAMPLE_CALLS, SAMPLE_DISPOSITIONS
 from edge.clock import Clock
 from edge.config import load_config
 from edge.plugins import all_sections
+from edge.server import build_lines
 
 
 def _ended_calls(db: Path) -> list[str]:
