@@ -67,11 +67,13 @@ class StoreReads:
     def pending_callbacks(self) -> list[dict[str, str]]:
         """Callbacks still to be made, oldest first, with the raw number (the one place it
         lives): ``{"call", "number", "requested_utc"}``."""
-        return [{"call": r["call_id"], "number": r["number"], "requested_utc": r["requested_utc"]}
+        return [{"call": r["source_call"], "number": r["number"],
+                 "requested_utc": r["created_utc"]}
                 for r in self._rows(
-                    "SELECT call_id, number, requested_utc FROM callbacks"
-                    " WHERE status = 'pending' AND number IS NOT NULL"
-                    " ORDER BY requested_utc, call_id")]
+                    "SELECT source_call, number, created_utc FROM outbound"
+                    " WHERE kind != 'campaign' AND status IN ('pending', 'dialling')"
+                    " AND number IS NOT NULL AND source_call IS NOT NULL"
+                    " ORDER BY created_utc, id")]
 
     # -- figures ---------------------------------------------------------------------------
     def dispositions_since(self, since_utc: str) -> list[dict[str, Any]]:

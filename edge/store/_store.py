@@ -22,6 +22,7 @@ from edge.clock import Clock, ClockCorrection, Stamp
 from edge.records import AnswerInput, EventInput, canonical_json
 
 from ._migrations import migrations
+from ._outbound import OutboundStore
 from ._reads import StoreReads
 
 DB_NAME = "edgecall.db"
@@ -69,6 +70,7 @@ class Store:
         self._lock = threading.RLock()
         self._epoch = self._meta("epoch")
         self.reads = StoreReads(db.conn, self._lock)
+        self.outbound = OutboundStore(self)
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -238,15 +240,13 @@ class Store:
             self.end_call(call_id, "error", [EventInput("interrupted", {"by": "box restart"})])
         return len(open_ids)
 
-    def request_callback(self, call_id: str, number: str) -> None:
-        """Keep the raw number, the one place it is stored, until the callback is done."""
-        stamp = self.clock.now()
-        with self._write() as db:
-            db["callbacks"].upsert(
-                {"call_id": call_id, "number": number, "requested_utc": stamp.utc,
-                 "status": "pending", "done_utc": None},
-                pk="call_id",
-            )
+    def request_callback(self, call_id: str, number: str) -> str | None:
+        """The caller asked to be called back: a job of kind ``requested`` keeps the raw
+        number, the one place it is stored, until the callback is done. None when the caller
+        already has a call waiting."""
+        call = self.reads.call(call_id)
+        caller = (call or {}).get("caller") or "p:unknown"
+        return self.outbound.enqueue("requested", number, caller, source_call=call_id)
 
     def record_message(self, sender: str | None, text: str) -> None:
         """An SMS received by a line (``sender`` already pseudonymised)."""

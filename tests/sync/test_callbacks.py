@@ -30,7 +30,7 @@ def _calls(store):
         store.end_call(call, "complete")
     for call, number in zip(ids[:3], NUMBERS[:3], strict=True):
         store.request_callback(call, number)
-    store.db.execute("UPDATE callbacks SET status = 'done' WHERE call_id = ?", [ids[2]])
+    store.db.execute("UPDATE outbound SET status = 'done' WHERE source_call = ?", [ids[2]])
     store.db.conn.commit()
     return ids
 

@@ -105,7 +105,7 @@ def test_raw_number_only_in_pending_callbacks(store: Store) -> None:
     store.request_callback(call, "+255712345678")
     dump = "\n".join(store.db.conn.iterdump())
     assert dump.count("+255712345678") == 1
-    assert store.query("SELECT number FROM callbacks")[0]["number"] == "+255712345678"
+    assert store.query("SELECT number FROM outbound")[0]["number"] == "+255712345678"
 
 
 def test_locked_database_is_named(tmp_path: Path) -> None:
@@ -145,8 +145,33 @@ def test_migrations_run_once_and_upgrade_keeps_data(tmp_path: Path) -> None:
     again = Store.open(tmp_path, box_id="b1")
     assert again.query("SELECT id FROM calls")[0]["id"] == call
     applied = again.query("SELECT name FROM _sqlite_migrations WHERE migration_set='edgecall'")
-    assert [r["name"] for r in applied] == ["m001_initial", "m002_messages"]
+    assert [r["name"] for r in applied] == ["m001_initial", "m002_messages", "m003_outbound"]
     again.close()
+
+
+def test_callbacks_asked_before_the_outbound_queue_become_requested_jobs(tmp_path: Path) -> None:
+    import sqlite3 as sqlite
+
+    from sqlite_utils import Database
+
+    from edge.store import migrations
+
+    db = Database(sqlite.connect(tmp_path / "edgecall.db"))
+    migrations.apply(db, stop_before="m003_outbound")
+    db["calls"].insert({"id": "b1.x.1", "no": 1, "line": "sim", "caller": "p:1", "withheld": 0,
+                        "started_utc": "2026-01-01T00:00:00.000Z", "started_mono": 1.0,
+                        "boot_id": "b", "clock_quality": "ntp"})
+    db["callbacks"].insert({"call_id": "b1.x.1", "number": "+255712345678",
+                            "requested_utc": "2026-01-01T00:01:00.000Z", "status": "pending"})
+    db.conn.commit()
+    db.conn.close()
+    store = Store.open(tmp_path, box_id="b1")
+    assert store.reads.pending_callbacks() == [
+        {"call": "b1.x.1", "number": "+255712345678", "requested_utc": "2026-01-01T00:01:00.000Z"}]
+    jobs = store.query("SELECT kind, caller, status FROM outbound")
+    assert jobs == [{"kind": "requested", "caller": "p:1", "status": "pending"}]
+    assert "callbacks" not in store.db.table_names()
+    store.close()
 
 
 def test_clock_corrections_are_stored_and_outboxed(store: Store) -> None:
