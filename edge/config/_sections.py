@@ -58,4 +58,71 @@ SERVER = Section(
     ),
 )
 
-CORE_SECTIONS = (BOX, SURVEY, SERVER)
+def _hours(value: str) -> str | None:
+    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", value)
+    if not match or match.group(1, 2) == match.group(3, 4):
+        return 'write the local hours when calls may be placed as "HH:MM-HH:MM", e.g. "08:00-20:00"'
+    return None
+
+
+def _zone(value: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return 'use an IANA time zone name such as "Africa/Nairobi" or "UTC"'
+    return None
+
+
+def _country(value: str) -> str | None:
+    if value and not re.fullmatch(r"[1-9]\d{0,2}", value):
+        return 'the country calling code in digits, without + (e.g. "255"), or "" for none'
+    return None
+
+
+OUTBOUND = Section(
+    "outbound",
+    "Calling people back (missed calls, busy overflow, requested callbacks) and outbound "
+    "campaigns (edgecall campaign ...). See docs/callbacks.md.",
+    (
+        Key("enabled", bool, False, "Place calls: the dispatcher dials queued callbacks and "
+            "campaign numbers on lines that can dial."),
+        Key("call_back_missed", bool, True, "Queue a callback when a call ends before it is "
+            "answered (the caller rang and hung up, or a line with on_ring = \"callback\")."),
+        Key("call_back_busy", bool, True, "Queue a callback for a caller turned away because "
+            "every line was busy."),
+        Key("call_back_cut", bool, False, "Queue a callback for a call cut mid-survey "
+            "(disposition partial); these are called first."),
+        Key("country_code", str, "", "Country calling code for national numbers in campaign "
+            "files and caller ids (e.g. \"255\"); empty: numbers must be international.",
+            check=_country),
+        Key("timezone", str, "UTC", "The box's time zone for calling hours and the daily cap "
+            "(IANA name).", check=_zone),
+        Key("calling_hours", str, "08:00-20:00", "Local hours when calls may be placed.",
+            check=_hours),
+        Key("max_attempts", int, 3, "Dials per number before its job fails.", min=1, max=20),
+        Key("retry_busy_s", int, 600, "Wait after a busy signal.", min=0, max=604800),
+        Key("retry_no_answer_s", int, 1800, "Wait after no answer.", min=0, max=604800),
+        Key("retry_rejected_s", int, 86400, "Wait after the callee declined the call.", min=0,
+            max=604800),
+        Key("retry_failed_s", int, 900, "Wait after a failed or unreachable attempt.", min=0,
+            max=604800),
+        Key("dedup_window_h", float, 24.0, "A number called back successfully this recently is "
+            "not queued again.", min=0, max=8760),
+        Key("max_outbound", int, 2, "Outbound calls at once (all lines).", min=1, max=500),
+        Key("reserve_inbound", int, 1, "Call slots always kept free for callers.", min=0,
+            max=500),
+        Key("daily_minutes", float, 120.0, "Most outbound airtime per local day, in minutes "
+            "(airtime costs money).", min=0, max=100000),
+        Key("ring_timeout_s", float, 30.0, "How long a dialled phone may ring.", min=5, max=120),
+        Key("expire_after_h", float, 48.0, "Jobs older than this are dropped, not dialled (a "
+            "box off for days does not call everyone back at once).", min=1, max=8760),
+        Key("check_interval_s", float, 30.0, "How often the dispatcher looks for calls to "
+            "place (it also wakes at once when a callback is queued or a call ends).",
+            min=1, max=3600),
+    ),
+    optional=True,
+)
+
+CORE_SECTIONS = (BOX, SURVEY, SERVER, OUTBOUND)

@@ -83,9 +83,39 @@ class LineStatus:
     facts: dict[str, object] = field(default_factory=dict)
 
 
+# What a dial can come to. ``answered`` carries the call; the others are why there is none.
+DIAL_OUTCOMES = ("answered", "busy", "no-answer", "rejected", "failed", "unreachable")
+
+
+@dataclass(frozen=True, slots=True)
+class DialResult:
+    """``outcome`` is one of DIAL_OUTCOMES; ``call`` is the answered call (already answered:
+    its ``answer()`` does nothing); ``detail`` says what the line saw, for the log (never the
+    number)."""
+
+    outcome: str
+    call: Call | None = None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.outcome not in DIAL_OUTCOMES:
+            raise ValueError(f"unknown dial outcome {self.outcome!r}")
+        if (self.outcome == "answered") != (self.call is not None):
+            raise ValueError("an answered dial carries its call, and only then")
+
+
+@runtime_checkable
+class Dialer(Protocol):
+    """A line that can place calls (``Line.dial``): blocks until the called phone answers or
+    the attempt fails, at most ``ring_timeout_s`` of ringing (then it gives up: no-answer).
+    Called from a dispatcher thread, never a line thread."""
+
+    def dial(self, number: str, ring_timeout_s: float) -> DialResult: ...
+
+
 @runtime_checkable
 class Line(Protocol):
-    """A source of incoming calls."""
+    """A source of incoming calls (and, when it is also a :class:`Dialer`, of outgoing ones)."""
 
     @property
     def name(self) -> str: ...

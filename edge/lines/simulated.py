@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import wave
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 from edge.config import Key, Section
 
 from ._base import BaseCall
-from ._call import Call, CallerId, CallGone, LineStatus
+from ._call import Call, CallerId, CallGone, DialResult, LineStatus
 from ._events import KeyPressed
 from ._kind import LineContext, LineKind
 from ._prompt import Utterance
@@ -63,6 +64,16 @@ class CallerScript:
             key_gap_s=float(data.get("key_gap_s", 0.15)),
             hang_up_before_answer=bool(data.get("hang_up_before_answer", False)),
         )
+
+
+@dataclass(frozen=True)
+class SimulatedPhone:
+    """How a number the box dials behaves: ``answers`` after ``ring_s`` and then follows
+    ``script``; or ``busy``, ``no-answer`` (rings forever), ``rejected``, ``unreachable``."""
+
+    behaviour: str = "answers"
+    ring_s: float = 3.0
+    script: CallerScript = field(default_factory=CallerScript)
 
 
 class SimulatedCall(BaseCall):
@@ -162,9 +173,15 @@ class SimulatedCall(BaseCall):
 class SimulatedLine:
     """Implements :class:`edge.lines.Line`; ``place_call`` plays the caller's part."""
 
-    def __init__(self, name: str = "sim", speed: float = 1.0) -> None:
+    def __init__(self, name: str = "sim", speed: float = 1.0,
+                 phones: Callable[[str], SimulatedPhone] | None = None) -> None:
         self._name = name
         self.speed = speed
+        # Who picks up when the box dials a number (default: a phone that answers, silent).
+        self.phones = phones or (lambda _number: SimulatedPhone())
+        self.calls_dialled = 0
+        self.outbound_capacity = 1000  # a simulated trunk: [outbound] max_outbound limits
+        self.on_ring = "answer"
         self.scheduler = Scheduler(f"line-{name}")
         self._on_call: Callable[[Call], None] | None = None
         self._active: set[SimulatedCall] = set()
@@ -202,6 +219,23 @@ class SimulatedLine:
         on_call(call)
         return call
 
+    def dial(self, number: str, ring_timeout_s: float) -> DialResult:
+        """Ring the simulated phone for ``number``; time runs ``speed`` times faster."""
+        phone = self.phones(number)
+        with self._lock:
+            self.calls_dialled += 1
+        if phone.behaviour in ("busy", "rejected", "unreachable"):
+            return DialResult(phone.behaviour, detail="simulated")
+        if phone.behaviour != "answers" or phone.ring_s > ring_timeout_s:
+            time.sleep(ring_timeout_s / self.speed)
+            return DialResult("no-answer", detail=f"rang {ring_timeout_s:g} s")
+        time.sleep(phone.ring_s / self.speed)
+        call = SimulatedCall(self, CallerId(number), phone.script)
+        call.answered = True
+        with self._lock:
+            self._active.add(call)
+        return DialResult("answered", call)
+
     def call_ended(self, call: SimulatedCall) -> None:
         with self._lock:
             self._active.discard(call)
@@ -217,6 +251,9 @@ SECTION = Section(
             '[{"at_s": 0, "number": "+255...", "responses": {"consent.prompt": ["1"]}}]'),
         Key("speed", float, 1.0, "How many times faster than real time the callers act.",
             min=0.1, max=1000),
+        Key("on_ring", str, "answer", "'answer' a ringing call, or 'callback': decline it once "
+            "the caller id is known (the caller pays nothing) and call back ([outbound]).",
+            choices=("answer", "callback")),
     ),
     optional=True,
 )
@@ -249,7 +286,9 @@ def _create(settings: dict[str, Any], context: LineContext) -> ScriptedSimulated
         if not path.is_absolute():
             path = Path(context.extras.get("config_dir", ".")) / path
         calls = json.loads(path.read_text(encoding="utf-8"))
-    return ScriptedSimulatedLine("sim", settings["speed"], calls)
+    line = ScriptedSimulatedLine("sim", settings["speed"], calls)
+    line.on_ring = settings["on_ring"]
+    return line
 
 
 KIND = LineKind("simulated", SECTION, _create)

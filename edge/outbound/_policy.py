@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 # What an attempt can come to. ``answered`` ends the job; the others are retried per policy.
@@ -140,3 +141,25 @@ def decide(now: float, jobs: Sequence[Job], policy: OutboundPolicy, *, free_line
     if slots <= 0:
         return Decision((), expire, None, "lines")  # a call ending wakes the dispatcher
     return Decision(tuple(j.id for j in due[:slots]), expire, later)
+
+
+def policy_from_settings(settings: Mapping[str, Any]) -> OutboundPolicy:
+    """The ``[outbound]`` section as a policy."""
+    start, end = str(settings["calling_hours"]).split("-")
+    failed = float(settings["retry_failed_s"])
+    return OutboundPolicy(
+        timezone=str(settings["timezone"]),
+        hours_start=clock_time.fromisoformat(start),
+        hours_end=clock_time.fromisoformat(end),
+        retry_after_s={"busy": float(settings["retry_busy_s"]),
+                       "no-answer": float(settings["retry_no_answer_s"]),
+                       "rejected": float(settings["retry_rejected_s"]),
+                       "failed": failed, "unreachable": failed},
+        max_attempts=int(settings["max_attempts"]),
+        dedup_window_s=float(settings["dedup_window_h"]) * 3600,
+        max_outbound=int(settings["max_outbound"]),
+        reserve_inbound=int(settings["reserve_inbound"]),
+        daily_minutes=float(settings["daily_minutes"]),
+        ring_timeout_s=float(settings["ring_timeout_s"]),
+        expire_after_s=float(settings["expire_after_h"]) * 3600,
+    )

@@ -17,6 +17,7 @@ from edge.clock import Clock
 from edge.config import Config
 from edge.lines import Line, LineContext
 from edge.linkwatch import LinkWatch
+from edge.outbound import OutboundService, policy_from_settings
 from edge.plugins import Service, ServiceContext, line_kinds, service_starters
 from edge.privacy import Pseudonymiser
 from edge.store import DB_NAME, Store, StoreUnavailable
@@ -113,15 +114,44 @@ class Box:
             min_free_mb=settings["min_free_mb"], when_busy=settings["when_busy"],
             timer_scale=timer_scale, on_call_end=on_call_end,
         )
-        # Every timed job of the box (sync, and what services add) runs here.
+        # Every timed job of the box (sync, the outbound dispatcher, what services add).
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self._with_services = services
         self.services: list[Service] = []
+        self.outbound = self._outbound(on_call_end)
 
     # -- life cycle ------------------------------------------------------------------------
+    def _outbound(self, on_call_end: Callable[[str | None, str], None] | None
+                  ) -> OutboundService | None:
+        """The dispatcher, when ``[outbound] enabled``: callers turned away, missed or cut are
+        queued by the server and called back; a call ending wakes the dispatcher."""
+        settings = self.config.section("outbound")
+        if not settings or not settings["enabled"]:
+            return None
+        kinds = {kind for kind, key in (("missed", "call_back_missed"),
+                                        ("busy", "call_back_busy"), ("cut", "call_back_cut"))
+                 if settings[key]}
+        service = OutboundService(
+            self.store, self.server, self.lines, self.pseudonymiser,
+            policy_from_settings(settings), current_survey=self.surveys.current, kinds=kinds,
+            country_code=settings["country_code"], interval_s=settings["check_interval_s"])
+        self.server.on_callback = service.queue_callback
+        self.server.call_back_lines = {line.name for line in self.lines
+                                       if getattr(line, "on_ring", "answer") == "callback"}
+
+        def call_ended(call_id: str | None, disposition: str) -> None:
+            if on_call_end is not None:
+                on_call_end(call_id, disposition)
+            service.wake()
+
+        self.server.on_call_end = call_ended
+        return service
+
     def start(self) -> Box:
         self.server.start()
         self.scheduler.start()
+        if self.outbound is not None:
+            self.outbound.start(self.scheduler)
         if self._with_services:
             context = ServiceContext(self.config, self.store, self.clock, notify=self.notify,
                                      lines=tuple(self.lines), scheduler=self.scheduler)
@@ -143,6 +173,8 @@ class Box:
         every call ended within the grace period."""
         if grace_s is None:
             grace_s = self.config.sections["server"]["shutdown_grace_s"]
+        if self.outbound is not None:
+            self.outbound.stop()
         clean = self.server.stop(grace_s)
         for service in self.services:
             try:

@@ -64,8 +64,10 @@ class _Timer:
         return None
 
 
-def begin_call(call: Call, survey: Survey, store: Store, pseudonymiser: Pseudonymiser) -> str:
-    """Create the call's record (its stable id) from what the line knows of the caller."""
+def begin_call(call: Call, survey: Survey, store: Store, pseudonymiser: Pseudonymiser,
+               attempt: str | None = None) -> str:
+    """Create the call's record (its stable id) from what the line knows of the caller (for a
+    call the box placed, ``attempt`` names the outbound attempt)."""
     caller = call.caller
     return store.begin_call(
         call.line_name,
@@ -73,6 +75,7 @@ def begin_call(call: Call, survey: Survey, store: Store, pseudonymiser: Pseudony
         caller.withheld or not caller.number,
         survey.id,
         survey.version,
+        attempt=attempt,
     )
 
 
@@ -86,11 +89,13 @@ def run_call(
     timer_scale: float = 1.0,
     mono: Callable[[], float] = time.monotonic,
     call_id: str | None = None,
+    on_missed: Callable[[str], None] | None = None,
 ) -> str:
     """Answer ``call``, run the survey to its end, return the disposition.
 
     ``abort`` (set on shutdown after the grace period) hangs the call up from our side.
     ``timer_scale`` shrinks silence timeouts for the accelerated demo only.
+    ``on_missed(call_id)`` is told when the caller hung up while it rang (a missed call).
     """
     if call_id is None:
         call_id = begin_call(call, survey, store, pseudonymiser)
@@ -98,6 +103,8 @@ def run_call(
         call.answer()
     except CallGone:
         store.end_call(call_id, "breakoff", [EventInput("gone_before_answer")])
+        if on_missed is not None:
+            on_missed(call_id)
         return "breakoff"
     log.info("call %s answered on %s", call_id, call.line_name)
     session = Session(survey)

@@ -19,7 +19,7 @@ from edge.logthrottle import LogThrottle
 from edge.privacy import Pseudonymiser
 from edge.records import EventInput
 from edge.store import Store, StoreUnavailable
-from edge.survey import Session
+from edge.survey import Session, Survey
 
 from ._runner import MAX_CALL_S, begin_call, play_and_wait, run_call
 from ._surveys import SurveySource
@@ -59,13 +59,19 @@ class CallServer:
         self.timer_scale = timer_scale
         self.on_call_end = on_call_end  # (call id or None when unrecorded, disposition)
         self._lock = threading.Lock()
-        self._workers: dict[threading.Thread, float] = {}  # worker -> monotonic start
+        # Call slots in use: a worker thread (or a placed call's token) -> monotonic start.
+        self._workers: dict[object, float] = {}
         self._abort = threading.Event()
         self._stopping = False
         self.dispositions: dict[str, int] = {}
         self.calls_taken = 0
         self._idle = threading.Condition(self._lock)
         self.when_busy = when_busy
+        # Told of callers to call back: (kind, call, call id or None). Set by the Box when
+        # callbacks are on; kind is "missed", "busy" or "cut".
+        self.on_callback: Callable[[str, Call, str | None], None] | None = None
+        # Lines that decline rings to call the caller back (``on_ring = "callback"``).
+        self.call_back_lines: set[str] = set()
         self._turned_away: queue.Queue[tuple[Call, str] | None] = queue.Queue(BUSY_BACKLOG)
         self._busy_threads: list[threading.Thread] = []
 
@@ -134,6 +140,58 @@ class CallServer:
         with self._lock:
             return len(self._workers)
 
+    def free_slots(self) -> int:
+        """Calls the box could still take now (0 while stopping)."""
+        with self._lock:
+            return 0 if self._stopping else self.max_concurrent_calls - len(self._workers)
+
+    # -- calls the box places ------------------------------------------------------------
+    def claim_slot(self, keep_free: int) -> object | None:
+        """A call slot for a call the box is about to place, leaving ``keep_free`` slots for
+        callers; None when there is none. Give it back with ``release_slot``."""
+        with self._lock:
+            if self._stopping or \
+                    self.max_concurrent_calls - len(self._workers) <= keep_free:
+                return None
+            token = object()
+            self._workers[token] = time.monotonic()
+            return token
+
+    def release_slot(self, token: object) -> None:
+        with self._idle:
+            self._workers.pop(token, None)
+            self._idle.notify_all()
+
+    def run_placed_call(self, call: Call, survey: Survey, attempt: str) -> tuple[str | None, str]:
+        """Run the survey on a call the box placed and the far end answered (in a claimed
+        slot); returns (call id, disposition). Recorded like any call, naming its attempt."""
+        try:
+            call_id = begin_call(call, survey, self.store, self.pseudonymiser, attempt=attempt)
+        except StoreUnavailable as exc:
+            log.error("store cannot take calls: %s", exc)
+            with contextlib.suppress(Exception):
+                call.hang_up()
+            self._count(None, "error")
+            return None, "error"
+        try:
+            disposition = run_call(call, survey, self.store, self.pseudonymiser,
+                                   abort=self._abort, timer_scale=self.timer_scale,
+                                   call_id=call_id)
+        except Exception:
+            log.exception("placed call %s failed", call_id)
+            disposition = "error"
+        self._count(call_id, disposition)
+        return call_id, disposition
+
+    def _call_back(self, kind: str, call: Call, call_id: str | None) -> None:
+        hook = self.on_callback
+        if hook is None or not call.caller.number or call.caller.withheld:
+            return
+        try:
+            hook(kind, call, call_id)
+        except Exception:  # queueing a callback must never cost the call itself
+            log.exception("callback not queued for call %s", call_id)
+
     # -- calls -------------------------------------------------------------------------
     def _on_call(self, call: Call) -> None:
         with self._lock:
@@ -159,6 +217,7 @@ class CallServer:
             if self.when_busy == "message":
                 self._reject(call)
             self._count(None, "busy")
+            self._call_back("busy", call, None)
 
     def _reject(self, call: Call) -> None:
         try:
@@ -200,10 +259,22 @@ class CallServer:
                 log.error("store cannot take calls: %s", exc)
                 self._store_unavailable(call)
                 return
-            disposition = run_call(call, survey, self.store, self.pseudonymiser,
-                                   abort=self._abort, timer_scale=self.timer_scale,
-                                   call_id=call_id)
+            if call.line_name in self.call_back_lines and call.caller.number \
+                    and not call.caller.withheld:
+                # on_ring = "callback": declined unanswered (the caller pays nothing), then
+                # called back.
+                self._reject(call)
+                self.store.end_call(call_id, "breakoff", [EventInput("declined_to_call_back")])
+                self._count(call_id, "breakoff")
+                self._call_back("missed", call, call_id)
+                return
+            disposition = run_call(
+                call, survey, self.store, self.pseudonymiser, abort=self._abort,
+                timer_scale=self.timer_scale, call_id=call_id,
+                on_missed=lambda missed_id: self._call_back("missed", call, missed_id))
             self._count(call_id, disposition)
+            if disposition == "partial":
+                self._call_back("cut", call, call_id)
         except Exception:
             log.exception("call on %s failed", call.line_name)
             self._count(None, "error")
@@ -245,6 +316,8 @@ class CallServer:
             with contextlib.suppress(StoreUnavailable):
                 self.store.end_call(call_id, "busy", [EventInput("busy", {"reason": reason})])
         self._count(call_id, "busy")
+        if reason != "store unavailable":
+            self._call_back("busy", call, call_id)
 
     def _count(self, call_id: str | None, disposition: str) -> None:
         with self._lock:

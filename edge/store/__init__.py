@@ -4,6 +4,7 @@ modules need of the store's tables). The records it takes and gives are in edge.
 
 from ._acks import move_ack_cursor
 from ._migrations import migrations
+from ._outbound import Attempt, OutboundStore
 from ._reads import StoreReads
 from ._store import (
     DB_NAME,
@@ -17,6 +18,8 @@ from ._store import (
 __all__ = [
     "DB_NAME",
     "DISPOSITIONS",
+    "Attempt",
+    "OutboundStore",
     "Store",
     "StoreBusy",
     "StoreFull",

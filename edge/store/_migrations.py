@@ -122,6 +122,8 @@ def m003_outbound(db: Database) -> None:
         not_null={"job", "n", "started_utc", "started_mono", "boot_id", "clock_quality"},
     )
     db["outbound_attempts"].create_index(["job"])
+    # A call the box placed names its attempt (NULL for calls that came in).
+    db["calls"].add_column("attempt", str)
     db["outbound_attempts"].create_index(["started_utc"])
     db["campaigns"].create(
         {"id": str, "name": str, "survey": str, "status": str, "created_utc": str,

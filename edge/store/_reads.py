@@ -75,6 +75,35 @@ class StoreReads:
                     " AND number IS NOT NULL AND source_call IS NOT NULL"
                     " ORDER BY created_utc, id")]
 
+    # -- calling out -----------------------------------------------------------------------
+    def placed_call_seconds_since(self, since_utc: str) -> float:
+        """Airtime of calls the box placed that started at or after ``since_utc``: what the
+        daily cap counts (answered time; ringing is not billed)."""
+        return self._value(
+            "SELECT coalesce(sum(coalesce(duration_s, 0)), 0) FROM calls"
+            " WHERE attempt IS NOT NULL AND started_utc >= ?", [since_utc])
+
+    def outbound_summary(self, since_utc: str) -> dict[str, Any]:
+        """For status, the status page and doctor: callbacks waiting and the oldest's age
+        (its created stamp), attempts and placed-call minutes since ``since_utc``."""
+        waiting = self._rows(
+            "SELECT count(*) AS n, min(created_utc) AS oldest FROM outbound"
+            " WHERE kind != 'campaign' AND status IN ('pending', 'dialling')")[0]
+        attempts = self._value(
+            "SELECT count(*) FROM outbound_attempts WHERE started_utc >= ?", [since_utc])
+        return {"callbacks_waiting": waiting["n"], "oldest_waiting_utc": waiting["oldest"],
+                "attempts": attempts,
+                "minutes": round(self.placed_call_seconds_since(since_utc) / 60, 1)}
+
+    def campaigns(self) -> list[dict[str, Any]]:
+        """Every campaign with its jobs counted by status."""
+        rows = self._rows("SELECT * FROM campaigns ORDER BY created_utc")
+        for row in rows:
+            row["jobs"] = {r["status"]: r["n"] for r in self._rows(
+                "SELECT status, count(*) AS n FROM outbound WHERE campaign = ?"
+                " GROUP BY status", [row["id"]])}
+        return rows
+
     # -- figures ---------------------------------------------------------------------------
     def dispositions_since(self, since_utc: str) -> list[dict[str, Any]]:
         """``{"survey", "disposition", "n"}`` for calls started at or after ``since_utc``

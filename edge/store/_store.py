@@ -148,8 +148,10 @@ class Store:
         survey_id: str | None,
         survey_version: str | None,
         events: Sequence[EventInput] = (),
+        attempt: str | None = None,
     ) -> str:
-        """Create the call's row with its stable id and return the id (committed)."""
+        """Create the call's row with its stable id and return the id (committed).
+        ``attempt``: the outbound attempt that placed it (None for a call that came in)."""
         stamp = self.clock.now()
         with self._write() as db:
             no = int(self._meta("next_call_no"))
@@ -160,7 +162,7 @@ class Store:
                 "withheld": int(withheld), "survey_id": survey_id,
                 "survey_version": survey_version, "language": None,
                 "started_utc": stamp.utc, "started_mono": stamp.mono, "boot_id": stamp.boot_id,
-                "clock_quality": stamp.quality, "answered": 0, "version": 1,
+                "clock_quality": stamp.quality, "answered": 0, "version": 1, "attempt": attempt,
             }
             db["calls"].insert(row)
             self._outbox(db, call_id, 1, "call", _call_body(row), stamp)
@@ -306,7 +308,7 @@ def _call_body(row: dict[str, Any]) -> dict[str, Any]:
         "ended_utc": row.get("ended_utc"), "ended_mono": row.get("ended_mono"),
         "duration_s": row.get("duration_s"), "disposition": row.get("disposition"),
         "answered": row["answered"], "boot": row["boot_id"], "clock": row["clock_quality"],
-    }
+    } | ({"attempt": row["attempt"]} if row.get("attempt") else {})
 
 
 def _answer_body(row: dict[str, Any]) -> dict[str, Any]:
