@@ -23,6 +23,7 @@ __all__ = ["UserError", "add_config_argument", "main", "open_store", "read_confi
 
 def build_parser() -> argparse.ArgumentParser:
     from . import (
+        cmd_campaign,
         cmd_demo,
         cmd_doctor,
         cmd_export,
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edgecall {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (cmd_init, cmd_serve, cmd_demo, cmd_survey, cmd_export, cmd_status,
-                   cmd_doctor, cmd_install):
+                   cmd_campaign, cmd_doctor, cmd_install):
         module.register(subparsers)
     for register in command_registrars():
         register(subparsers)

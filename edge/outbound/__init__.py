@@ -6,6 +6,7 @@ calling hours, retries, order, caps), :func:`to_e164`, and :func:`import_campaig
 The queue itself lives in the store (``store.outbound``).
 """
 
+from ._campaigns import CampaignError, ImportReport, import_campaign, read_numbers
 from ._numbers import BadNumber, to_e164
 from ._policy import (
     OUTCOMES,
@@ -20,6 +21,6 @@ from ._policy import (
 )
 from ._service import OutboundService
 
-__all__ = ["OUTCOMES", "BadNumber", "Decision", "Job", "OutboundPolicy", "OutboundService",
-           "decide", "in_calling_hours", "next_opening", "policy_from_settings", "retry_at",
-           "to_e164"]
+__all__ = ["OUTCOMES", "BadNumber", "CampaignError", "Decision", "ImportReport", "Job",
+           "OutboundPolicy", "OutboundService", "decide", "import_campaign", "in_calling_hours",
+           "next_opening", "policy_from_settings", "read_numbers", "retry_at", "to_e164"]

@@ -113,7 +113,8 @@ def run_call(
     started = mono()
     actions = session.start()
     while True:
-        outcome = _carry_out(actions, call, call_id, session, store, notes, timer, timer_scale)
+        outcome = _carry_out(actions, call, call_id, session, store, pseudonymiser, notes, timer,
+                             timer_scale)
         if outcome is not None:
             log.info("call %s ended: %s", call_id, outcome)
             return outcome
@@ -157,6 +158,7 @@ def _carry_out(
     call_id: str,
     session: Session,
     store: Store,
+    pseudonymiser: Pseudonymiser,
     notes: list[EventInput],
     timer: _Timer,
     timer_scale: float,
@@ -173,6 +175,12 @@ def _carry_out(
             timer.cancel()
         elif isinstance(action, Note):
             notes.append(EventInput(action.kind, action.detail))
+            if action.kind == "opt_out" and call.caller.number:
+                # No campaign calls this caller again (kept by pseudonym only).
+                try:
+                    store.outbound.opt_out(pseudonymiser.pseudonym(call.caller.number), call_id)
+                except StoreUnavailable as exc:
+                    log.error("call %s: opt-out not stored (%s)", call_id, exc)
         elif isinstance(action, RecordAnswer):
             try:
                 store.record_answer(call_id, action.answer, action.language,
