@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from edge.outbound import OutboundPolicy, outbound_lines, policy_from_settings
 from edge.plugins import status_providers
 from edge.stats import Summary, day_and_week_starts, summarise
 from edge.words import plural
@@ -35,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
         today_start, week_start = day_and_week_starts()
         today, week = summarise(store, today_start), summarise(store, week_start)
         backlog = store.reads.backlog()
-        extra: list[tuple[str, str]] = []
+        outbound = config.section("outbound")
+        policy = policy_from_settings(outbound) if outbound else OutboundPolicy()
+        extra: list[tuple[str, str]] = list(outbound_lines(store, policy))
         for provider in status_providers():
             try:
                 extra.extend(provider(store))

@@ -19,8 +19,10 @@ from ._policy import (
     policy_from_settings,
     retry_at,
 )
+from ._report import outbound_lines
 from ._service import OutboundService
 
 __all__ = ["OUTCOMES", "BadNumber", "CampaignError", "Decision", "ImportReport", "Job",
            "OutboundPolicy", "OutboundService", "decide", "import_campaign", "in_calling_hours",
-           "next_opening", "policy_from_settings", "read_numbers", "retry_at", "to_e164"]
+           "next_opening", "outbound_lines", "policy_from_settings", "read_numbers",
+           "retry_at", "to_e164"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
+from edge.outbound import policy_from_settings
 from edge.plugins import Service, ServiceContext, status_providers
 
 from ._app import make_app
@@ -50,8 +51,10 @@ def start(context: ServiceContext) -> Service:
                   '%s = "..." there, then restart)', SECRET_KEY,
                   context.config.secrets_path, SECRET_KEY)
         return NotRunning()
+    outbound = context.config.section("outbound")
     figures = partial(gather, context.store, context.clock, context.lines,
-                      context.config.box_id, status_providers())
+                      context.config.box_id, status_providers(),
+                      policy=policy_from_settings(outbound) if outbound else None)
     app = make_app(figures, password, settings["refresh_s"])
     try:
         server = StatusServer(app, settings["bind"], settings["port"])

@@ -14,6 +14,7 @@ from typing import Any
 
 from edge.clock import Clock
 from edge.lines import Line
+from edge.outbound import OutboundPolicy, outbound_lines
 from edge.stats import Summary, day_and_week_starts, summarise, summarise_by_survey
 from edge.store import Store
 
@@ -76,10 +77,13 @@ class Figures:
     clock_quality: str  # the box clock now
     last_call_clock_quality: str | None  # stamped on the newest call
     errors: list[ErrorEntry] = field(default_factory=list)
+    outbound: list[tuple[str, str]] = field(default_factory=list)  # callbacks, campaigns
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["sync"] = [{"label": label, "value": value} for label, value in self.sync]
+        for name in ("sync", "outbound"):
+            data[name] = [{"label": label, "value": value}
+                          for label, value in getattr(self, name)]
         return data
 
 
@@ -141,7 +145,8 @@ def _provided(store: Store, providers: Sequence[StatusProvider]) -> list[tuple[s
 
 
 def gather(store: Store, clock: Clock, lines: Sequence[Line], box: str,
-           providers: Sequence[StatusProvider] = (), now: datetime | None = None) -> Figures:
+           providers: Sequence[StatusProvider] = (), now: datetime | None = None,
+           policy: OutboundPolicy | None = None) -> Figures:
     """Everything the page shows, read now. ``now`` (UTC) fixes "today" for tests."""
     stamp = clock.now()
     today_start, week_start = day_and_week_starts(now)
@@ -161,4 +166,5 @@ def gather(store: Store, clock: Clock, lines: Sequence[Line], box: str,
         clock_quality=stamp.quality,
         last_call_clock_quality=store.reads.last_call_clock_quality(),
         errors=recent_errors(store),
+        outbound=outbound_lines(store, policy),
     )

@@ -153,6 +153,16 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 </table>
 </section>
 
+% if f.outbound:
+<section><h2>Calling back</h2>
+<table data-figure="outbound">
+% for label, value in f.outbound:
+<tr><td>{{label}}</td><td>{{value}}</td></tr>
+% end
+</table>
+</section>
+% end
+
 <section><h2>Recent errors</h2>
 % if not f.errors:
 <p class="muted" data-figure="errors">None.</p>

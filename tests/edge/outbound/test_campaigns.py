@@ -86,3 +86,19 @@ def test_a_campaign_is_placed_with_its_survey(tmp_path: Path) -> None:
         assert [r["disposition"] for r in placed] == ["complete"] * 4
     finally:
         box.stop(grace_s=5)
+
+
+def test_status_shows_callbacks_and_campaigns(tmp_path: Path, capsys) -> None:
+    config = _setup(tmp_path)
+    assert main(["campaign", "--config", str(config), "import", str(tmp_path / "numbers.csv"),
+                 "--name", "north"]) == 0
+    loaded = load_config(config, all_sections())
+    store = Store.open(loaded.data_dir, box_id=loaded.box_id)
+    store.outbound.enqueue("missed", "+255799999999", "p:m")
+    store.close()
+    capsys.readouterr()
+    assert main(["status", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "callbacks waiting: 1 callback, the oldest waiting" in out
+    assert "calls placed today: 0 attempts, 0 of 120 minutes" in out
+    assert "campaign north: active, 0 of 4 reached, 4 waiting" in out

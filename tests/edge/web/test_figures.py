@@ -114,3 +114,13 @@ def test_scrub_hides_numbers_but_keeps_dates_and_counts() -> None:
     assert scrub("caller 0712345678") == "caller [number]"
     assert scrub("at 2026-11-27T10:00:00.000Z, 12 records") == \
         "at 2026-11-27T10:00:00.000Z, 12 records"
+
+
+def test_calling_back_figures_when_the_box_calls_out(filled: Any) -> None:
+    assert gather(filled.store, filled.clock, filled.lines, "t").outbound == []
+    filled.store.outbound.enqueue("busy", NUMBER, "p:busy")
+    figures = gather(filled.store, filled.clock, filled.lines, "t")
+    labels = dict(figures.outbound)
+    assert labels["callbacks waiting"].startswith("1 callback, the oldest waiting")
+    assert NUMBER not in str(figures.to_json())
+    assert figures.to_json()["outbound"][0]["label"] == "callbacks waiting"
