@@ -18,6 +18,7 @@ from ._core import (
     check_storage,
     check_surveys,
 )
+from ._outbound import check_outbound
 from ._result import FAIL, WARN, CheckResult, fail
 
 log = logging.getLogger("edgecall.doctor")
@@ -44,6 +45,7 @@ def run_checks(config_path: Path) -> list[CheckResult]:
     results.append(check_clock())
     results += check_surveys(config)
     results.append(check_lines(config))
+    results += check_outbound(config)
     results += plugin_checks(config)
     return results
 

@@ -48,3 +48,4 @@ class LineKind:
     name: str
     section: Section
     create: Callable[[dict[str, Any], LineContext], Line]
+    dials: bool = False  # its lines can place calls (Line.dial), for callbacks and campaigns

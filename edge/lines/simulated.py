@@ -291,4 +291,4 @@ def _create(settings: dict[str, Any], context: LineContext) -> ScriptedSimulated
     return line
 
 
-KIND = LineKind("simulated", SECTION, _create)
+KIND = LineKind("simulated", SECTION, _create, dials=True)

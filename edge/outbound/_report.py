@@ -14,6 +14,13 @@ from edge.words import plural
 from ._policy import OutboundPolicy, day_start
 
 
+def waiting_hours(oldest_utc: str | None, now: float) -> float | None:
+    if not oldest_utc:
+        return None
+    return max(0.0, now - datetime.fromisoformat(oldest_utc.replace("Z", "+00:00")).timestamp()
+               ) / 3600
+
+
 def _age(utc: str, now: float) -> str:
     seconds = max(0.0, now - datetime.fromisoformat(utc.replace("Z", "+00:00")).timestamp())
     if seconds < 120:

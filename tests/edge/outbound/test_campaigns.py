@@ -102,3 +102,23 @@ def test_status_shows_callbacks_and_campaigns(tmp_path: Path, capsys) -> None:
     assert "callbacks waiting: 1 callback, the oldest waiting" in out
     assert "calls placed today: 0 attempts, 0 of 120 minutes" in out
     assert "campaign north: active, 0 of 4 reached, 4 waiting" in out
+
+
+def test_doctor_reports_callbacks_and_a_long_wait(tmp_path: Path) -> None:
+    from edge.doctor._outbound import check_outbound
+    from edge.doctor.runner import run_checks
+
+    config = _setup(tmp_path)
+    results = {r.name: r for r in run_checks(config)}
+    assert results["outbound"].status == "warn"  # on, but no enabled line dials
+    assert "no enabled line can place calls" in results["outbound"].message
+    config.write_text(config.read_text() + '\n[simulated]\nenabled = true\n')
+    loaded = load_config(config, all_sections())
+    store = Store.open(loaded.data_dir, box_id=loaded.box_id)
+    store.outbound.enqueue("missed", "+255799999999", "p:m")
+    store.close()
+    results = [r for r in run_checks(config) if r.name == "outbound"]
+    assert [r.status for r in results] == ["ok"]
+    assert results[0].message.startswith("1 callback waiting")
+    later = list(check_outbound(loaded, now=time.time() + 3 * 3600))
+    assert later[0].status == "warn" and "has waited 3.0 h" in later[0].message
