@@ -1,5 +1,6 @@
-"""The sync service beside ``edgecall serve``: an APScheduler job that drains every sink every
-``interval_s``, backs off while offline, and runs at once when told a link came up."""
+"""The sync service beside ``edgecall serve``: a job on the box's APScheduler (one scheduler
+runs every timed job of the box) that drains every sink every ``interval_s``, backs off while
+offline, and runs at once when told a link came up."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class SyncService:
 
     def __init__(self, channels: list[Channel], interval_s: float, max_backoff_s: float,
                  rand: Callable[[], float] = random.random, pull: Callable[[], Any] | None = None,
-                 in_run_wait_s: float = 30.0) -> None:
+                 in_run_wait_s: float = 30.0, scheduler: Any = None) -> None:
         self.channels = channels
         self.interval_s = interval_s
         self.backoff = Backoff(base_s=interval_s, cap_s=max_backoff_s)
@@ -46,7 +47,10 @@ class SyncService:
         self.failures = 0
         self.runs = 0
         self._stop = threading.Event()
-        self.scheduler = BackgroundScheduler(timezone=UTC)
+        # The box's scheduler when there is one (serve); a scheduler of its own otherwise.
+        self._owns_scheduler = scheduler is None
+        self.scheduler = scheduler if scheduler is not None else BackgroundScheduler(
+            timezone=UTC)
         # One run at a time; a trigger during a run is coalesced into the next one.
         self.job = self.scheduler.add_job(
             self.run_once, "interval", seconds=interval_s, id="sync", max_instances=1,
@@ -54,7 +58,8 @@ class SyncService:
             misfire_grace_time=None)
 
     def start(self) -> SyncService:
-        self.scheduler.start()
+        if self._owns_scheduler:
+            self.scheduler.start()
         return self
 
     def run_once(self) -> None:
@@ -102,7 +107,13 @@ class SyncService:
 
     def stop(self) -> None:
         self._stop.set()
-        self.scheduler.shutdown(wait=True)
+        if self._owns_scheduler:
+            self.scheduler.shutdown(wait=True)
+            return
+        try:
+            self.job.remove()
+        except Exception:  # already gone with the scheduler
+            log.debug("sync job already removed", exc_info=True)
 
 
 def start(context: ServiceContext) -> SyncService | _Idle:
@@ -118,5 +129,5 @@ def start(context: ServiceContext) -> SyncService | _Idle:
 
         pull = puller_for(config)
     service = SyncService(channels, settings["interval_s"], settings["max_backoff_s"],
-                          pull=pull)
+                          pull=pull, scheduler=context.scheduler)
     return service.start()

@@ -8,12 +8,13 @@ belongs to a process (signals, systemd notifications, logging).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from edge.clock import Clock
+from edge.clock import Clock, format_utc
 from edge.config import Config
 from edge.lines import Line, LineContext
 from edge.linkwatch import LinkWatch
@@ -27,6 +28,10 @@ from ._server import CallServer, data_dir_problem
 from ._surveys import SurveySource
 
 log = logging.getLogger("edgecall")
+
+
+# Ended outbound jobs are kept this long (once every sink has them) before the purge.
+RETENTION_DAYS = 30
 
 
 class BoxError(Exception):
@@ -150,6 +155,12 @@ class Box:
     def start(self) -> Box:
         self.server.start()
         self.scheduler.start()
+        # A clock step is noticed within a minute even while no call stamps anything.
+        self.scheduler.add_job(self.clock.now, "interval", seconds=60, id="clock-check",
+                               coalesce=True, misfire_grace_time=None)
+        self.scheduler.add_job(self.purge, "interval", hours=24, id="retention-purge",
+                               coalesce=True, misfire_grace_time=None,
+                               next_run_time=datetime.now(UTC) + timedelta(minutes=5))
         if self.outbound is not None:
             self.outbound.start(self.scheduler)
         if self._with_services:
@@ -189,6 +200,19 @@ class Box:
                 close()
         self.store.close()
         return clean
+
+    def purge(self) -> int:
+        """The retention purge: ended outbound jobs older than ``RETENTION_DAYS`` that every
+        sink has acknowledged."""
+        before = format_utc(time.time() - RETENTION_DAYS * 86_400)
+        try:
+            purged = self.store.outbound.purge(before)
+        except StoreUnavailable as exc:
+            log.warning("retention purge skipped: %s", exc)
+            return 0
+        if purged:
+            log.info("retention purge: %d ended outbound jobs removed", purged)
+        return purged
 
     # -- between parts ---------------------------------------------------------------------
     def notify(self, topic: str) -> None:

@@ -231,6 +231,23 @@ class OutboundStore:
                     " IN ('pending', 'paused')", [caller]).fetchall():
                 self._set_status(db, job_id, "cancelled", stamp)
 
+    def purge(self, before_utc: str) -> int:
+        """Delete ended jobs (and their attempts) that ended before ``before_utc`` and whose
+        records every sink has acknowledged; nothing a sink still needs is touched. Their raw
+        numbers were erased when they ended; this keeps the tables small."""
+        store = self._store
+        acked = store.reads.acked_seq()
+        with store._write() as db:
+            ids = [r[0] for r in db.execute(
+                "SELECT o.id FROM outbound o WHERE o.status IN ('done', 'failed', 'expired',"
+                " 'cancelled') AND o.done_utc < ? AND NOT EXISTS (SELECT 1 FROM outbox x"
+                " WHERE (x.record_id = o.id OR x.record_id LIKE o.id || '#%') AND x.seq > ?)",
+                [before_utc, acked]).fetchall()]
+            for job_id in ids:
+                db.execute("DELETE FROM outbound_attempts WHERE job = ?", [job_id])
+                db.execute("DELETE FROM outbound WHERE id = ?", [job_id])
+        return len(ids)
+
     # -- shared ----------------------------------------------------------------------------
     def _set_status(self, db: Database, job_id: str, status: str, stamp: Stamp, *,
                     outcome: str | None = None, due_utc: str | None = None,

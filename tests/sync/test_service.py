@@ -37,6 +37,29 @@ def test_link_up_triggers_an_immediate_drain(filled, hq, tmp_path):
     assert not service.scheduler.running
 
 
+def test_in_a_box_sync_runs_on_the_box_scheduler(filled, hq, tmp_path):
+    from datetime import UTC
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    store, _ = filled
+    config = load_config(write_config(tmp_path, hq.url, "[sync]\ninterval_s = 600\n"),
+                         all_sections())
+    box_scheduler = BackgroundScheduler(timezone=UTC)
+    box_scheduler.start()
+    try:
+        service = sync_service.start(ServiceContext(config, store, store.clock,
+                                                    scheduler=box_scheduler))
+        assert service.scheduler is box_scheduler
+        assert box_scheduler.get_job("sync") is not None
+        service.notify("link-up")
+        assert _wait_for(lambda: hq.db.count() == 480)
+        service.stop()
+        assert box_scheduler.get_job("sync") is None and box_scheduler.running
+    finally:
+        box_scheduler.shutdown()
+
+
 def test_offline_backs_off_with_growing_jittered_delays(filled, tmp_path):
     store, _ = filled
     write_config(tmp_path, "http://127.0.0.1:9", '[sync]\ninterval_s = 60\n'
