@@ -145,13 +145,13 @@ class OutboundStore:
             db.execute("UPDATE outbound_attempts SET outcome = ?, ended_utc = ?, seconds = ?,"
                        " call_id = ? WHERE id = ?",
                        [outcome, stamp.utc, seconds, call_id, attempt_id])
-            status = "done" if outcome == "answered" else (
-                "pending" if retry_utc is not None else "failed")
-            self._set_status(db, job_id, status, stamp, outcome=outcome, due_utc=retry_utc)
             full = db["outbound_attempts"].get(attempt_id)
             caller = db.execute("SELECT caller FROM outbound WHERE id = ?",
                                 [job_id]).fetchone()[0]
             store._outbox(db, attempt_id, 1, "attempt", _attempt_body(full, caller), stamp)
+            status = "done" if outcome == "answered" else (
+                "pending" if retry_utc is not None else "failed")
+            self._set_status(db, job_id, status, stamp, outcome=outcome, due_utc=retry_utc)
 
     def recover_interrupted(self, retry_utc: Callable[[int], str | None]) -> int:
         """Attempts a kill -9 or power cut left without an outcome: recorded ``failed``
