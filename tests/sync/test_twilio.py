@@ -10,9 +10,9 @@ import requests
 
 from edge.store import canonical_json
 from sync._batching import Backoff
-from sync._codec import decode_batch
 from sync._runner import drain
 from sync._twilio import TwilioSink
+from sync.codec import decode_batch
 from sync.testing import FaultProxy, TwilioSyncStandIn, random_plan
 
 from .helpers import ledger_for, outbox_records

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sync._codec import FORMAT_VERSION, Record, decode_batch, encode_batch
+from sync.codec import FORMAT_VERSION, Record, decode_batch, encode_batch
 
 BATCHES = Path(__file__).parent / "testdata" / "batches"
 MANIFEST: list[dict[str, Any]] = json.loads((BATCHES / "manifest.json").read_text())
