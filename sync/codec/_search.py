@@ -171,7 +171,7 @@ def encode_group(columns: dict[str, list[Any]], names: list[str], join: Join | N
         known = {} if name == "@seq" else numerics
         enc = CONSTANT.encode(values)
         if enc is None and name in plans:
-            enc = _apply(plans[name], column, ApplyContext(
+            enc = apply_plan(plans[name], column, ApplyContext(
                 SEARCH, known, {} if name == "@id" else strings, join))
         if enc is None:
             enc = _search(column, known, strings, join)
@@ -184,7 +184,8 @@ def encode_group(columns: dict[str, list[Any]], names: list[str], join: Join | N
     return encoded, {k: v for k, v in numerics.items() if not k.startswith("^")}
 
 
-def _apply(plan: Encoding, column: Column, ctx: ApplyContext) -> Encoding | None:
+def apply_plan(plan: Encoding, column: Column, ctx: ApplyContext) -> Encoding | None:
+    """The plan's forms fitted to the column's values; None where they do not fit."""
     return FORMS[plan[0]].apply_column(plan, column, ctx)
 
 

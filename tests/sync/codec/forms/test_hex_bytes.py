@@ -1,10 +1,17 @@
-"""The hex bytes form ("h"): pseudonyms as bytes, and hex-like text that must stay text."""
+"""Cases of the HexBytesForm ("h"): ../testdata/forms/hex_bytes.json, one test each
+(conftest.py); and hex-like text that must stay text."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pytest
 
 from sync.codec import Record, decode_batch, encode_batch
+
+
+def test_hex_bytes(case: dict, run_case: Callable[[dict], None]) -> None:
+    run_case(case)
 
 
 @pytest.mark.parametrize("values", [
