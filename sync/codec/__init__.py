@@ -12,7 +12,7 @@ with each record a :class:`Record`.
 
 Inside: ``_batch`` (grouping, header, binary part), ``_search`` (each column's cheapest
 form) and ``_cost`` (the price it is judged by), ``forms/`` (one module per column form:
-its encode, plan reuse and decode), ``_numbers`` / ``_stamps`` / ``_varints`` (value
+its encode, plan reuse and decode), ``_numbers`` / ``_time`` / ``_varints`` (value
 helpers), ``_compression``.
 """
 

@@ -14,7 +14,7 @@ from ._cost import one_batch
 from ._numbers import Scaled
 from ._record import CodecError, Record
 from ._search import encode_group, encode_ints, plan_of
-from ._stamps import iso_ms, ms_iso
+from ._time import iso_ms, ms_iso
 from .forms import BinaryPart, DecodeContext, Join, decode_column, place
 
 FORMAT_VERSION = 2
@@ -97,8 +97,9 @@ def _encode_batch(meta: dict[str, Any], groups: dict[_Shape, list[Record]],
         keys = [k for k, _ in shape]
         names = [*_ENVELOPE, *keys]
         bodies = [r.body for r in recs]
-        columns = {"@seq": [r.seq for r in recs], "@id": [r.id for r in recs],
-                   "@v": [r.version for r in recs], "@t": [r.created_utc for r in recs]}
+        columns: dict[str, list[Any]] = {
+            "@seq": [r.seq for r in recs], "@id": [r.id for r in recs],
+            "@v": [r.version for r in recs], "@t": [r.created_utc for r in recs]}
         for k in keys:
             columns[k] = [b[k] for b in bodies]
         found = _find_join(kind, [r.id for r in recs], earlier)

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._stamps import iso_ms, ms_iso
+from ._time import iso_ms, ms_iso
 
 NumberKind = Literal["int", "float", "stamp"]
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from .._numbers import NumberKind, Scaled
+from .._numbers import NumberKind, Scaled, only
 from .._record import CodecError
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ class Form:
     def decode_column(self, name: str, enc: Encoding, ctx: DecodeContext) -> list[Any]:
         """A whole column; one of ints becomes a reference for the columns after it."""
         values = ctx.decode(enc, ctx.n, 0)
-        if values and all(type(v) is int for v in values):
+        if values and only(values, int):
             ctx.numerics[name] = Scaled(values, 0)
         return values
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from .._numbers import Scaled
 from .._record import CodecError
-from .._stamps import ms_iso
+from .._time import ms_iso
 from ._form import DecodeContext, Encoding, Form, register
 
 

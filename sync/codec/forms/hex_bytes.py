@@ -44,7 +44,8 @@ class HexBytesForm(Form):
         return ["h", enc[1], b"", enc[3]]
 
     def binary_data(self, enc: Encoding) -> bytes:
-        return enc[2]
+        data: bytes = enc[2]
+        return data
 
     def apply_strings(self, plan: Encoding, values: list[str], ctx: ApplyContext
                       ) -> Encoding | None:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._numbers import Scaled
-from .._stamps import ms_iso
+from .._time import ms_iso
 from ._form import ApplyContext, Column, DecodeContext, Encoding, Form, register
 
 

@@ -29,7 +29,8 @@ class VarintsForm(Form):
         return ["v", []]
 
     def binary_data(self, enc: Encoding) -> list[int]:
-        return enc[1]
+        ints: list[int] = enc[1]
+        return ints
 
     def apply_ints(self, plan: Encoding, ints: list[int], ctx: ApplyContext) -> Encoding | None:
         return ["v", ints]

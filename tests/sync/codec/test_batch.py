@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from edge.store import Store
 from sync.codec import CodecError, Record, batch_encoder, decode_batch, decompress, encode_batch
-from sync.codec._stamps import ms_iso
+from sync.codec._time import ms_iso
+from sync.testing import SimClock
 
 iso = st.integers(1_700_000_000_000, 1_900_000_000_000).map(ms_iso)
 scalar = st.one_of(
@@ -24,7 +27,7 @@ bodies = st.dictionaries(st.sampled_from(["a", "v", "c", "utc", "mono", "id", "c
 
 
 @st.composite
-def batches(draw):
+def batches(draw: st.DrawFn) -> list[Record]:
     n = draw(st.integers(1, 30))
     recs = []
     seq = draw(st.integers(1, 1000))
@@ -43,7 +46,7 @@ def batches(draw):
 
 @settings(max_examples=300, deadline=None)
 @given(batches(), st.sampled_from(["xz", "gzip"]))
-def test_round_trip_is_lossless(records, compression):
+def test_round_trip_is_lossless(records: list[Record], compression: str) -> None:
     data = encode_batch({"box": "b", "batch": "b.1", "first": 1, "last": 2}, records,
                         compression)
     decoded = decode_batch(data)
@@ -53,7 +56,7 @@ def test_round_trip_is_lossless(records, compression):
         json.dumps(r.body, sort_keys=True) for r in records]
 
 
-def test_real_outbox_round_trip_and_compaction(filled):
+def test_real_outbox_round_trip_and_compaction(filled: tuple[Store, SimClock]) -> None:
     store, _ = filled
     rows = store.outbox_after(0, 10**6)
     data = batch_encoder("box-1")(rows, "box-1.e.hq.1")
@@ -67,7 +70,7 @@ def test_real_outbox_round_trip_and_compaction(filled):
 
 @pytest.mark.parametrize("junk", [b"", b"hello", b"\x1f\x8b\x08junk", b'{"v":9,"g":[]}',
                                   b'{"v":1,"n":1,"g":[{"k":"a","n":2,"c":[["@seq",["j",[1]]]]}]}'])
-def test_garbage_is_a_codec_error(junk):
+def test_garbage_is_a_codec_error(junk: bytes) -> None:
     with pytest.raises(CodecError):
         decode_batch(junk)
 
@@ -83,7 +86,7 @@ V1_BATCH = bytes.fromhex(
     "de87451dcd5f1a8746dfe8af374fefeb78f5b1d2f5e5f97377f4f0faf678fc055c5d1f810c020000")
 
 
-def test_format_1_batches_still_decode():
+def test_format_1_batches_still_decode() -> None:
     records = decode_batch(V1_BATCH)["records"]
     assert [(r.seq, r.id, r.version, r.kind) for r in records] == [
         (1, "box-1.ab.1", 1, "call"), (2, "box-1.ab.1/q", 1, "answer"),
@@ -91,12 +94,13 @@ def test_format_1_batches_still_decode():
     assert records[0].body == {"caller": "p:971aac6c21fcbcde902c", "mono": 5097.932109, "n": 1}
 
 
-def _payload_doc(data: bytes) -> dict:
+def _payload_doc(data: bytes) -> dict[str, Any]:
     payload = decompress(data)
     return json.loads(payload[4:4 + int.from_bytes(payload[:4], "big")])
 
 
-def test_pseudonyms_travel_as_bytes_and_times_as_one_column(filled):
+def test_pseudonyms_travel_as_bytes_and_times_as_one_column(filled: tuple[Store, SimClock]
+                                                            ) -> None:
     store, _ = filled
     rows = store.outbox_after(0, 10**6)
     data = batch_encoder("box-1")(rows, "box-1.e.hq.1")
@@ -108,7 +112,7 @@ def test_pseudonyms_travel_as_bytes_and_times_as_one_column(filled):
     assert [r.body for r in decode_batch(data)["records"]] == [json.loads(r.body) for r in rows]
 
 
-def test_records_whose_times_are_not_stamps_have_no_time_column():
+def test_records_whose_times_are_not_stamps_have_no_time_column() -> None:
     records = [Record(1, "a", 1, "call", "yesterday", {"x": 1}),
                Record(2, "b", 1, "call", "2026-01-01T00:00:00.000Z", {"x": 2})]
     data = encode_batch({"box": "b"}, records)

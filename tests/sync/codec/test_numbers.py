@@ -8,7 +8,7 @@ from sync.codec import Record, decode_batch, encode_batch
 
 
 @pytest.mark.parametrize("tail", [float("inf"), -0.0, 1e300, 0.1 + 0.2, 1.0000000001, 7.25])
-def test_floats_whose_later_rows_have_other_decimals_round_trip(tail):
+def test_floats_whose_later_rows_have_other_decimals_round_trip(tail: float) -> None:
     """The decimals of a float column are guessed from its first rows: later rows that have
     more (or are not finite) must still come back spelt the same."""
     values = [i * 0.5 for i in range(100)] + [tail] + [i * 0.5 for i in range(10)]

@@ -3,12 +3,16 @@ data no longer fits them."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from edge.store import Store
 from sync.codec import Record, decode_batch, encode_batch
 from sync.codec._search import SAMPLE
-from sync.codec._stamps import ms_iso
+from sync.codec._time import ms_iso
+from sync.testing import SimClock
 
 
-def test_large_group_whose_later_rows_break_the_sampled_plan():
+def test_large_group_whose_later_rows_break_the_sampled_plan() -> None:
     """Column forms are searched on the first rows of a large group; rows after the sample
     that do not fit them must still round-trip (the column is searched again)."""
     n = 3 * SAMPLE + 500
@@ -30,13 +34,14 @@ def test_large_group_whose_later_rows_break_the_sampled_plan():
     assert decode_batch(data)["records"] == records
 
 
-def test_plans_carry_over_to_later_batches_and_refit_when_data_changes(filled):
+def test_plans_carry_over_to_later_batches_and_refit_when_data_changes(
+        filled: tuple[Store, SimClock]) -> None:
     """The second batch applies the first one's column forms; where they no longer fit
     (a constant that varies, a stamp column that holds text), the column is searched
     again, and every batch still decodes to its records."""
     store, _ = filled
     rows = store.outbox_after(0, 10**6)
-    plans: dict = {}
+    plans: dict[Any, Any] = {}
     first = [Record(r.seq, r.record_id, r.version, r.kind, r.created_utc, r.data())
              for r in rows[:200]]
     encode_batch({"box": "b"}, first, "xz", plans)

@@ -36,7 +36,7 @@ from sync.codec import CodecError, _search
 from sync.codec._batch import decode_group
 from sync.codec._numbers import Scaled
 from sync.codec._search import encode_group, plan_of
-from sync.codec._stamps import iso_ms
+from sync.codec._time import iso_ms
 from sync.codec.forms import (
     ApplyContext,
     BinaryPart,
@@ -79,6 +79,10 @@ def _spelt(values: Any) -> str:
 
 class _Group:
     """A group encoded as a batch would, then placed and decoded again."""
+
+    encoded: list[list[Any]]
+    numerics: dict[str, Scaled]
+    decoded: DecodeContext
 
     def __init__(self, columns: dict[str, list[Any]], earlier: _Group | None,
                  batch_time: bool, plans: dict[str, Encoding] | None = None) -> None:

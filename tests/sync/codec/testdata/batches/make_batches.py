@@ -94,7 +94,7 @@ def build_records(out: Path) -> None:
         store2, sim2 = open_store(Path(tmp) / "c", box_id="box-3", fast=True)
         fill_surveys(store2, sim2, 20, seed=11)
         records = _records(store2)
-        names = []
+        names: list[str] = []
         for i, part in enumerate((records[:100], records[100:170], records[170:])):
             name = f"chain-{i + 1}"
             write(name, {"box": "box-3", "batch": f"box-3.e3.hq.{i + 1}",

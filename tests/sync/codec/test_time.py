@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.codec._stamps import iso_ms, ms_iso
+from sync.codec._time import iso_ms, ms_iso
 
 
 def test_known_stamps() -> None:
