@@ -6,9 +6,13 @@ An encoding is a JSON array whose first item is the form's one-letter tag, e.g.
 (``["v", [3, 1, 4]]``, ``["h", "p:", b"...", 10]``); placing moves them to the binary part
 and leaves offsets (``["u", 0, 3]``): that is the wire form.
 
-Each form also has its own ``encode(...)``, called by the search (``sync.codec._search``) with
-what that form needs to propose a candidate; it returns the encoding, or None where the form
-does not fit the values.
+How a form proposes itself differs with what it needs, so it is not part of the interface:
+each has an ``encode(...)`` that the search (``sync.codec._search``) calls with the values
+and whatever the form refers to, returning the encoding or None where the form does not fit
+(``candidates(...)`` where it tries every column it could refer to; ``wrap(...)`` for the
+number forms that hold an int encoding). The interface is what the rest of the codec does
+with an encoding whatever its form: apply its plan to new values, place it, keep its plan,
+price it, decode it.
 """
 
 from __future__ import annotations
