@@ -33,6 +33,8 @@ from typing import Any
 
 import requests
 
+# The checkout first: the stand-ins (tests.support) are not installed, only importable from
+# the repository root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sync._batching import Backoff
@@ -43,7 +45,7 @@ from sync._signing import sign
 from sync._twilio import TwilioSink
 from sync.codec import batch_encoder
 from sync.hq import HqDb
-from sync.testing import LinkEmulator, TwilioSyncStandIn, fill_surveys, open_store
+from tests.support import LinkEmulator, TwilioSyncStandIn, fill_surveys, open_store
 
 SECRET = b"bench-secret-of-box-1"
 IS, SK, TW_SECRET = "IS" + "0" * 32, "SK" + "1" * 32, "bench-twilio-secret"
@@ -276,7 +278,7 @@ def main() -> int:
     store, sim = open_store(tmp / "box", box_id="box-1", fast=True)
     started = time.monotonic()
     fill_surveys(store, sim, args.surveys)
-    rows_all = store.outbox_after(0, 10**7)
+    rows_all = store.reads.outbox_after(0, 10**7)
     n_records = len(rows_all)
     print(f"outbox: {args.surveys:,} surveys = {n_records:,} records, "
           f"{sum(len(r.body) for r in rows_all):,} bytes of JSON bodies "

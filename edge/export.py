@@ -15,30 +15,17 @@ CALL_COLUMNS = ("call_id", "line", "caller", "withheld", "survey_id", "survey_ve
                 "clock_quality", "boot_id")
 
 
-def _calls(store: Store) -> list[dict[str, Any]]:
-    return store.query(
-        "SELECT id AS call_id, line, caller, withheld, survey_id, survey_version, language,"
-        " started_utc, ended_utc, duration_s, disposition, answered, clock_quality, boot_id"
-        " FROM calls ORDER BY no"
-    )
-
-
 def _answers(store: Store) -> dict[str, dict[str, dict[str, Any]]]:
     """call id -> question -> its latest answer."""
     by_call: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in store.query(
-        "SELECT call_id, question, visit, raw, value, attempts, invalid, timeouts, utc,"
-        " clock_quality FROM answers ORDER BY rowid"
-    ):
+    for row in store.reads.answers():
         by_call.setdefault(row.pop("call_id"), {})[row["question"]] = row
     return by_call
 
 
 def question_order(store: Store, preferred: Sequence[str] = ()) -> list[str]:
     seen = list(preferred)
-    for row in store.query("SELECT DISTINCT question FROM answers ORDER BY rowid"):
-        if row["question"] not in seen:
-            seen.append(row["question"])
+    seen += [q for q in store.reads.questions() if q not in seen]
     return seen
 
 
@@ -50,7 +37,7 @@ def export_csv(store: Store, questions: Sequence[str] = ()) -> str:
     # A question named like a call column ("language") gets a prefix instead of a duplicate.
     writer.writerow([*CALL_COLUMNS, *(f"answer_{q}" if q in CALL_COLUMNS else q
                                       for q in columns)])
-    for call in _calls(store):
+    for call in store.reads.calls_for_export():
         given = answers.get(call["call_id"], {})
         call["withheld"] = "yes" if call["withheld"] else "no"
         writer.writerow([*(call[c] if call[c] is not None else "" for c in CALL_COLUMNS),
@@ -61,7 +48,7 @@ def export_csv(store: Store, questions: Sequence[str] = ()) -> str:
 def export_json(store: Store) -> str:
     answers = _answers(store)
     calls = []
-    for call in _calls(store):
+    for call in store.reads.calls_for_export():
         call["withheld"] = bool(call["withheld"])
         call["answers"] = answers.get(call["call_id"], {})
         calls.append(call)

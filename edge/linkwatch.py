@@ -7,30 +7,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from pathlib import Path
+
+from edge.net import has_default_route, read_route_tables
 
 log = logging.getLogger("edgecall.link")
 
-ROUTES = Path("/proc/net/route")
-
-
-def has_default_route(table: str) -> bool:
-    """True when /proc/net/route's text has an up (flag 0x1) default route (destination 0)."""
-    for line in table.splitlines()[1:]:
-        fields = line.split()
-        if len(fields) >= 4 and fields[1] == "00000000" and int(fields[3], 16) & 0x1:
-            return True
-    return False
+# Returns (/proc/net/route text, /proc/net/ipv6_route text), None when neither can be read.
+TableReader = Callable[[], tuple[str, str] | None]
 
 
 class LinkWatch:
-    """Polls the routing table; calls ``on_up()`` on each change from no route to a route."""
+    """Polls the IPv4 and IPv6 routing tables; calls ``on_up()`` on each change from no default
+    route to one."""
 
     def __init__(self, on_up: Callable[[], None], interval_s: float = 15.0,
-                 read: Callable[[], str] | None = None) -> None:
+                 read: TableReader = read_route_tables) -> None:
         self._on_up = on_up
         self._interval = interval_s
-        self._read = read or (lambda: ROUTES.read_text() if ROUTES.exists() else "")
+        self._read = read
         self._stop = threading.Event()
         self._was_up: bool | None = None
         self._thread = threading.Thread(target=self._run, name="linkwatch", daemon=True)
@@ -42,9 +36,12 @@ class LinkWatch:
     def check(self) -> bool:
         """One look; True when the link just came up."""
         try:
-            up = has_default_route(self._read())
+            tables = self._read()
         except OSError:
             return False
+        if tables is None:  # no /proc: nothing to tell, the state stays as it was
+            return False
+        up = has_default_route(*tables)
         came_up = up and self._was_up is False
         self._was_up = up
         if came_up:
@@ -53,7 +50,10 @@ class LinkWatch:
         return came_up
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval if self._was_up is not None else 0):
+        # The first look at once, then every interval (even when a look told nothing: waiting
+        # 0 until one did would spin on a box without readable tables).
+        self.check()
+        while not self._stop.wait(self._interval):
             self.check()
 
     def stop(self) -> None:

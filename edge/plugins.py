@@ -26,9 +26,12 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol
 
+from edge.config import CORE_SECTIONS, Section
+from edge.lines import LineKind
+
 if TYPE_CHECKING:
     from edge.clock import Clock
-    from edge.config import Config, Section
+    from edge.config import Config
     from edge.lines import Line
     from edge.store import Store
 
@@ -47,14 +50,29 @@ def _load(group: str) -> tuple[tuple[str, Any], ...]:
     return tuple(loaded)
 
 
-def plugin_sections() -> list[Section]:
-    from edge.config import Section
-    from edge.lines.registry import line_kinds
+def line_kinds() -> dict[str, LineKind]:
+    """Every installed line kind by name. A broken plug-in is logged and left out, so one bad
+    driver does not stop the box from answering on the others."""
+    kinds: dict[str, LineKind] = {}
+    for name, obj in _load("edgecall.lines"):
+        if isinstance(obj, LineKind):
+            kinds[obj.name] = obj
+        else:
+            log.error("entry point edgecall.lines:%s does not name a LineKind", name)
+    return kinds
 
+
+def plugin_sections() -> list[Section]:
     sections: list[Section] = [kind.section for kind in line_kinds().values()]
     for _name, obj in _load("edgecall.sections"):
         sections.extend(obj if isinstance(obj, tuple | list) else [obj])
     return [s for s in sections if isinstance(s, Section)]
+
+
+def all_sections() -> list[Section]:
+    """A box's config sections: edge's own, then those of installed plug-ins (line kinds,
+    sync, the status page)."""
+    return [*CORE_SECTIONS, *plugin_sections()]
 
 
 def command_registrars() -> list[Callable[[Any], None]]:
@@ -71,6 +89,9 @@ class ServiceContext:
     notify: Callable[[str], None] = lambda _topic: None
     # The running lines, for services that show their state (status page, doctor).
     lines: tuple[Line, ...] = ()
+    # The box's APScheduler (a BackgroundScheduler, started): services add their timed jobs
+    # here rather than running schedulers of their own. None outside a running box.
+    scheduler: Any = None
 
 
 class Service(Protocol):

@@ -30,10 +30,7 @@ class Summary:
 
 def summarise(store: Store, since_utc: str) -> Summary:
     summary = Summary()
-    for row in store.query(
-        "SELECT disposition, count(*) AS n FROM calls WHERE started_utc >= ? GROUP BY disposition",
-        [since_utc],
-    ):
+    for row in store.reads.dispositions_since(since_utc):
         summary.add(row["disposition"], row["n"])
     return summary
 
@@ -41,11 +38,7 @@ def summarise(store: Store, since_utc: str) -> Summary:
 def summarise_by_survey(store: Store, since_utc: str) -> dict[str, Summary]:
     """:func:`summarise` split by survey (calls without one count as "none")."""
     out: dict[str, Summary] = {}
-    for row in store.query(
-        "SELECT coalesce(survey_id, 'none') AS survey, disposition, count(*) AS n FROM calls"
-        " WHERE started_utc >= ? GROUP BY survey, disposition",
-        [since_utc],
-    ):
+    for row in store.reads.dispositions_since(since_utc):
         out.setdefault(row["survey"], Summary()).add(row["disposition"], row["n"])
     return out
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from edge.clock import format_utc
-from edge.store import OutboxRow
+from edge.store import StoreReads, move_ack_cursor
 
 from ._batching import BatchSpan, ack_frontier, fit_batch
 
@@ -90,13 +90,6 @@ def connect(db_path: Path, busy_timeout_s: float = 15.0) -> sqlite3.Connection:
     return conn
 
 
-def read_outbox(conn: sqlite3.Connection, after: int, limit: int) -> list[OutboxRow]:
-    rows = conn.execute(
-        "SELECT seq, record_id, version, kind, body, created_utc FROM outbox"
-        " WHERE seq > ? ORDER BY seq LIMIT ?", [after, limit]).fetchall()
-    return [OutboxRow(*r) for r in rows]
-
-
 class Ledger:
     """One sink's batches. ``encode(rows, batch_id) -> bytes`` is the sink's wire format.
 
@@ -120,6 +113,7 @@ class Ledger:
         self.max_bytes = max_bytes
         self._now = now_utc or _utc_now
         self._lock = threading.RLock()
+        self.store = StoreReads(conn, self._lock)  # the store's tables, read the store's way
         self._bytes_per_row: float | None = None  # of the last batch: first guess for the next
         migrations.apply(Database(conn, execute_plugins=False))
         epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
@@ -143,8 +137,7 @@ class Ledger:
 
     # -- reading --------------------------------------------------------------------------
     def acked_seq(self) -> int:
-        row = self._one("SELECT acked_seq FROM outbox_acks WHERE sink = ?", [self.sink])
-        return row[0] if row else 0
+        return self.store.acked_seq(self.sink)
 
     def _cursor(self) -> int:
         row = self._one("SELECT max(last_seq) FROM sync_batches WHERE sink = ?", [self.sink])
@@ -158,18 +151,15 @@ class Ledger:
         return Batch(*row) if row else None
 
     def backlog(self) -> int:
-        return self._one("SELECT count(*) FROM outbox WHERE seq > ?", [self.acked_seq()])[0]
+        return self.store.backlog(self.sink)
 
     def _pending_callbacks(self) -> list[dict[str, str]]:
         """Pending callbacks (the store's ``callbacks`` table, the one place raw numbers
         live) not yet put in a batch of this sink."""
-        rows = self.conn.execute(
-            "SELECT c.call_id, c.number, c.requested_utc FROM callbacks c"
-            " WHERE c.status = 'pending' AND c.number IS NOT NULL AND NOT EXISTS ("
-            "  SELECT 1 FROM sync_callbacks s WHERE s.sink = ? AND s.call_id = c.call_id"
-            "  AND s.requested_utc = c.requested_utc)"
-            " ORDER BY c.requested_utc, c.call_id", [self.sink]).fetchall()
-        return [{"call": r[0], "number": r[1], "requested_utc": r[2]} for r in rows]
+        sent = set(self.conn.execute(
+            "SELECT call_id, requested_utc FROM sync_callbacks WHERE sink = ?", [self.sink]))
+        return [c for c in self.store.pending_callbacks()
+                if (c["call"], c["requested_utc"]) not in sent]
 
     # -- writing --------------------------------------------------------------------------
     def seal_next(self) -> Batch | None:
@@ -179,7 +169,7 @@ class Ledger:
             limit = self.max_records
             if self._bytes_per_row:  # read about what fits, not max_records (20,000) rows
                 limit = min(limit, max(100, int(self.max_bytes / self._bytes_per_row * 1.5)))
-            rows = read_outbox(self.conn, cursor, limit)
+            rows = self.store.outbox_after(cursor, limit)
             last = self._one("SELECT max(seq) FROM sync_batches WHERE sink = ?",
                              [self.sink])[0] or 0
             callbacks = self._pending_callbacks() if self.callback_numbers and rows else []
@@ -231,10 +221,7 @@ class Ledger:
                 " WHERE sink = ? AND last_seq > ? ORDER BY seq", [self.sink, current])]
             frontier = ack_frontier(spans, current)
             if frontier != current:
-                conn.execute(
-                    "INSERT INTO outbox_acks (sink, acked_seq, updated_utc) VALUES (?, ?, ?)"
-                    " ON CONFLICT (sink) DO UPDATE SET acked_seq = excluded.acked_seq,"
-                    " updated_utc = excluded.updated_utc", [self.sink, frontier, self._now()])
+                move_ack_cursor(conn, self.sink, frontier, self._now())
             self._success(conn)
         return frontier
 

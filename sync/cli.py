@@ -11,55 +11,93 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from edge.words import plural
+
 log = logging.getLogger("edgecall.sync")
 
 
 def register(subparsers: Any) -> None:
     from edge.cli import add_config_argument
 
-    sync = subparsers.add_parser("sync", help="send the outbox to HQ / Twilio Sync now")
+    sync = subparsers.add_parser(
+        "sync", help="send the outbox to HQ / Twilio Sync now",
+        description="Send the outbox to every configured sink ([hq], [twilio]) now, with a "
+        "progress bar and a summary per sink; then fetch the survey pack HQ publishes. "
+        "'edgecall serve' does the same every [sync] interval_s. Exit 0 when all is "
+        "acknowledged, 1 when a failure remains, 3 when batches are parked. See docs/sync.md.")
     add_config_argument(sync)
     sync.add_argument("--once", action="store_true",
-                      help="drain every configured sink once, with a progress bar (the "
-                           "service does the same every [sync] interval_s)")
-    sync.add_argument("--sink", choices=("all", "hq", "twilio"), default="all")
+                      help="drain every configured sink once (required: the service does the "
+                           "same every [sync] interval_s)")
+    sync.add_argument("--sink", choices=("all", "hq", "twilio"), default="all",
+                      help="which sink to drain (default: all)")
     sync.add_argument("--retry-parked", action="store_true",
                       help="put parked batches back in line first (after fixing the cause)")
     sync.add_argument("--max-wait", type=float, default=None, metavar="SECONDS",
                       help="how long to keep retrying transient failures "
-                           "(default [sync] once_max_wait_s)")
-    sync.add_argument("--no-pull", action="store_true", help="do not fetch survey packs")
+                           "(default: [sync] once_max_wait_s, 120)")
+    sync.add_argument("--no-pull", action="store_true",
+                      help="do not fetch survey packs (default: fetch when [hq] pull_surveys)")
     sync.set_defaults(func=run_sync)
 
-    hq = subparsers.add_parser("hq", help="the reference HQ receiver")
+    hq = subparsers.add_parser(
+        "hq", help="the reference HQ receiver",
+        description="The reference HQ receiver of sync/PROTOCOL.md: 'serve' receives batches "
+        "from boxes, 'export' writes what was received, 'publish' offers a survey to the "
+        "boxes. See docs/sync.md.")
     hq_sub = hq.add_subparsers(dest="hq_command", metavar="ACTION")
-    serve = hq_sub.add_parser("serve", help="receive batches from boxes (sync/PROTOCOL.md)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8750)
-    serve.add_argument("--db", type=Path, default=Path("hq.db"))
+    serve = hq_sub.add_parser(
+        "serve", help="receive batches from boxes (sync/PROTOCOL.md)",
+        description="Receive signed batches from boxes at http(s)://HOST:PORT/v1/batches and "
+        "store every record once in --db. Runs until Ctrl-C or SIGTERM.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only; "
+                            "0.0.0.0 for every interface)")
+    serve.add_argument("--port", type=int, default=8750, help="TCP port (default: 8750)")
+    serve.add_argument("--db", type=Path, default=Path("hq.db"),
+                       help="SQLite file of received records, created when missing "
+                            "(default: ./hq.db)")
     serve.add_argument("--boxes", type=Path, required=True,
-                       help="TOML file with a [boxes] table: box id = its hq_secret")
-    serve.add_argument("--window", type=float, default=300.0,
-                       help="accepted clock difference in seconds (replays inside it are "
-                            "refused by signature)")
-    serve.add_argument("--surveys", type=Path, default=None,
-                       help="directory of survey packs to publish (see docs/sync.md)")
-    serve.add_argument("--tls-cert", type=Path, default=None)
-    serve.add_argument("--tls-key", type=Path, default=None)
+                       help="TOML file with a [boxes] table: box id = that box's hq_secret "
+                            "(required)")
+    serve.add_argument("--window", type=float, default=300.0, metavar="SECONDS",
+                       help="accepted clock difference between a box and HQ; replays inside "
+                            "it are refused by signature (default: 300)")
+    serve.add_argument("--surveys", type=Path, default=None, metavar="DIR",
+                       help="directory of survey packs written by 'edgecall hq publish' "
+                            "(default: none offered)")
+    serve.add_argument("--tls-cert", type=Path, default=None, metavar="PEM",
+                       help="certificate chain to serve HTTPS itself (default: plain HTTP, "
+                            "for use behind a TLS proxy)")
+    serve.add_argument("--tls-key", type=Path, default=None, metavar="PEM",
+                       help="private key of --tls-cert (default: read from the --tls-cert "
+                            "file)")
     serve.set_defaults(func=run_hq_serve)
-    export = hq_sub.add_parser("export", help="records received, as CSV or JSON")
-    export.add_argument("--db", type=Path, default=Path("hq.db"))
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("--kind", choices=("call", "answer", "clock"), default=None)
+    export = hq_sub.add_parser(
+        "export", help="records received, as CSV or JSON",
+        description="Write the records HQ received, the latest version of each (calls with "
+        "their disposition): CSV with the record's body keys as columns, or JSON.")
+    export.add_argument("--db", type=Path, default=Path("hq.db"),
+                        help="the database 'hq serve' writes (default: ./hq.db)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv",
+                        help="output format (default: csv)")
+    export.add_argument("--kind", choices=("call", "answer", "clock"), default=None,
+                        help="only records of this kind (default: every kind)")
     export.add_argument("--all-versions", action="store_true",
                         help="every version of each record (default: the latest)")
-    export.add_argument("--out", "-o", type=Path, default=None, help="file (default stdout)")
+    export.add_argument("--out", "-o", type=Path, default=None,
+                        help="file to write (default: standard output)")
     export.set_defaults(func=run_hq_export)
-    publish = hq_sub.add_parser("publish", help="make a survey (with its audio) the pack "
-                                "boxes pull")
-    publish.add_argument("survey", type=Path, help="survey JSON; files beside it go too")
-    publish.add_argument("--surveys", type=Path, required=True,
-                         help="the directory 'hq serve --surveys' publishes")
+    publish = hq_sub.add_parser(
+        "publish", help="make a survey (with its audio) the pack boxes pull",
+        description="Copy a survey and the files beside it (audio) into the packs directory "
+        "as <id>/<version>/ and make it current.json; boxes fetch it after their next "
+        "successful sync (with [hq] pull_surveys on).")
+    publish.add_argument("survey", type=Path,
+                         help="survey JSON file; the files beside it go too")
+    publish.add_argument("--surveys", type=Path, required=True, metavar="DIR",
+                         help="the directory 'hq serve --surveys' offers (required; created "
+                              "when missing)")
     publish.set_defaults(func=run_hq_publish)
     hq.set_defaults(func=lambda _args: hq.print_help() or 2)
 
@@ -80,7 +118,8 @@ class _Progress:
         width = 30
         filled = int(width * done / self.total)
         self.stream.write(f"\r{self.sink:7} [{'#' * filled}{'.' * (width - filled)}] "
-                          f"{done}/{self.total} records, {report.acked_batches} batches")
+                          f"{done}/{plural(self.total, 'record')}, "
+                          f"{plural(report.acked_batches, 'batch')}")
         self.stream.flush()
 
     def end(self) -> None:
@@ -112,18 +151,20 @@ def run_sync(args: argparse.Namespace) -> int:
         for channel in channels:
             ledger = channel.ledger
             if args.retry_parked:
-                print(f"{channel.sink.name}: {ledger.unpark()} parked batches back in line")
+                unparked = plural(ledger.unpark(), "parked batch", "parked batches")
+                print(f"{channel.sink.name}: {unparked} back in line")
             progress = _Progress(channel.sink.name, ledger.backlog(), sys.stderr)
             started = time.monotonic()
             report = drain(ledger, channel.sink, wait=stop.wait, max_wait_s=max_wait,
                            progress=progress)
             progress.end()
             took = time.monotonic() - started
-            line = (f"{channel.sink.name}: {report.acked_records} records in "
-                    f"{report.acked_batches} batches acknowledged in {took:.1f} s; "
+            line = (f"{channel.sink.name}: {plural(report.acked_records, 'record')} in "
+                    f"{plural(report.acked_batches, 'batch')} acknowledged in {took:.1f} s; "
                     f"backlog {ledger.backlog()}")
             if report.parked:
-                line += f"; {len(report.parked)} batches parked (see 'edgecall status')"
+                line += (f"; {plural(len(report.parked), 'batch')} parked "
+                         "(see 'edgecall status')")
                 status = max(status, 3)
             if not report.done:
                 line += f"; stopped: {report.last_error or 'interrupted'}"
@@ -168,7 +209,7 @@ def run_hq_serve(args: argparse.Namespace) -> int:
         server.socket = context.wrap_socket(server.socket, server_side=True)
         scheme = "https"
     host, port = server.server_address[:2]
-    print(f"HQ listening on {scheme}://{host}:{port}/v1/batches ({len(secrets)} boxes, "
+    print(f"HQ listening on {scheme}://{host}:{port}/v1/batches ({plural(len(secrets), 'box')}, "
           f"db {args.db})", flush=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -196,7 +237,7 @@ def run_hq_export(args: argparse.Namespace) -> int:
     finally:
         db.close()
     if args.out is not None:
-        print(f"{count} records written to {args.out}", file=sys.stderr)
+        print(f"{plural(count, 'record')} written to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -212,5 +253,5 @@ def run_hq_publish(args: argparse.Namespace) -> int:
     except (SurveyError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     print(f"published {manifest['id']} version {manifest['version']} "
-          f"({len(manifest['files'])} files)")
+          f"({plural(len(manifest['files']), 'file')})")
     return 0

@@ -80,7 +80,7 @@ HQ = Section(
         Key("allow_http", bool, False, "Permit a plain http:// url."),
         Key("batch_max_bytes", int, 48 * 1024, "Largest batch on the wire; on GPRS "
             "(~5 kB/s) a 48 KiB batch takes ~10 s, a dropped one costs no more.",
-            min=1024, max=4 * 1024 * 1024),
+            min=1024, max=4 * 1024 * 1024, unit="bytes"),
         Key("connect_timeout_s", float, 20.0, "Seconds to wait to connect.", min=1, max=300),
         Key("read_timeout_s", float, 90.0, "Seconds to wait for HQ's answer.", min=1, max=900),
         Key("pull_surveys", bool, True, "Fetch survey packs HQ publishes at "
@@ -105,7 +105,7 @@ TWILIO = Section(
         Key("base_url", str, "https://sync.twilio.com", "Twilio Sync API base URL.",
             check=_url),
         Key("batch_max_bytes", int, 11 * 1024, "Largest batch before base64; the item's Data "
-            "must stay under 16 KiB.", min=1024, max=12 * 1024),
+            "must stay under 16 KiB.", min=1024, max=12 * 1024, unit="bytes"),
         Key("item_ttl_s", int, 0, "Item time-to-live in seconds (0: kept).", min=0,
             max=31_536_000),
         Key("writes_per_s", float, 15.0, "Writes per second per Map the box allows itself "

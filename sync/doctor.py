@@ -24,12 +24,14 @@ import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
 from urllib3.exceptions import InsecureRequestWarning
+
+from edge.net import has_default_route, read_route_tables
+from edge.words import plural
 
 from ._signing import (
     CONTENT_TYPE,
@@ -98,21 +100,6 @@ class TlsOutcome:
 
 
 # --- sans-IO: verdicts ----------------------------------------------------------------------
-
-def has_default_route(ipv4_table: str, ipv6_table: str) -> bool:
-    """From /proc/net/route and /proc/net/ipv6_route: is there a usable default route?"""
-    for line in ipv4_table.splitlines()[1:]:
-        f = line.split()
-        if len(f) >= 4 and f[1] == "00000000" and int(f[3], 16) & 1:  # RTF_UP
-            return True
-    for line in ipv6_table.splitlines():
-        f = line.split()
-        # the kernel keeps an "unreachable" ::/0 on lo: not a way out
-        if (len(f) >= 10 and f[0] == "0" * 32 and f[1] == "00" and f[9] != "lo"
-                and int(f[8], 16) & 1):
-            return True
-    return False
-
 
 def judge_dns(host: str, addresses: list[str] | None, error: tuple[int, str] | None,
               online: bool | None) -> Verdict:
@@ -337,7 +324,8 @@ def judge_twilio_maps(replies: Mapping[str, Reply | str]) -> Verdict:
               if isinstance(r, str) or r.status not in (200, 404)}
     facts: dict[str, Any] = {"missing": missing}
     if missing:
-        return Verdict("fail", "Sync Map(s) missing: " + ", ".join(missing),
+        return Verdict("fail", ("Sync Map missing: " if len(missing) == 1
+                               else "Sync Maps missing: ") + ", ".join(missing),
                        "create them in the Sync Service (Console > Sync > Services > Maps, "
                        "unique names exactly as in [twilio] maps) or fix [twilio] maps", facts)
     if broken:
@@ -345,21 +333,16 @@ def judge_twilio_maps(replies: Mapping[str, Reply | str]) -> Verdict:
         return Verdict("fail", f"Map {first[0]} could not be checked: {first[1]}",
                        "run 'edgecall doctor' again; if it persists check status.twilio.com",
                        facts)
-    return Verdict("ok", f"{len(replies)} Map(s) present: " + ", ".join(replies), facts=facts)
+    return Verdict("ok", f"{plural(len(replies), 'Map')} present: " + ", ".join(replies),
+                   facts=facts)
 
 
 # --- I/O: thin ----------------------------------------------------------------------------------
 
 def online() -> bool | None:
-    try:
-        v4 = Path("/proc/net/route").read_text()
-    except OSError:
-        return None
-    try:
-        v6 = Path("/proc/net/ipv6_route").read_text()
-    except OSError:
-        v6 = ""
-    return has_default_route(v4, v6)
+    """None when the routing tables cannot be read: no telling, so no "looks offline"."""
+    tables = read_route_tables()
+    return None if tables is None else has_default_route(*tables)
 
 
 def resolve(host: str, port: int, timeout_s: float = DNS_TIMEOUT_S

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from edge.store import Store
+from edge.words import plural
 
 
 def status_lines(store: Store) -> list[tuple[str, str]]:
@@ -10,23 +11,21 @@ def status_lines(store: Store) -> list[tuple[str, str]]:
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "sync_batches" not in tables:
         return [("sync", "never run")]
-    sinks = [r["sink"] for r in store.query(
-        "SELECT sink FROM sync_batches UNION SELECT sink FROM sync_sinks"
-        " UNION SELECT sink FROM outbox_acks ORDER BY 1")]
+    # sync's own tables are read here; the store's (outbox, acknowledgements) through it.
+    sinks = sorted({r["sink"] for r in store.query(
+        "SELECT sink FROM sync_batches UNION SELECT sink FROM sync_sinks")}
+        | set(store.reads.acking_sinks()))
     if not sinks:
         return [("sync", "nothing sent yet")]
     lines = []
     for sink in sinks:
-        acked = store.query("SELECT acked_seq FROM outbox_acks WHERE sink = ?", [sink])
-        after = acked[0]["acked_seq"] if acked else 0
-        backlog = store.query("SELECT count(*) AS n FROM outbox WHERE seq > ?",
-                              [after])[0]["n"]
+        backlog = store.reads.backlog(sink)
         state = store.query("SELECT * FROM sync_sinks WHERE sink = ?", [sink])
         parked = store.query(
             "SELECT batch_id, reason FROM sync_batches WHERE sink = ? AND state = 'parked'"
             " ORDER BY seq", [sink])
         info = state[0] if state else {}
-        lines.append((f"sync {sink} backlog", f"{backlog} records"))
+        lines.append((f"sync {sink} backlog", plural(backlog, "record")))
         lines.append((f"sync {sink} last success", info.get("last_success_utc") or "never"))
         if info.get("failures"):
             lines.append((f"sync {sink} last failure",
@@ -35,7 +34,7 @@ def status_lines(store: Store) -> list[tuple[str, str]]:
         if parked:
             first = parked[0]
             lines.append((f"sync {sink} parked",
-                          f"{len(parked)} batches (first {first['batch_id']}: "
+                          f"{plural(len(parked), 'batch')} (first {first['batch_id']}: "
                           f"{first['reason']}); fix, then 'edgecall sync --once "
                           "--retry-parked'"))
     return lines

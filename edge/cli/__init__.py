@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from edge import __version__
 from edge.config import ConfigError
 from edge.plugins import command_registrars
+from edge.server import BoxError
 
 from ._common import add_config_argument, open_store, read_config, setup_logging
 from ._errors import UserError
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (UserError, ConfigError) as exc:
+    except (UserError, ConfigError, BoxError) as exc:
         print(f"edgecall: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:

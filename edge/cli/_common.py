@@ -10,8 +10,10 @@ from pathlib import Path
 
 from edge.clock import Clock
 from edge.config import Config, load_config
-from edge.server import data_dir_problem
-from edge.store import Store, StoreUnavailable
+from edge.plugins import all_sections
+from edge.server import BoxError
+from edge.server import open_store as open_box_store
+from edge.store import Store
 
 from ._errors import UserError
 
@@ -38,21 +40,14 @@ def find_config(path: Path | None) -> Path:
 
 
 def read_config(args: argparse.Namespace, with_secrets: bool = True) -> Config:
-    return load_config(find_config(args.config), with_secrets=with_secrets)
+    return load_config(find_config(args.config), all_sections(), with_secrets=with_secrets)
 
 
 def open_store(config: Config, clock: Clock | None = None, create: bool = True) -> Store:
-    data_dir = config.data_dir
-    if not create and not (data_dir / "edgecall.db").is_file():
-        raise UserError(f"no database in {data_dir}: has 'edgecall serve' run with this config?")
-    problem = data_dir_problem(data_dir)
-    if problem:
-        raise UserError(problem + " (fix the path in [box] data_dir or the permissions)")
     try:
-        return Store.open(data_dir, clock=clock, box_id=config.box_id,
-                          busy_timeout_s=config.sections["server"]["store_busy_timeout_s"])
-    except StoreUnavailable as exc:
-        raise UserError(f"cannot open the database: {exc}") from exc
+        return open_box_store(config, clock, create)
+    except BoxError as exc:
+        raise UserError(str(exc)) from exc
 
 
 class _OneLine(logging.Formatter):

@@ -7,9 +7,11 @@ import json
 import sys
 
 from edge.clock import Clock
-from edge.doctor import CheckResult, dtmf_test, exit_code, run_checks
+from edge.doctor import CheckResult, dtmf_test
+from edge.doctor.runner import exit_code, run_checks
+from edge.server import build_lines
+from edge.words import plural
 
-from ._box import build_lines
 from ._common import add_config_argument, find_config, read_config
 
 MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
@@ -59,5 +61,6 @@ def run(args: argparse.Namespace) -> int:
             show(result)
         failed = sum(r.status == "fail" for r in results)
         warned = sum(r.status == "warn" for r in results)
-        print(f"\n{len(results)} checks: {failed} failed, {warned} warnings")
+        print(f"\n{plural(len(results), 'check')}: {failed} failed, "
+              f"{plural(warned, 'warning')}")
     return exit_code(results)

@@ -7,6 +7,7 @@ import json
 
 from edge.plugins import status_providers
 from edge.stats import Summary, day_and_week_starts, summarise
+from edge.words import plural
 
 from ._common import add_config_argument, open_store, read_config
 
@@ -23,7 +24,8 @@ def _line(label: str, summary: Summary) -> str:
     completion = (f", {summary.completion:.0%} complete" if summary.completion is not None
                   else "")
     running = f", {summary.in_progress} in progress" if summary.in_progress else ""
-    return f"{label}: {summary.calls} calls{completion}{running}" + (f" ({parts})" if parts else "")
+    return (f"{label}: {plural(summary.calls, 'call')}{completion}{running}"
+            + (f" ({parts})" if parts else ""))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         today_start, week_start = day_and_week_starts()
         today, week = summarise(store, today_start), summarise(store, week_start)
-        backlog = store.backlog()
+        backlog = store.reads.backlog()
         extra: list[tuple[str, str]] = []
         for provider in status_providers():
             try:
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"box {config.box_id} (data in {config.data_dir})")
     print(_line("today", today))
     print(_line("last 7 days", week))
-    print(f"outbox backlog: {backlog} records not yet acknowledged by HQ")
+    print(f"outbox backlog: {plural(backlog, 'record')} not yet acknowledged by HQ")
     for label, value in extra:
         print(f"{label}: {value}")
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from edge.survey import compile_file, compile_survey
 from edge.survey._studio import StudioImportError, import_file
+from edge.words import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,11 +34,12 @@ def run_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"{args.file}: {problem}")
     if errors or survey is None:
-        print(f"{args.file}: invalid ({len(errors)} errors, {len(problems) - len(errors)} "
-              "warnings)")
+        print(f"{args.file}: invalid ({plural(len(errors), 'error')}, "
+              f"{plural(len(problems) - len(errors), 'warning')})")
         return 1
     print(f"{args.file}: valid: survey {survey.id!r} version {survey.version}, "
-          f"{len(survey.states)} states, {len(survey.questions())} questions, languages "
+          f"{plural(len(survey.states), 'state')}, "
+          f"{plural(len(survey.questions()), 'question')}, languages "
           + ", ".join(survey.languages))
     return 0
 
@@ -48,7 +50,7 @@ def run_import(args: argparse.Namespace) -> int:
     except StudioImportError as exc:
         for problem in exc.problems:
             print(f"{args.file}: {problem}")
-        print(f"{args.file}: cannot be imported ({len(exc.problems)} problems)")
+        print(f"{args.file}: cannot be imported ({plural(len(exc.problems), 'problem')})")
         return 1
     text = json.dumps(survey, indent=2, ensure_ascii=False) + "\n"
     _compiled, problems = compile_survey(survey, args.out.parent if args.out else Path.cwd())

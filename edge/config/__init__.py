@@ -4,7 +4,7 @@ Public face: :func:`load_config` returns a :class:`Config`; :class:`Section` and
 declare a section (line kinds and sync declare theirs through entry points).
 """
 
-from ._load import Config, all_sections, load_config, load_secrets, parse_config, secrets_mode_ok
+from ._load import Config, load_config, load_secrets, parse_config, secrets_mode_ok
 from ._schema import REQUIRED, ConfigError, ConfigProblem, Key, Section
 from ._sections import CORE_SECTIONS
 
@@ -16,7 +16,6 @@ __all__ = [
     "ConfigProblem",
     "Key",
     "Section",
-    "all_sections",
     "load_config",
     "load_secrets",
     "parse_config",

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from ._schema import ConfigError, ConfigProblem, Section
-from ._sections import CORE_SECTIONS
 
 
 @dataclass(frozen=True)
@@ -47,13 +46,6 @@ class Config:
         return self.resolve(self.sections["box"]["secrets_file"])
 
 
-def all_sections(extra: Iterable[Section] = ()) -> list[Section]:
-    """edge's own sections, then those of installed plug-ins (line kinds, sync)."""
-    from edge.plugins import plugin_sections
-
-    return [*CORE_SECTIONS, *plugin_sections(), *extra]
-
-
 def parse_config(raw: Mapping[str, Any], source: str, sections: Iterable[Section],
                  path: Path | None = None) -> Config:
     known = {s.name: s for s in sections}
@@ -81,10 +73,11 @@ def parse_config(raw: Mapping[str, Any], source: str, sections: Iterable[Section
     return Config(path, values)
 
 
-def load_config(path: Path | None, sections: Iterable[Section] | None = None,
+def load_config(path: Path | None, sections: Iterable[Section],
                 with_secrets: bool = True) -> Config:
-    """Read ``path`` (None: all defaults) and, when asked, its secrets file."""
-    sections = list(sections) if sections is not None else all_sections()
+    """Read ``path`` (None: all defaults) against ``sections`` (a box's: edge.plugins'
+    ``all_sections()``) and, when asked, its secrets file."""
+    sections = list(sections)
     if path is None:
         config = parse_config({}, "defaults", sections)
     else:

@@ -1,5 +1,5 @@
 """Write the declared sections out: a commented config file (``edgecall init``) and the
-Markdown key table kept in docs/configuration.md."""
+Markdown key tables kept in docs/configuration.md."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ def _comment(text: str, indent: str = "") -> list[str]:
 def render_config(sections: Iterable[Section], values: dict[str, dict[str, Any]]) -> str:
     """Every section and key with its doc. Optional sections are written commented out unless
     ``values`` has them."""
-    out = ["# edgecall configuration. Every key is shown with its default; see",
-           "# docs/configuration.md. Unknown keys are errors.", ""]
+    out = ["# edgecall configuration. Every key is shown with its default; a commented-out",
+           "# section is switched on (enabled = true) once its '# ' are removed. Every section",
+           "# and key: docs/configuration.md. Unknown keys are errors.", ""]
     for section in sections:
         active = not section.optional or section.name in values
         prefix = "" if active else "# "
@@ -40,6 +41,10 @@ def render_config(sections: Iterable[Section], values: dict[str, dict[str, Any]]
         for key in section.keys:
             out += _comment(f"{key.doc} Expected: {key.expected()}.")
             value = values.get(section.name, {}).get(key.name, key.default)
+            if not active and key.name == "enabled" and key.type is bool:
+                # Removing the '# ' is how the file says to turn a section on, so the switch
+                # must read true then ([simulated] defaults to false when present).
+                value = True
             if value is REQUIRED:
                 value = key.example if key.example is not None else ""
             out.append(f"{prefix}{key.name} = {toml_value(value)}")

@@ -1,8 +1,9 @@
 """Declarative config schema: every key has a type, a default and a sentence of docs.
 
 The same declarations validate a loaded file (errors name the key, the value and what was
-expected), write the commented file of ``edgecall init`` and the README's key table. Hardware
-line kinds declare their own section with these classes (see edge.lines.registry).
+expected), write the commented file of ``edgecall init`` and the key tables of
+docs/configuration.md. Hardware line kinds declare their own section with these classes (see
+edge.lines.LineKind).
 
 Hand-written rather than pydantic: the checks needed are small, the dependency is large on a
 Raspberry Pi, and the error wording is ours.
@@ -13,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from edge.words import number, size
 
 
 class _Required:
@@ -43,6 +46,7 @@ class ConfigError(Exception):
 
 
 _TYPE_WORDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+_LIST_WORDS = {str: "strings", int: "integers", float: "numbers", bool: "true/false values"}
 
 
 @dataclass(frozen=True)
@@ -59,17 +63,21 @@ class Key:
     item: type | None = None
     check: Callable[[Any], str | None] | None = None
     example: Any = None  # shown in the commented config instead of the default
+    unit: str | None = None  # "bytes": limits are also written as sizes ("4 MiB")
 
     def expected(self) -> str:
         if self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.type is list:
-            return f"a list of {_TYPE_WORDS.get(self.item or str, 'values')}s".replace("as ", "")
+            return f"a list of {_LIST_WORDS.get(self.item or str, 'values')}"
         words = _TYPE_WORDS.get(self.type, self.type.__name__)
         if self.min is not None and self.max is not None:
-            return f"{words} from {self.min:g} to {self.max:g}"
+            text = f"{words} from {number(self.min)} to {number(self.max)}"
+            if self.unit == "bytes":
+                text += f" ({size(int(self.min))} to {size(int(self.max))})"
+            return text
         if self.min is not None:
-            return f"{words} >= {self.min:g}"
+            return f"{words} >= {number(self.min)}"
         return words
 
     def validate(self, value: Any) -> tuple[Any, str | None]:

@@ -10,17 +10,21 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from edge.config import Config, load_secrets, parse_config
 from edge.export import export_csv, export_json
+from edge.lines import Line
 from edge.lines.console import ConsoleLine
-from edge.privacy import Pseudonymiser
-from edge.server import CallServer, SurveySource
+from edge.plugins import all_sections
+from edge.server import Box
 from edge.stats import summarise
 from edge.store import Store
 from edge.survey import BUILTIN_DEMO, load_survey
+from edge.words import plural
 
 from ._networks import open_network
 from ._personas import make_caller
@@ -37,27 +41,36 @@ class DemoOptions:
     via: str = "simulated"  # or a demo line plug-in such as "modem"
 
 
-def _secret_key(directory: Path) -> bytes:
+def _secrets_file(directory: Path) -> Path:
     path = directory / "secrets.toml"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(f'pseudonym_key = "{secrets.token_hex(32)}"\n')
-    import tomllib
-
-    return bytes.fromhex(tomllib.loads(path.read_text())["pseudonym_key"])
+    return path
 
 
-def _open(directory: Path) -> tuple[Store, Pseudonymiser]:
+def demo_config(options: DemoOptions, lines: int) -> Config:
+    """The demo box's config: box id ``demo``, data in ``DIR/data``, the chosen survey."""
+    directory = options.directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    pseudonymiser = Pseudonymiser(_secret_key(directory))
-    return Store.open(directory / "data", box_id="demo"), pseudonymiser
+    raw = {"box": {"id": "demo", "data_dir": str(directory / "data"),
+                   "secrets_file": str(_secrets_file(directory))},
+           "survey": {"file": str(options.survey.resolve())},
+           "server": {"max_concurrent_calls": lines, "shutdown_grace_s": 5.0}}
+    config = parse_config(raw, "the demo", all_sections())
+    return Config(config.path, config.sections, load_secrets(config.secrets_path))
+
+
+def _box(options: DemoOptions, lines: list[Line], max_calls: int, timer_scale: float,
+         on_call_end: Callable[[str | None, str], None]) -> Box:
+    return Box(demo_config(options, max_calls), lines=lines, timer_scale=timer_scale,
+               on_call_end=on_call_end, services=False)
 
 
 def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     """Run the scripted calls; return this run's dispositions."""
     out = out or sys.stdout
-    store, pseudonymiser = _open(options.directory)
     survey = load_survey(options.survey)
     rng = random.Random(options.seed)
     network = open_network(options.via, options.directory, survey, options.lines,
@@ -65,7 +78,6 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     done: Counter[str] = Counter()
     finished = threading.Semaphore(0)
     lock = threading.Lock()
-    first_call_no = store.query("SELECT coalesce(max(no), 0) AS n FROM calls")[0]["n"]
 
     def on_call_end(call_id: str | None, disposition: str) -> None:
         with lock:
@@ -73,23 +85,24 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
             n = sum(done.values())
             detail = ""
             if call_id:
-                row = store.query("SELECT language, answered FROM calls WHERE id = ?",
-                                  [call_id])[0]
-                detail = f"{row['language'] or '--'}  {row['answered']} answers"
+                row = store.reads.call(call_id) or {"language": None, "answered": 0}
+                detail = f"{row['language'] or '--'}  {plural(row['answered'], 'answer')}"
             out.write(f"  [{n:>3}/{options.calls}] {call_id or '(not recorded)':<22} "
                       f"{disposition:<9} {detail}\n")
             out.flush()
         finished.release()
 
-    server = CallServer(store, SurveySource(options.survey), network.lines, pseudonymiser,
-                        max_concurrent_calls=options.lines,
-                        timer_scale=network.timer_scale(options.speed), on_call_end=on_call_end)
+    box = _box(options, network.lines, options.lines, network.timer_scale(options.speed),
+               on_call_end)
+    store = box.store
+    first_call_no = store.reads.last_call_no()
     through = ("a simulated line" if options.via == "simulated"
                else f"simulated {options.via}s and the real {options.via} driver")
     out.write(f"edgecall demo: survey {survey.title!r} ({', '.join(survey.languages)}), "
-              f"{options.calls} simulated callers on {options.lines} lines through {through}, "
+              f"{plural(options.calls, 'simulated caller')} on {plural(options.lines, 'line')}"
+              f" through {through}, "
               f"{options.speed:g}x real time\n")
-    server.start()
+    box.start()
     started = time.monotonic()
     personas: Counter[str] = Counter()
     for _ in range(options.calls):
@@ -103,22 +116,20 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
         if not finished.acquire(timeout=max(0.1, deadline - time.monotonic())):
             out.write("  (some calls did not finish in time)\n")
             break
-    server.stop(grace_s=5)
-    network.close()
     elapsed = time.monotonic() - started
     _summary(store, options, dict(done), personas, elapsed, first_call_no, out)
-    store.close()
+    box.stop()
+    network.close()
     return dict(done)
 
 
 def _summary(store: Store, options: DemoOptions, done: dict[str, int],
              personas: Counter[str], elapsed: float, first_call_no: int, out: TextIO) -> None:
     total = sum(done.values())
-    out.write(f"\nSummary of this run ({total} calls in {elapsed:.1f} s):\n")
+    out.write(f"\nSummary of this run ({plural(total, 'call')} in {elapsed:.1f} s):\n")
     for disposition, count in sorted(done.items(), key=lambda kv: -kv[1]):
         out.write(f"  {disposition:<10} {count:>4}  {count / total:6.1%}\n")
-    answers = store.query("SELECT count(*) AS n FROM answers a JOIN calls c ON c.id = a.call_id"
-                          " WHERE c.no > ?", [first_call_no])[0]["n"]
+    answers = store.reads.answer_count(after_call_no=first_call_no)
     out.write(f"  answers stored: {answers}; callers by behaviour: "
               + ", ".join(f"{k} {v}" for k, v in personas.most_common()) + "\n")
     everything = summarise(store, "")
@@ -128,16 +139,15 @@ def _summary(store: Store, options: DemoOptions, done: dict[str, int],
     csv_path.write_text(export_csv(store, load_survey(options.survey).questions()),
                         encoding="utf-8")
     json_path.write_text(export_json(store), encoding="utf-8")
-    out.write(f"\nDatabase: {store.path} ({everything.calls} calls in all)\n")
+    out.write(f"\nDatabase: {store.path} ({plural(everything.calls, 'call')} in all)\n")
     out.write(f"Exports:  {csv_path}\n          {json_path}\n")
-    out.write(f"Outbox:   {store.backlog()} records waiting to sync to HQ\n")
+    out.write(f"Outbox:   {plural(store.reads.backlog(), 'record')} waiting to sync to HQ\n")
 
 
 def run_interactive(options: DemoOptions, stdin: TextIO | None = None,
                     out: TextIO | None = None, speak: bool = True) -> str:
     """One call with the person at the terminal as the caller; returns its disposition."""
     stdin, out = stdin or sys.stdin, out or sys.stdout
-    store, pseudonymiser = _open(options.directory)
     line = ConsoleLine(stdin, out, speak)
     result: dict[str, str] = {}
     ended = threading.Event()
@@ -147,16 +157,14 @@ def run_interactive(options: DemoOptions, stdin: TextIO | None = None,
         result["call_id"] = call_id or ""
         ended.set()
 
-    server = CallServer(store, SurveySource(options.survey), [line], pseudonymiser,
-                        max_concurrent_calls=1, on_call_end=on_call_end)
-    server.start()
+    box = _box(options, [line], 1, 1.0, on_call_end).start()
+    store = box.store
     ended.wait()
-    server.stop(grace_s=1)
+    box.server.stop(grace_s=1)
     call_id = result.get("call_id")
     out.write(f"\ncall {call_id}: {result['disposition']}\n")
-    for row in store.query("SELECT question, raw, value FROM answers WHERE call_id = ?",
-                           [call_id]):
+    for row in store.reads.answers(call_id):
         out.write(f"  {row['question']:<14} keys {row['raw']:<6} -> {row['value']}\n")
     out.write(f"stored in {store.path}\n")
-    store.close()
+    box.stop(grace_s=0)
     return result["disposition"]

@@ -1,12 +1,13 @@
 """``edgecall doctor``: checks the box and says what to do about each problem.
 
-Public face: :func:`run_checks`, :func:`exit_code`, :class:`CheckResult` (with the helpers
-``ok``/``warn``/``fail`` for plug-in checks), :func:`dtmf_test`.
+Public face: :class:`CheckResult` with the helpers ``ok``/``warn``/``fail`` that plug-in checks
+(modem, SIP, sync) build their results with, and :func:`dtmf_test`. The runner that loads the
+config and runs every check is :mod:`edge.doctor.runner` (``run_checks``, ``exit_code``); it is
+kept out of this face so that a plug-in importing the result type does not pull in the server,
+the store and the survey engine.
 """
 
 from ._dtmf import dtmf_test, judge
 from ._result import FAIL, OK, WARN, CheckResult, fail, ok, warn
-from ._run import exit_code, run_checks
 
-__all__ = ["FAIL", "OK", "WARN", "CheckResult", "dtmf_test", "exit_code", "fail", "judge",
-           "ok", "run_checks", "warn"]
+__all__ = ["FAIL", "OK", "WARN", "CheckResult", "dtmf_test", "fail", "judge", "ok", "warn"]

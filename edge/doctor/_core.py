@@ -13,21 +13,22 @@ from pathlib import Path
 
 from edge.clock import PLAUSIBLE_YEARS, Clock
 from edge.config import Config, ConfigError, load_config, load_secrets, secrets_mode_ok
-from edge.lines import line_kinds
+from edge.plugins import all_sections, line_kinds
 from edge.server import data_dir_problem
-from edge.store import DB_NAME
+from edge.store import DB_NAME, StoreReads
 from edge.survey import compile_file, resolve_survey_path
+from edge.words import plural
 
 from ._result import CheckResult, fail, ok, warn
 
 
 def check_config(path: Path) -> tuple[Config | None, CheckResult]:
     try:
-        config = load_config(path, with_secrets=False)
+        config = load_config(path, all_sections(), with_secrets=False)
     except ConfigError as exc:
-        return None, fail("config", f"{len(exc.problems)} problem(s): "
+        return None, fail("config", f"{plural(len(exc.problems), 'problem')}: "
                           + "; ".join(str(p) for p in exc.problems),
-                          f"edit {path} (every key is described in the README)")
+                          f"edit {path} (every key is described in docs/configuration.md)")
     return config, ok("config", f"{path} is valid")
 
 
@@ -72,10 +73,9 @@ def check_storage(config: Config) -> Iterator[CheckResult]:
     try:
         conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)
         try:
-            result = conn.execute("PRAGMA quick_check").fetchone()[0]
-            backlog = conn.execute(
-                "SELECT count(*) FROM outbox WHERE seq > "
-                "coalesce((SELECT min(acked_seq) FROM outbox_acks), 0)").fetchone()[0]
+            reads = StoreReads(conn)
+            result = reads.quick_check()
+            backlog = reads.backlog()
         finally:
             conn.close()
     except sqlite3.Error as exc:
@@ -86,7 +86,8 @@ def check_storage(config: Config) -> Iterator[CheckResult]:
         yield fail("database", f"integrity check failed: {result}",
                    f"stop the service, copy {database} aside and restore or rebuild it")
     else:
-        yield ok("database", f"integrity ok; {backlog} records waiting to sync", backlog=backlog)
+        yield ok("database", f"integrity ok; {plural(backlog, 'record')} waiting to sync",
+                 backlog=backlog)
 
 
 def check_clock(clock: Clock | None = None) -> CheckResult:
@@ -110,12 +111,13 @@ def check_surveys(config: Config) -> Iterator[CheckResult]:
     errors = [p for p in problems if p.severity == "error"]
     if survey is None or errors:
         first = errors[0] if errors else ""
-        yield fail("survey", f"{path}: {len(errors)} error(s), first: {first}",
+        yield fail("survey", f"{path}: {plural(len(errors), 'error')}, first: {first}",
                    f"run 'edgecall survey check {path}' and fix what it lists")
         return
     missing_audio = [p for p in problems if p.severity == "warning" and "audio" in p.message]
     if missing_audio:
-        yield warn("prompts", f"{len(missing_audio)} recordings missing; their text is spoken "
+        yield warn("prompts", f"{plural(len(missing_audio), 'recording')} missing; their text "
+                   "is spoken "
                    f"instead (first: {missing_audio[0].path})",
                    "copy the audio files beside the survey, or accept the text-to-speech")
     else:
@@ -129,5 +131,7 @@ def check_lines(config: Config) -> CheckResult:
                and config.section(name).get("enabled", True)]
     if not enabled:
         return fail("lines", "no line is enabled",
-                    "configure [sip] for a GSM-SIP gateway or [modem] for a USB/serial modem")
+                    "configure [sip] for a GSM-SIP gateway, [modem] for a USB/serial modem, "
+                    "or [simulated] for scripted callers without hardware ('edgecall init "
+                    "--simulated DIR' writes one that runs); see docs/configuration.md")
     return ok("lines", "enabled: " + ", ".join(enabled))

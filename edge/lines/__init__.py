@@ -3,18 +3,22 @@
 Public face::
 
     Line, Call, CallerId, LineStatus, CallGone      the interface
+    BaseCall                                         the shared part of every line's Call
     KeyPressed, PlaybackFinished, RemoteHangup       events a call reports
     Utterance                                        a prompt to play
-    LineKind, LineContext, line_kinds                how a line kind plugs in
+    LineKind, LineContext                            how a line kind declares itself
+                                                     (edge.plugins.line_kinds() finds them)
 """
 
+from ._base import BaseCall
 from ._call import Call, CallerId, CallGone, Line, LineStatus
 from ._events import KEYS, CallEvent, KeyPressed, PlaybackFinished, RemoteHangup
+from ._kind import LineContext, LineKind
 from ._prompt import Utterance
-from .registry import LineContext, LineKind, line_kinds
 
 __all__ = [
     "KEYS",
+    "BaseCall",
     "Call",
     "CallEvent",
     "CallGone",
@@ -27,5 +31,4 @@ __all__ = [
     "PlaybackFinished",
     "RemoteHangup",
     "Utterance",
-    "line_kinds",
 ]

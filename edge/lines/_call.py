@@ -61,6 +61,10 @@ class Call(Protocol):
     def hang_up(self) -> None:
         """End the call from our side. Idempotent; safe after a remote hang-up."""
 
+    def reject(self) -> None:
+        """Decline a ringing call without answering, so the caller pays nothing (SIP: 486 Busy
+        Here; a modem hangs up without answering). Raises nothing if the caller already left."""
+
 
 class CallGone(Exception):
     """The call ended before the operation could be done (e.g. answering a cancelled call)."""

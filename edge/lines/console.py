@@ -6,7 +6,6 @@ device; keys are typed (0-9, *, #; Enter sends them; ``h`` hangs up).
 
 from __future__ import annotations
 
-import queue
 import shutil
 import subprocess
 import sys
@@ -14,31 +13,24 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from ._base import BaseCall
 from ._call import Call, CallerId, LineStatus
-from ._events import KEYS, CallEvent, KeyPressed, RemoteHangup
+from ._events import KEYS, KeyPressed
 from ._prompt import Utterance
 from ._scheduler import Scheduler, TimedPlayback
 from .simulated import utterance_seconds
 
 
-class ConsoleCall:
+class ConsoleCall(BaseCall):
     def __init__(self, out: TextIO, speak: bool) -> None:
+        super().__init__("console", CallerId(None, withheld=True))
         self._out = out
         self._speak = speak and shutil.which("espeak-ng") is not None
-        self._events: queue.Queue[CallEvent] = queue.Queue()
         self._scheduler = Scheduler("console")
-        self._playback = TimedPlayback(self._scheduler, self._events.put)
+        self._playback = TimedPlayback(self._scheduler, self.post)
         self._voice: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self.ended = threading.Event()
-
-    @property
-    def line_name(self) -> str:
-        return "console"
-
-    @property
-    def caller(self) -> CallerId:
-        return CallerId(None, withheld=True)
 
     def answer(self) -> None:
         self._out.write("[call answered — type keys then Enter; h hangs up]\n")
@@ -67,12 +59,6 @@ class ConsoleCall:
                 self._voice.terminate()
         self._playback.stop()
 
-    def next_event(self, timeout: float | None) -> CallEvent | None:
-        try:
-            return self._events.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
     def hang_up(self) -> None:
         self.stop_playback()
         if not self.ended.is_set():
@@ -83,11 +69,11 @@ class ConsoleCall:
     def typed(self, text: str) -> None:
         for char in text.strip():
             if char.lower() == "h":
-                self._events.put(RemoteHangup("remote"))
+                self.post_hangup("remote")
                 self.ended.set()
                 return
             if char.upper() in KEYS:
-                self._events.put(KeyPressed(char.upper()))
+                self.post(KeyPressed(char.upper()))
 
 
 class ConsoleLine:

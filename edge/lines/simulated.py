@@ -8,7 +8,6 @@ times faster than real time (prompts, key delays); the server is told the same f
 from __future__ import annotations
 
 import json
-import queue
 import threading
 import wave
 from collections.abc import Callable, Sequence
@@ -18,11 +17,12 @@ from typing import Any
 
 from edge.config import Key, Section
 
+from ._base import BaseCall
 from ._call import Call, CallerId, CallGone, LineStatus
-from ._events import CallEvent, KeyPressed, RemoteHangup
+from ._events import KeyPressed
+from ._kind import LineContext, LineKind
 from ._prompt import Utterance
 from ._scheduler import Scheduler, TimedPlayback
-from .registry import LineContext, LineKind
 
 HANGUP = "HANGUP"
 SECONDS_PER_CHARACTER = 0.07  # about 14 characters a second: a slow, clear voice
@@ -65,30 +65,22 @@ class CallerScript:
         )
 
 
-class SimulatedCall:
+class SimulatedCall(BaseCall):
     def __init__(self, line: SimulatedLine, caller: CallerId, script: CallerScript) -> None:
+        super().__init__(line.name, caller)
         self._line = line
-        self._caller = caller
         self.script = script
-        self._events: queue.Queue[CallEvent] = queue.Queue()
         self._lock = threading.Lock()
-        self._playback = TimedPlayback(line.scheduler, self._events.put)
+        self._playback = TimedPlayback(line.scheduler, self.post)
         self._pending: list[int] = []  # scheduled caller actions
         self._remaining = {k: list(v) for k, v in script.responses.items()}
         self.answered = False
+        self.rejected = False  # declined unanswered (busy)
         self.ended_by: str | None = None  # "box" or "caller"
         self.played: list[tuple[int, tuple[Utterance, ...]]] = []
         self.keys_sent: list[str] = []
 
     # -- Call interface ----------------------------------------------------------------
-    @property
-    def line_name(self) -> str:
-        return self._line.name
-
-    @property
-    def caller(self) -> CallerId:
-        return self._caller
-
     def answer(self) -> None:
         with self._lock:
             if self.ended_by or self.script.hang_up_before_answer:
@@ -110,14 +102,12 @@ class SimulatedCall:
     def stop_playback(self) -> None:
         self._playback.stop()
 
-    def next_event(self, timeout: float | None) -> CallEvent | None:
-        try:
-            return self._events.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        finally:
-            if self.ended_by == "caller" and self._events.empty():
-                self._events.put(RemoteHangup("remote"))
+    def reject(self) -> None:
+        with self._lock:
+            if self.answered:
+                raise RuntimeError("reject() after answer(): the caller would have paid")
+            self.rejected = True
+        self.hang_up()
 
     def hang_up(self) -> None:
         with self._lock:
@@ -133,7 +123,7 @@ class SimulatedCall:
                 return
             self.keys_sent.extend(keys)
         for key in keys:
-            self._events.put(KeyPressed(key))
+            self.post(KeyPressed(key))
 
     def remote_hang_up(self) -> None:
         with self._lock:
@@ -141,7 +131,7 @@ class SimulatedCall:
                 return
             self.ended_by = "caller"
             self._cancel_all_locked()
-        self._events.put(RemoteHangup("remote"))
+        self.post_hangup("remote")
         self._line.call_ended(self)
 
     # -- internals ---------------------------------------------------------------------

@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from edge.lines import Call, CallGone, KeyPressed, PlaybackFinished, RemoteHangup
 from edge.privacy import Pseudonymiser
-from edge.store import EventInput, Store, StoreUnavailable
+from edge.records import EventInput
+from edge.store import Store, StoreUnavailable
 from edge.survey import Survey
 from edge.survey.engine import (
     Action,

@@ -1,11 +1,13 @@
 """The call server: takes calls from every line, one worker thread and engine session per
-call, up to a maximum; beyond it, or while the store cannot take writes, callers hear the busy
-message. On stop, calls in progress get a grace period, then are hung up and recorded."""
+call, up to a maximum; beyond it, or while the store cannot take writes, callers are turned
+away as ``when_busy`` says (declined unanswered, or the busy message). On stop, calls in
+progress get a grace period, then are hung up and recorded."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import shutil
 import threading
 import time
@@ -13,14 +15,24 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from edge.lines import Call, CallGone, Line
+from edge.logthrottle import LogThrottle
 from edge.privacy import Pseudonymiser
-from edge.store import EventInput, Store, StoreUnavailable
+from edge.records import EventInput
+from edge.store import Store, StoreUnavailable
 from edge.survey import Session
 
 from ._runner import MAX_CALL_S, begin_call, play_and_wait, run_call
 from ._surveys import SurveySource
 
 log = logging.getLogger("edgecall.server")
+_throttled = LogThrottle(log)
+
+WHEN_BUSY = ("reject", "message")
+# Callers turned away are handled by a few threads fed from a bounded queue, never a thread
+# each: a flood of calls (500 INVITEs in a second) must not cost 500 threads. Beyond the queue
+# they are declined unanswered and only counted.
+BUSY_THREADS = 2
+BUSY_BACKLOG = 64
 
 
 class CallServer:
@@ -34,7 +46,10 @@ class CallServer:
         min_free_mb: int = 20,
         timer_scale: float = 1.0,
         on_call_end: Callable[[str | None, str], None] | None = None,
+        when_busy: str = "message",
     ) -> None:
+        if when_busy not in WHEN_BUSY:
+            raise ValueError(f"when_busy must be one of {WHEN_BUSY}, not {when_busy!r}")
         self.store = store
         self.surveys = surveys
         self.lines = list(lines)
@@ -50,12 +65,19 @@ class CallServer:
         self.dispositions: dict[str, int] = {}
         self.calls_taken = 0
         self._idle = threading.Condition(self._lock)
+        self.when_busy = when_busy
+        self._turned_away: queue.Queue[tuple[Call, str] | None] = queue.Queue(BUSY_BACKLOG)
+        self._busy_threads: list[threading.Thread] = []
 
     # -- life cycle --------------------------------------------------------------------
     def start(self) -> None:
         closed = self.store.close_interrupted_calls()
         if closed:
             log.warning("%d calls left open by an earlier stop were recorded as error", closed)
+        self._busy_threads = [threading.Thread(target=self._turn_away_loop, daemon=True,
+                                               name=f"busy-{i}") for i in range(BUSY_THREADS)]
+        for thread in self._busy_threads:
+            thread.start()
         for line in self.lines:
             line.start(self._on_call)
             log.info("line %s started", line.name)
@@ -75,6 +97,9 @@ class CallServer:
             log.warning("grace period over: hanging up %d calls", self.active_calls)
             self._abort.set()
             self.wait_idle(10.0)
+        for _thread in self._busy_threads:
+            with contextlib.suppress(queue.Full):
+                self._turned_away.put_nowait(None)
         return finished
 
     def wait_idle(self, timeout: float | None = None) -> bool:
@@ -88,12 +113,20 @@ class CallServer:
         return True
 
     def healthy(self) -> bool:
-        """For the watchdog: the store answers, and no call has outlived any real call."""
+        """For the watchdog: the store answers, no call has outlived any real call, and no line
+        reports an internal fault (a line's optional ``healthy()``: e.g. the SIP line's audio
+        thread died). A line that is merely down (gateway unreachable, no SIM) is not unhealthy:
+        restarting the box would not help it."""
         with self._lock:
             oldest = min(self._workers.values(), default=None)
         if oldest is not None and time.monotonic() - oldest > MAX_CALL_S + 120:
             log.error("a call worker is stuck")
             return False
+        for line in self.lines:
+            line_healthy = getattr(line, "healthy", None)
+            if line_healthy is not None and not line_healthy():
+                log.error("line %s reports an internal fault", line.name)
+                return False
         return self.store.responsive(5.0)
 
     @property
@@ -110,13 +143,38 @@ class CallServer:
                 reason = "all lines busy"
             else:
                 reason = None
-            worker = threading.Thread(
-                target=self._busy if reason else self._handle, args=(call, reason) if reason
-                else (call,), name=f"call-{call.line_name}", daemon=True,
-            )
-            if reason is None:
+                worker = threading.Thread(target=self._handle, args=(call,),
+                                          name=f"call-{call.line_name}", daemon=True)
                 self._workers[worker] = time.monotonic()
-        worker.start()
+        if reason is None:
+            worker.start()
+            return
+        _throttled.warning("refused", "call on %s refused: %s", call.line_name, reason)
+        if self.when_busy == "reject":
+            # Declined on the line's thread at once: the caller hears busy and pays nothing.
+            self._reject(call)
+        try:
+            self._turned_away.put_nowait((call, reason))
+        except queue.Full:
+            if self.when_busy == "message":
+                self._reject(call)
+            self._count(None, "busy")
+
+    def _reject(self, call: Call) -> None:
+        try:
+            call.reject()
+        except CallGone:
+            pass
+        except Exception:
+            log.warning("declining a call failed on %s", call.line_name, exc_info=True)
+
+    def _turn_away_loop(self) -> None:
+        while (item := self._turned_away.get()) is not None:
+            call, reason = item
+            try:
+                self._busy(call, reason, answer=self.when_busy == "message")
+            except Exception:
+                log.exception("turning a caller away failed on %s", call.line_name)
 
     def _store_problem(self) -> str | None:
         try:
@@ -134,13 +192,13 @@ class CallServer:
             problem = self._store_problem()
             if problem:
                 log.error("store cannot take calls: %s", problem)
-                self._busy(call, "store unavailable", record=False)
+                self._store_unavailable(call)
                 return
             try:
                 call_id = begin_call(call, survey, self.store, self.pseudonymiser)
             except StoreUnavailable as exc:
                 log.error("store cannot take calls: %s", exc)
-                self._busy(call, "store unavailable", record=False)
+                self._store_unavailable(call)
                 return
             disposition = run_call(call, survey, self.store, self.pseudonymiser,
                                    abort=self._abort, timer_scale=self.timer_scale,
@@ -154,10 +212,15 @@ class CallServer:
                 self._workers.pop(threading.current_thread(), None)
                 self._idle.notify_all()
 
-    def _busy(self, call: Call, reason: str | None, record: bool = True) -> None:
-        """Answer, say "all lines busy", hang up; recorded with disposition busy when the store
-        can take it."""
-        log.warning("call on %s refused: %s", call.line_name, reason)
+    def _store_unavailable(self, call: Call) -> None:
+        if self.when_busy == "reject":
+            self._reject(call)
+        self._busy(call, "store unavailable", record=False, answer=self.when_busy == "message")
+
+    def _busy(self, call: Call, reason: str | None, record: bool = True,
+              answer: bool = True) -> None:
+        """Answer, say "all lines busy", hang up (or, with ``answer`` false, only record a call
+        already declined); recorded with disposition busy when the store can take it."""
         survey = self.surveys.current()
         call_id = None
         if record:
@@ -165,18 +228,19 @@ class CallServer:
                 call_id = begin_call(call, survey, self.store, self.pseudonymiser)
             except StoreUnavailable:
                 call_id = None
-        try:
-            call.answer()
-            play_and_wait(call, Session(survey).message("busy"))
-        except CallGone:
-            pass
-        except Exception:
-            log.exception("busy message failed on %s", call.line_name)
-        finally:
+        if answer:
             try:
-                call.hang_up()
+                call.answer()
+                play_and_wait(call, Session(survey).message("busy"))
+            except CallGone:
+                pass
             except Exception:
-                log.warning("hang-up failed on %s", call.line_name, exc_info=True)
+                log.exception("busy message failed on %s", call.line_name)
+            finally:
+                try:
+                    call.hang_up()
+                except Exception:
+                    log.warning("hang-up failed on %s", call.line_name, exc_info=True)
         if call_id is not None:
             with contextlib.suppress(StoreUnavailable):
                 self.store.end_call(call_id, "busy", [EventInput("busy", {"reason": reason})])

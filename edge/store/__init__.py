@@ -1,8 +1,10 @@
 """The durable store (SQLite via sqlite-utils): calls, answers, events, and the outbox that
-sync/ reads. Public face: :class:`Store` and the records it takes and gives."""
+sync/ reads. Public face: :class:`Store` (writes) and :class:`StoreReads` (every read other
+modules need of the store's tables). The records it takes and gives are in edge.records."""
 
+from ._acks import move_ack_cursor
 from ._migrations import migrations
-from ._records import AnswerInput, EventInput, OutboxRow, canonical_json
+from ._reads import StoreReads
 from ._store import (
     DB_NAME,
     DISPOSITIONS,
@@ -15,13 +17,11 @@ from ._store import (
 __all__ = [
     "DB_NAME",
     "DISPOSITIONS",
-    "AnswerInput",
-    "EventInput",
-    "OutboxRow",
     "Store",
     "StoreBusy",
     "StoreFull",
+    "StoreReads",
     "StoreUnavailable",
-    "canonical_json",
     "migrations",
+    "move_ack_cursor",
 ]

@@ -92,3 +92,59 @@ def m002_messages(db: Database) -> None:
         pk="id",
         not_null={"text", "received_utc"},
     )
+
+
+@migrations()
+def m003_outbound(db: Database) -> None:
+    # Every call the box is to place: callbacks (missed, busy, requested, cut) and campaign
+    # numbers. ``number`` is the raw number, the one place it lives, kept only while the job
+    # may still dial and erased by the retention purge; ``caller`` is its pseudonym (dedup and
+    # opt-outs after erasure). The truth about what is due lives here, not in a scheduler.
+    db["outbound"].create(
+        {"id": str, "kind": str, "number": str, "caller": str, "source_call": str,
+         "campaign": str, "survey": str, "created_utc": str, "due_utc": str, "attempts": int,
+         "status": str, "last_outcome": str, "done_utc": str, "version": int},
+        pk="id",
+        not_null={"kind", "caller", "created_utc", "due_utc", "attempts", "status", "version"},
+        defaults={"attempts": 0, "status": "pending", "version": 1},
+    )
+    db["outbound"].create_index(["status", "due_utc"])
+    db["outbound"].create_index(["caller", "status"])
+    db["outbound"].create_index(["campaign", "status"])
+    # One row per dial, committed before the dial starts: after a kill -9 an attempt without
+    # an outcome is known to have been (maybe) placed and is never placed again.
+    db["outbound_attempts"].create(
+        {"id": str, "job": str, "n": int, "line": str, "started_utc": str,
+         "started_mono": float, "boot_id": str, "clock_quality": str, "outcome": str,
+         "ended_utc": str, "seconds": float, "call_id": str},
+        pk="id",
+        foreign_keys=[("job", "outbound", "id")],
+        not_null={"job", "n", "started_utc", "started_mono", "boot_id", "clock_quality"},
+    )
+    db["outbound_attempts"].create_index(["job"])
+    db["outbound_attempts"].create_index(["started_utc"])
+    db["campaigns"].create(
+        {"id": str, "name": str, "survey": str, "status": str, "created_utc": str,
+         "numbers": int, "invalid": int, "duplicates": int, "opted_out": int},
+        pk="id", not_null={"name", "status", "created_utc"},
+    )
+    db["campaigns"].create_index(["name"], unique=True)
+    # Callers who pressed the opt-out key, by pseudonym: never called by a campaign again.
+    db["opt_outs"].create({"caller": str, "utc": str, "call_id": str}, pk="caller")
+    db["meta"].insert({"key": "next_job_no", "value": "1"}, pk="key", replace=True)
+    # Callbacks asked for before this version become jobs of kind "requested".
+    epoch = db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
+    rows = db.execute(
+        "SELECT cb.call_id, cb.number, cb.requested_utc, cb.status, cb.done_utc, c.caller"
+        " FROM callbacks cb JOIN calls c ON c.id = cb.call_id"
+        " ORDER BY cb.requested_utc").fetchall()
+    for no, (call_id, number, requested, status, done, caller) in enumerate(rows, 1):
+        box = call_id.split(".")[0]
+        pending = status == "pending"
+        db["outbound"].insert({
+            "id": f"{box}.{epoch}.j{no}", "kind": "requested",
+            "number": number if pending else None, "caller": caller or "p:unknown",
+            "source_call": call_id, "created_utc": requested, "due_utc": requested,
+            "status": "pending" if pending else "done", "done_utc": done})
+    db.execute("UPDATE meta SET value = ? WHERE key = 'next_job_no'", [str(len(rows) + 1)])
+    db["callbacks"].drop()

@@ -19,9 +19,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from edge.clock import Clock, ClockCorrection, Stamp
+from edge.records import AnswerInput, EventInput, canonical_json
 
 from ._migrations import migrations
-from ._records import AnswerInput, EventInput, OutboxRow, canonical_json
+from ._outbound import OutboundStore
+from ._reads import StoreReads
 
 DB_NAME = "edgecall.db"
 
@@ -67,6 +69,8 @@ class Store:
         self.box_id = box_id
         self._lock = threading.RLock()
         self._epoch = self._meta("epoch")
+        self.reads = StoreReads(db.conn, self._lock)
+        self.outbound = OutboundStore(self)
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -236,15 +240,13 @@ class Store:
             self.end_call(call_id, "error", [EventInput("interrupted", {"by": "box restart"})])
         return len(open_ids)
 
-    def request_callback(self, call_id: str, number: str) -> None:
-        """Keep the raw number, the one place it is stored, until the callback is done."""
-        stamp = self.clock.now()
-        with self._write() as db:
-            db["callbacks"].upsert(
-                {"call_id": call_id, "number": number, "requested_utc": stamp.utc,
-                 "status": "pending", "done_utc": None},
-                pk="call_id",
-            )
+    def request_callback(self, call_id: str, number: str) -> str | None:
+        """The caller asked to be called back: a job of kind ``requested`` keeps the raw
+        number, the one place it is stored, until the callback is done. None when the caller
+        already has a call waiting."""
+        call = self.reads.call(call_id)
+        caller = (call or {}).get("caller") or "p:unknown"
+        return self.outbound.enqueue("requested", number, caller, source_call=call_id)
 
     def record_message(self, sender: str | None, text: str) -> None:
         """An SMS received by a line (``sender`` already pseudonymised)."""
@@ -289,29 +291,10 @@ class Store:
         self._lock.release()
         return True
 
-    # -- reading -------------------------------------------------------------------------
-    def outbox_after(self, seq: int, limit: int = 1000) -> list[OutboxRow]:
-        with self._lock:
-            rows = self.db.execute(
-                "SELECT seq, record_id, version, kind, body, created_utc FROM outbox"
-                " WHERE seq > ? ORDER BY seq LIMIT ?",
-                [seq, limit],
-            ).fetchall()
-        return [OutboxRow(*r) for r in rows]
-
-    def backlog(self) -> int:
-        """Outbox records not yet acknowledged by the slowest sink (all of them with none)."""
-        with self._lock:
-            acked = self.db.execute("SELECT min(acked_seq) FROM outbox_acks").fetchone()[0]
-            return self.db.execute(
-                "SELECT count(*) FROM outbox WHERE seq > ?", [acked or 0]
-            ).fetchone()[0]
-
+    # -- reading (everything else is in self.reads) ----------------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            cursor = self.db.execute(sql, list(params))
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        """Free SQL, for tests and diagnostics; modules ask ``self.reads`` instead."""
+        return self.reads._rows(sql, params)
 
 
 def _call_body(row: dict[str, Any]) -> dict[str, Any]:

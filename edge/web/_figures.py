@@ -107,13 +107,8 @@ def _detail(raw: str | None) -> str:
 def recent_errors(store: Store, limit: int = RECENT_ERRORS) -> list[ErrorEntry]:
     """Newest first: calls that ended in ``error`` and error events of the store, lines and
     engine. Only call ids, times and error words; never caller numbers."""
-    calls = store.query(
-        "SELECT id, coalesce(ended_utc, started_utc) AS utc, line FROM calls"
-        " WHERE disposition = 'error' ORDER BY utc DESC LIMIT ?", [limit])
-    marks = ",".join("?" * len(ERROR_EVENT_KINDS))
-    events = store.query(
-        f"SELECT utc, kind, call_id, detail FROM events WHERE kind IN ({marks})"
-        " ORDER BY utc DESC, id DESC LIMIT ?", [*ERROR_EVENT_KINDS, limit])
+    calls = store.reads.error_calls(limit)
+    events = store.reads.events_of(ERROR_EVENT_KINDS, limit)
     entries = [ErrorEntry(c["utc"], "call error", c["id"], f"line {c['line']}") for c in calls]
     entries += [ErrorEntry(e["utc"], e["kind"], e["call_id"], _detail(e["detail"]))
                 for e in events]
@@ -154,8 +149,6 @@ def gather(store: Store, clock: Clock, lines: Sequence[Line], box: str,
     week = summarise_by_survey(store, week_start)
     surveys = [SurveyFigures(name, Period.of(today.get(name, Summary())), Period.of(week[name]))
                for name in sorted(week)]
-    last = store.query("SELECT clock_quality FROM calls ORDER BY started_utc DESC, no DESC"
-                       " LIMIT 1")
     return Figures(
         generated_utc=stamp.utc,
         box=box,
@@ -163,9 +156,9 @@ def gather(store: Store, clock: Clock, lines: Sequence[Line], box: str,
         week=Period.of(summarise(store, week_start)),
         surveys=surveys,
         lines=[_line_figures(line) for line in lines],
-        backlog=store.backlog(),
+        backlog=store.reads.backlog(),
         sync=_provided(store, providers),
         clock_quality=stamp.quality,
-        last_call_clock_quality=last[0]["clock_quality"] if last else None,
+        last_call_clock_quality=store.reads.last_call_clock_quality(),
         errors=recent_errors(store),
     )

@@ -9,21 +9,12 @@ from __future__ import annotations
 
 import itertools
 import logging
-import queue
 import threading
 from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from edge.lines import (
-    CallerId,
-    CallEvent,
-    CallGone,
-    KeyPressed,
-    PlaybackFinished,
-    RemoteHangup,
-    Utterance,
-)
+from edge.lines import BaseCall, CallerId, CallGone, KeyPressed, PlaybackFinished, Utterance
 
 from ._commands import MEDIUM_S, Command, Response
 from ._profiles import tts_command
@@ -34,16 +25,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class ModemCall:
+class ModemCall(BaseCall):
     """One call through the module (the Call protocol)."""
 
     def __init__(self, line: ModemLine, caller: CallerId) -> None:
+        super().__init__(line.name, caller)
         self._line = line
-        self._caller = caller
-        self._events: queue.Queue[CallEvent] = queue.Queue()
         self._lock = threading.Lock()
         self.state = "ringing"  # ringing, answering, active, ended
-        self._hangup_reason: str | None = None
         # Playback: the playlist in progress and one tag per TTS command the module accepted,
         # popped by each "done" URC (stopped ones too, so a late done never ends a new play).
         self._play_id: int | None = None
@@ -51,14 +40,6 @@ class ModemCall:
         self._generation = 0
         self._tags: deque[tuple[int, int]] = deque()  # (token, generation)
         self._tokens = itertools.count(1)
-
-    @property
-    def line_name(self) -> str:
-        return self._line.name
-
-    @property
-    def caller(self) -> CallerId:
-        return self._caller
 
     # ---- server thread
 
@@ -86,7 +67,7 @@ class ModemCall:
             generation = self._generation
             active = self.state == "active"
         if old is not None:
-            self._events.put(PlaybackFinished(old, interrupted=True))
+            self.post(PlaybackFinished(old, interrupted=True))
             self._line.driver.submit(Command(self._line.profile.tts_stop))
         if not active:
             self._finish_play(generation, interrupted=True)
@@ -102,17 +83,8 @@ class ModemCall:
             self._play_id = None
             self._playlist.clear()
             self._generation += 1
-        self._events.put(PlaybackFinished(play_id, interrupted=True))
+        self.post(PlaybackFinished(play_id, interrupted=True))
         self._line.driver.submit(Command(self._line.profile.tts_stop))
-
-    def next_event(self, timeout: float | None) -> CallEvent | None:
-        with self._lock:
-            if self._hangup_reason is not None and self._events.empty():
-                return RemoteHangup(self._hangup_reason)
-        try:
-            return self._events.get(timeout=timeout)
-        except queue.Empty:
-            return None
 
     def hang_up(self) -> None:
         with self._lock:
@@ -140,7 +112,7 @@ class ModemCall:
             if utterance is None:
                 self._play_id = None
         if utterance is None:
-            self._events.put(PlaybackFinished(play_id))
+            self.post(PlaybackFinished(play_id))
             return
         command = tts_command(self._line.profile, utterance.text)
         token = next(self._tokens)
@@ -173,7 +145,7 @@ class ModemCall:
             self._play_id = None
             self._playlist.clear()
         if play_id is not None:
-            self._events.put(PlaybackFinished(play_id, interrupted=interrupted))
+            self.post(PlaybackFinished(play_id, interrupted=interrupted))
 
     def _playback_done(self, source: str) -> None:
         if source != self._line.profile.tts_done or not self._tags:
@@ -187,17 +159,14 @@ class ModemCall:
             # server thread has seen that OK.
             if self.state not in ("answering", "active"):
                 return
-        self._events.put(KeyPressed(digit))
+        self.post(KeyPressed(digit))
 
     def _ended(self, reason: str) -> None:
+        if self.hung_up_remotely:
+            return
         with self._lock:
-            if self._hangup_reason is not None:
-                return
-            was = self.state
             self.state = "ended"
-            self._hangup_reason = reason
             self._play_id = None
             self._playlist.clear()
         self._line._call_finished(self)
-        if was != "ended":
-            self._events.put(RemoteHangup(reason))
+        self.post_hangup(reason)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import queue
 import socket
 import sys
 import threading
@@ -14,14 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from edge.lines import (
+    BaseCall,
     CallerId,
-    CallEvent,
     CallGone,
     KeyPressed,
     LineContext,
     LineStatus,
     PlaybackFinished,
-    RemoteHangup,
     Utterance,
 )
 from edge.privacy import redact
@@ -72,15 +70,13 @@ class SourcePolicy:
         return any(ip in net for net in self.networks)
 
 
-class SipCall(CallListener):
+class SipCall(BaseCall, CallListener):
     """One call; methods from the server's thread, events from pyVoIP's threads."""
 
     def __init__(self, line: SipLine, vcall: HardenedCall, caller: CallerId) -> None:
+        BaseCall.__init__(self, line.name, caller)
         self._line = line
         self._vcall = vcall
-        self._caller = caller
-        self._events: queue.Queue[CallEvent] = queue.Queue()
-        self._gone: RemoteHangup | None = None
         self._ended = False
         self._lock = threading.Lock()
         mode = line.settings["dtmf_mode"]
@@ -97,14 +93,6 @@ class SipCall(CallListener):
     # --- Call ------------------------------------------------------------------------------
 
     @property
-    def line_name(self) -> str:
-        return self._line.name
-
-    @property
-    def caller(self) -> CallerId:
-        return self._caller
-
-    @property
     def codec(self) -> str | None:
         clients = self._vcall.RTPClients
         return str(clients[0].preference) if clients else None
@@ -119,7 +107,7 @@ class SipCall(CallListener):
         audio = b"".join(self._line.render(u) for u in utterances)
 
         def done(interrupted: bool) -> None:
-            self._events.put(PlaybackFinished(play_id, interrupted))
+            self.post(PlaybackFinished(play_id, interrupted))
 
         # Under the lock so that a play racing the end of the call still reports once.
         with self._lock:
@@ -130,17 +118,6 @@ class SipCall(CallListener):
 
     def stop_playback(self) -> None:
         self._vcall.stop_playback()
-
-    def next_event(self, timeout: float | None) -> CallEvent | None:
-        try:
-            if self._gone is not None:
-                return self._events.get_nowait()
-            event = self._events.get(timeout=timeout)
-        except queue.Empty:
-            return self._gone
-        if isinstance(event, RemoteHangup):
-            self._gone = event
-        return event
 
     def hang_up(self) -> None:
         with self._lock:
@@ -155,7 +132,7 @@ class SipCall(CallListener):
             return
         if self._barge_in:
             self._vcall.stop_playback()
-        self._events.put(KeyPressed(digit))
+        self.post(KeyPressed(digit))
 
     def on_audio(self, frame: bytes) -> None:
         if self._inband is not None:
@@ -166,7 +143,7 @@ class SipCall(CallListener):
         with self._lock:
             self._ended = True
         self._vcall.stop_playback()
-        self._events.put(RemoteHangup(reason))
+        self.post_hangup(reason)
 
 
 class SipLine:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from edge.store import OutboxRow
+from edge.records import OutboxRow
 
 from ._compression import compress, decompress
 from ._cost import one_batch

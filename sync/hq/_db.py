@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from edge.store import canonical_json
+from edge.records import canonical_json
 
 from ..codec import Record
 

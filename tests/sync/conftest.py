@@ -7,7 +7,7 @@ import pytest
 
 from edge.store import Store
 from sync.hq import HqDb, HqServer, HqSettings
-from sync.testing import SimClock, fill_surveys, open_store
+from tests.support import SimClock, fill_surveys, open_store
 
 SECRET = b"box-1-secret-for-tests"
 

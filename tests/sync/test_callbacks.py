@@ -12,7 +12,7 @@ from sync._runner import drain
 from sync._twilio import TwilioSink
 from sync.codec import batch_encoder, decode_batch, decompress
 from sync.config import SYNC
-from sync.testing import TwilioSyncStandIn
+from tests.support import TwilioSyncStandIn
 
 from .conftest import SECRET
 from .helpers import assert_exactly_once
@@ -30,7 +30,7 @@ def _calls(store):
         store.end_call(call, "complete")
     for call, number in zip(ids[:3], NUMBERS[:3], strict=True):
         store.request_callback(call, number)
-    store.db.execute("UPDATE callbacks SET status = 'done' WHERE call_id = ?", [ids[2]])
+    store.db.execute("UPDATE outbound SET status = 'done' WHERE source_call = ?", [ids[2]])
     store.db.conn.commit()
     return ids
 

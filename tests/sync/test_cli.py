@@ -12,9 +12,10 @@ from pathlib import Path
 
 from edge.cli import main
 from edge.config import load_config
+from edge.plugins import all_sections
 from edge.store import Store
 from sync.status import status_lines
-from sync.testing import FaultProxy, random_plan
+from tests.support import FaultProxy, random_plan
 
 from .conftest import SECRET
 from .helpers import assert_exactly_once
@@ -37,7 +38,7 @@ def write_config(tmp_path: Path, hq_url: str, extra: str = "") -> Path:
 def test_sync_once_then_status_and_export(filled, hq, tmp_path, capsys):
     store, _ = filled
     config = write_config(tmp_path, hq.url)
-    assert load_config(config).section("hq") is not None
+    assert load_config(config, all_sections()).section("hq") is not None
     assert main(["sync", "--once", "--no-pull", "-c", str(config)]) == 0
     out = capsys.readouterr().out
     assert "hq: 480 records" in out and "backlog 0" in out
@@ -85,7 +86,7 @@ def test_sigkill_at_random_points_then_restart_is_exactly_once(filled, hq, tmp_p
     config = write_config(tmp_path, proxy.url)
     rng = random.Random(5)
     kills = 0
-    total = len(store.outbox_after(0, 10**6))
+    total = len(store.reads.outbox_after(0, 10**6))
     at_kill: list[int] = []
     try:
         for _ in range(5):
@@ -105,7 +106,7 @@ def test_sigkill_at_random_points_then_restart_is_exactly_once(filled, hq, tmp_p
     reopened = Store.open(store.path.parent, box_id="box-1")
     try:
         assert_exactly_once(reopened, hq.db)
-        assert reopened.backlog() == 0
+        assert reopened.reads.backlog() == 0
     finally:
         reopened.close()
     assert any(0 < n < total for n in at_kill), at_kill  # kills landed mid-drain
@@ -134,4 +135,4 @@ def test_hq_serve_command_receives_then_stops_on_sigterm(filled, tmp_path):
                  "--all-versions", "-o", str(out)]) == 0
     import json
 
-    assert len(json.loads(out.read_text())) == len(store.outbox_after(0, 10**6))
+    assert len(json.loads(out.read_text())) == len(store.reads.outbox_after(0, 10**6))

@@ -21,13 +21,13 @@ import pytest
 
 from edge.config import Config
 from edge.doctor import CheckResult
+from sync import doctor
 from sync.config import HQ, TWILIO
 from sync.doctor import (
     FAIL_SKEW_S,
     Reply,
     TlsOutcome,
     doctor_checks,
-    has_default_route,
     hq_epoch,
     judge_dns,
     judge_probe,
@@ -37,7 +37,7 @@ from sync.doctor import (
     resolve,
 )
 from sync.hq import HqDb, HqServer, HqSettings
-from sync.testing import TwilioSyncStandIn
+from tests.support import TwilioSyncStandIn
 
 SECRET = "box-1-secret-for-tests"
 BOX = "box-1"
@@ -387,21 +387,18 @@ def test_no_sync_sections_no_checks():
 
 # --- pure parts -------------------------------------------------------------------------------
 
-ROUTE_HEADER = "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n"
-
-
-def test_default_route_detection():
-    default = ROUTE_HEADER + "eth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\n"
-    lan_only = ROUTE_HEADER + "eth0\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\n"
-    down = ROUTE_HEADER + "eth0\t00000000\t0101A8C0\t0002\t0\t0\t100\t00000000\n"
-    v6_lo = ("0" * 32 + " 00 " + "0" * 32 + " 00 " + "0" * 32
-             + " ffffffff 00000001 00000000 00200200 lo\n")
-    v6_wan = ("0" * 32 + " 00 " + "0" * 32 + " 00 " + "fe80" + "0" * 28
-              + " 00000400 00000001 00000000 00000003 wwan0\n")
-    assert has_default_route(default, "")
-    assert not has_default_route(lan_only, v6_lo)
-    assert not has_default_route(down, "")
-    assert has_default_route(lan_only, v6_wan)
+def test_online_reads_both_route_tables(monkeypatch):
+    # The parsing is edge.net's (tests/edge/test_net.py); here: an IPv6-only link is online,
+    # and unreadable tables are "no telling" (None), not offline.
+    lan = "Iface\tDestination\tGateway\tFlags\nwwan0\t0000A8C0\t00000000\t0001\n"
+    v6_default = ("0" * 32 + " 00 " + "0" * 32 + " 00 " + "fe80" + "0" * 28
+                  + " 00000400 00000001 00000000 00000003 wwan0\n")
+    monkeypatch.setattr(doctor, "read_route_tables", lambda: (lan, v6_default))
+    assert doctor.online() is True
+    monkeypatch.setattr(doctor, "read_route_tables", lambda: (lan, ""))
+    assert doctor.online() is False
+    monkeypatch.setattr(doctor, "read_route_tables", lambda: None)
+    assert doctor.online() is None
 
 
 def test_dns_verdicts():

@@ -13,10 +13,10 @@ def test_drain_delivers_every_record_once_and_moves_the_cursor(filled, hq):
     sink = HqSink(hq.url + "/v1/batches", "box-1", SECRET)
     report = drain(ledger, sink, wait=lambda s: False, max_wait_s=0)
     assert report.done and not report.parked
-    assert report.acked_records == len(store.outbox_after(0, 10**6))
+    assert report.acked_records == len(store.reads.outbox_after(0, 10**6))
     assert_exactly_once(store, hq.db)
-    assert ledger.acked_seq() == store.outbox_after(0, 10**6)[-1].seq
-    assert store.backlog() == 0
+    assert ledger.acked_seq() == store.reads.outbox_after(0, 10**6)[-1].seq
+    assert store.reads.backlog() == 0
 
 
 def test_clock_corrections_and_pseudonyms_reach_hq_raw_numbers_do_not(store, hq):
@@ -63,7 +63,7 @@ def test_parked_batch_does_not_block_later_ones(filled, hq):
     assert ledger.unpark() == 1
     assert drain(ledger, real, wait=lambda s: False, max_wait_s=0).done
     assert_exactly_once(store, hq.db)
-    assert store.backlog() == 0
+    assert store.reads.backlog() == 0
 
 
 def test_retry_sends_the_same_bytes_under_the_same_id_after_reopen(filled, hq):
@@ -109,5 +109,5 @@ def test_two_batches_on_the_wire_ack_out_of_order_cursor_stays_contiguous(filled
     assert report.done and report.failures == 1
     assert attempts[:2] in ([1, 2], [2, 1]) and attempts.count(1) == 2
     assert at_retry == [(0, "acked")]
-    assert ledger.acked_seq() == store.outbox_after(0, 10**6)[-1].seq
+    assert ledger.acked_seq() == store.reads.outbox_after(0, 10**6)[-1].seq
     assert_exactly_once(store, hq.db)

@@ -7,7 +7,7 @@ import pytest
 from sync._batching import Backoff
 from sync._hq import HqSink
 from sync._runner import drain
-from sync.testing import FAULTS, FaultProxy, random_plan, scripted_plan
+from tests.support import FAULTS, FaultProxy, random_plan, scripted_plan
 
 from .conftest import SECRET
 from .helpers import assert_exactly_once, ledger_for
@@ -37,7 +37,7 @@ def test_each_fault_then_recovery(filled, hq, fault):
         proxy.close()
     assert report.done and not report.parked
     assert_exactly_once(store, hq.db)
-    assert store.backlog() == 0
+    assert store.reads.backlog() == 0
     if fault not in ("trickle",):
         # Both injected faults were noticed, none taken as acks (after a broken connection
         # the second one may hit the box's question how much HQ holds: a failure too).

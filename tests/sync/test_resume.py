@@ -20,7 +20,7 @@ from sync._signing import (
     HEADER_TIMESTAMP,
     sign,
 )
-from sync.testing import FaultProxy, scripted_plan
+from tests.support import FaultProxy, scripted_plan
 
 from .conftest import SECRET
 from .helpers import assert_exactly_once, ledger_for

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 
 from edge.config import load_config
-from edge.plugins import ServiceContext
+from edge.plugins import ServiceContext, all_sections
 from sync import service as sync_service
 
 from .helpers import assert_exactly_once
@@ -24,7 +24,8 @@ def _wait_for(predicate, timeout=15.0):
 
 def test_link_up_triggers_an_immediate_drain(filled, hq, tmp_path):
     store, _ = filled
-    config = load_config(write_config(tmp_path, hq.url, "[sync]\ninterval_s = 600\n"))
+    config = load_config(write_config(tmp_path, hq.url, "[sync]\ninterval_s = 600\n"),
+                         all_sections())
     service = sync_service.start(ServiceContext(config, store, store.clock))
     try:
         assert service.runs == 0
@@ -40,7 +41,7 @@ def test_offline_backs_off_with_growing_jittered_delays(filled, tmp_path):
     store, _ = filled
     write_config(tmp_path, "http://127.0.0.1:9", '[sync]\ninterval_s = 60\n'
                  'max_backoff_s = 400\n')
-    config = load_config(tmp_path / "edgecall.toml")
+    config = load_config(tmp_path / "edgecall.toml", all_sections())
     service = sync_service.start(ServiceContext(config, store, store.clock))
     service.scheduler.pause()  # its own runs would race the ones below
     service.rand = lambda: 1.0  # the jitter source, injected: upper end of each range
@@ -62,6 +63,7 @@ def test_no_sink_configured_is_idle(store, tmp_path):
     config_path = tmp_path / "edgecall.toml"
     config_path.write_text('[box]\nid = "box-1"\ndata_dir = "box"\n')
     (tmp_path / "secrets.toml").write_text(f'pseudonym_key = "{"ab" * 32}"\n')
-    service = sync_service.start(ServiceContext(load_config(config_path), store, store.clock))
+    config = load_config(config_path, all_sections())
+    service = sync_service.start(ServiceContext(config, store, store.clock))
     service.stop()
     assert not hasattr(service, "scheduler")

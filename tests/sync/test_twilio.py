@@ -1,19 +1,17 @@
-"""Twilio Sync sink against the stand-in (itself checked for the documented limits)."""
+"""Twilio Sync sink against the stand-in (its own limits: tests/support/test_twilio.py)."""
 
 from __future__ import annotations
 
 import base64
-import json
 
 import pytest
-import requests
 
-from edge.store import canonical_json
+from edge.records import canonical_json
 from sync._batching import Backoff
 from sync._runner import drain
 from sync._twilio import TwilioSink
 from sync.codec import decode_batch
-from sync.testing import FaultProxy, TwilioSyncStandIn, random_plan
+from tests.support import FaultProxy, TwilioSyncStandIn, random_plan
 
 from .helpers import ledger_for, outbox_records
 
@@ -57,7 +55,7 @@ def test_batches_fit_16k_spread_over_maps_and_arrive_once(filled, twilio):
     _ledger, report = _drain(store, twilio.url, max_bytes=11 * 1024)
     assert report.done and not report.parked
     assert _records_in(twilio) == outbox_records(store)
-    assert store.backlog() == 0
+    assert store.reads.backlog() == 0
 
 
 def test_rate_limit_429_is_backed_off_not_parked(filled, twilio):
@@ -107,19 +105,3 @@ def test_wrong_secret_stops_without_parking(filled, twilio):
     _ledger, report = _drain(store, twilio.url, secret="wrong")
     assert not report.done and not report.parked and "401" in report.last_error
 
-
-def test_standin_enforces_the_documented_limits(twilio):
-    items = f"{twilio.url}/v1/Services/{IS}/Maps/m0/Items"
-    auth = (SK, SECRET)
-    assert requests.post(items, data={"Key": "k", "Data": "{}"}, auth=(SK, "x")).status_code \
-        == 401
-    big = json.dumps({"x": "a" * 16 * 1024})
-    r = requests.post(items, data={"Key": "k", "Data": big}, auth=auth)
-    assert (r.status_code, r.json()["code"]) == (413, 54006)
-    assert requests.post(items, data={"Key": "k", "Data": "{}"}, auth=auth).status_code == 201
-    r = requests.post(items, data={"Key": "k", "Data": "{}"}, auth=auth)
-    assert (r.status_code, r.json()["code"]) == (409, 54208)
-    codes = [requests.post(items, data={"Key": f"n{i}", "Data": "{}"}, auth=auth).status_code
-             for i in range(6)]
-    assert 429 in codes
-    assert requests.get(items + "/k", auth=auth).json()["data"] == {}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge.lines import Utterance
-from edge.store import AnswerInput
+from edge.records import AnswerInput
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections import deque
 from typing import Any
 
 from edge.lines import KEYS, Utterance
-from edge.store import AnswerInput
+from edge.records import AnswerInput
 from edge.survey._model import AUDIO_COMPLETE, NO_MATCH, TIMEOUT, Prompt, State, Survey
 from edge.survey._templates import Template
 from edge.survey.nodes import KINDS

@@ -14,6 +14,7 @@ import pytest
 from edge.cli import main
 from edge.config import load_config
 from edge.demo import DemoOptions, run_demo
+from edge.plugins import all_sections
 
 
 def init(tmp_path: Path) -> Path:
@@ -25,7 +26,7 @@ def test_init_writes_a_loadable_config_and_a_private_secrets_file(tmp_path: Path
     config_path = init(tmp_path)
     mode = stat.S_IMODE(os.stat(tmp_path / "secrets.toml").st_mode)
     assert mode == 0o600
-    config = load_config(config_path)
+    config = load_config(config_path, all_sections())
     assert config.box_id == "box-7"
     assert config.data_dir == tmp_path / "data"
     assert len(bytes.fromhex(config.secrets["pseudonym_key"])) == 32

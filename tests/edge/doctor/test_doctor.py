@@ -66,7 +66,8 @@ def test_broken_config_stops_early_with_the_problems(tmp_path: Path,
 
 def test_damaged_database_fails_quick_check(tmp_path: Path,
                                             capsys: pytest.CaptureFixture) -> None:
-    from edge.store import AnswerInput, Store
+    from edge.records import AnswerInput
+    from edge.store import Store
 
     config = box(tmp_path)
     store = Store.open(tmp_path / "data")
@@ -114,6 +115,16 @@ def test_dtmf_test_reports_missing_keys(tmp_path: Path, capsys: pytest.CaptureFi
     config = box(tmp_path, calls)
     code, checks = doctor(config, capsys, "--dtmf-test", "--wait", "20", "--key-time", "3")
     assert code == 1 and checks["dtmf test"]["status"] == "fail"
+
+
+def test_no_line_names_every_kind_of_line(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    code, checks = doctor(tmp_path / "edgecall.toml", capsys)
+    assert code == 1 and checks["lines"]["status"] == "fail"
+    fix = checks["lines"]["fix"]
+    assert "[sip]" in fix and "[modem]" in fix and "[simulated]" in fix
+    assert "edgecall init --simulated" in fix
 
 
 def test_judge() -> None:

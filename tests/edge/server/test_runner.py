@@ -95,6 +95,6 @@ def test_a_callback_request_keeps_the_number_only_there(store: Store, line: Simu
     _call, disposition = answered_call(line, make_script(callback=["1"]), demo_survey, store,
                                        pseudonymiser)
     assert disposition == "complete"
-    assert [r["number"] for r in store.query("SELECT number FROM callbacks")] == ["+255700000001"]
+    assert [r["number"] for r in store.query("SELECT number FROM outbound")] == ["+255700000001"]
     dump = "\n".join(store.db.conn.iterdump())
     assert dump.count("+255700000001") == 1  # nowhere else: not in calls, outbox or events

@@ -126,3 +126,42 @@ def test_a_broken_pulled_survey_falls_back_to_the_configured_one(
     line.place_call("+255700000016", make_script())
     assert srv.wait_idle(30)
     assert srv.dispositions == {"complete": 1}
+
+
+def test_when_busy_reject_declines_unanswered_and_records_busy(
+        store: Store, line: SimulatedLine, pseudonymiser: Pseudonymiser,
+        make_script: Callable) -> None:
+    srv = server(store, line, pseudonymiser, max_concurrent_calls=1, when_busy="reject")
+    calls = [line.place_call(f"+2557000001{i}", make_script()) for i in range(2)]
+    assert srv.wait_idle(30)
+    deadline = time.monotonic() + 10
+    while srv.dispositions.get("busy") != 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert srv.dispositions == {"complete": 1, "busy": 1}
+    turned_away = calls[1]
+    assert turned_away.rejected and not turned_away.answered and turned_away.played == []
+    rows = store.query("SELECT disposition, count(*) AS n FROM calls GROUP BY disposition")
+    assert {r["disposition"]: r["n"] for r in rows} == {"complete": 1, "busy": 1}
+
+
+def test_a_flood_of_busy_callers_costs_no_thread_each(
+        store: Store, line: SimulatedLine, pseudonymiser: Pseudonymiser,
+        make_script: Callable) -> None:
+    import threading
+
+    for when_busy in ("reject", "message"):
+        srv = server(store, line, pseudonymiser, max_concurrent_calls=1, when_busy=when_busy)
+        before = threading.active_count()
+        peak = 0
+        calls = []
+        for i in range(300):
+            calls.append(line.place_call(f"+25571{i:07d}", make_script()))
+            peak = max(peak, threading.active_count())
+        assert peak - before < 10, (when_busy, peak, before)
+        # Every caller beyond the one being served was turned away, none left ringing.
+        deadline = time.monotonic() + 60
+        while sum(srv.dispositions.values()) < 300 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert srv.dispositions.get("busy") == 299, (when_busy, srv.dispositions)
+        assert all(c.ended_by for c in calls[1:])
+        srv.stop(grace_s=30)

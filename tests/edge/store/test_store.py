@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from edge.clock import Clock
-from edge.store import AnswerInput, EventInput, Store, StoreBusy, StoreFull
+from edge.records import AnswerInput, EventInput
+from edge.store import Store, StoreBusy, StoreFull
 
 
 def fixed_clock() -> Clock:
@@ -48,26 +49,26 @@ def test_outbox_sequence_is_strictly_increasing_and_never_reused(store: Store) -
     call = store.begin_call("sim", "p:x", False, "s", "1")
     store.record_answer(call, answer("q1"), "en", "1")
     store.end_call(call, "complete")
-    rows = store.outbox_after(0)
+    rows = store.reads.outbox_after(0)
     assert [r.seq for r in rows] == sorted({r.seq for r in rows})
     assert [(r.kind, r.version) for r in rows] == [("call", 1), ("answer", 1), ("call", 2)]
     store.db.execute("DELETE FROM outbox WHERE seq = ?", [rows[-1].seq])
     store.db.conn.commit()
     call2 = store.begin_call("sim", None, True, "s", "1")
-    assert store.outbox_after(0)[-1].seq > rows[-1].seq  # AUTOINCREMENT: no reuse
-    assert store.outbox_after(rows[0].seq, limit=1)[0].seq == rows[1].seq
+    assert store.reads.outbox_after(0)[-1].seq > rows[-1].seq  # AUTOINCREMENT: no reuse
+    assert store.reads.outbox_after(rows[0].seq, limit=1)[0].seq == rows[1].seq
     assert call2
 
 
 def test_outbox_bodies_are_canonical_and_pseudonymised(store: Store) -> None:
     call = store.begin_call("sim", "p:abc", False, "s", "1")
     store.end_call(call, "breakoff")
-    for row in store.outbox_after(0):
+    for row in store.reads.outbox_after(0):
         data = row.data()
         assert row.body == json.dumps(data, sort_keys=True, separators=(",", ":"),
                                       ensure_ascii=False)
         assert data["caller"] == "p:abc"
-    assert store.outbox_after(0)[-1].data()["disposition"] == "breakoff"
+    assert store.reads.outbox_after(0)[-1].data()["disposition"] == "breakoff"
 
 
 def test_records_carry_time_as_data(tmp_path: Path) -> None:
@@ -92,11 +93,11 @@ def test_end_call_records_one_disposition_only(store: Store) -> None:
 def test_backlog_follows_the_slowest_sink(store: Store) -> None:
     call = store.begin_call("sim", None, True, "s", "1")
     store.end_call(call, "breakoff")
-    assert store.backlog() == 2
+    assert store.reads.backlog() == 2
     store.db["outbox_acks"].insert_all([{"sink": "hq", "acked_seq": 2},
                                         {"sink": "twilio", "acked_seq": 1}])
     store.db.conn.commit()
-    assert store.backlog() == 1
+    assert store.reads.backlog() == 1
 
 
 def test_raw_number_only_in_pending_callbacks(store: Store) -> None:
@@ -104,7 +105,7 @@ def test_raw_number_only_in_pending_callbacks(store: Store) -> None:
     store.request_callback(call, "+255712345678")
     dump = "\n".join(store.db.conn.iterdump())
     assert dump.count("+255712345678") == 1
-    assert store.query("SELECT number FROM callbacks")[0]["number"] == "+255712345678"
+    assert store.query("SELECT number FROM outbound")[0]["number"] == "+255712345678"
 
 
 def test_locked_database_is_named(tmp_path: Path) -> None:
@@ -144,8 +145,33 @@ def test_migrations_run_once_and_upgrade_keeps_data(tmp_path: Path) -> None:
     again = Store.open(tmp_path, box_id="b1")
     assert again.query("SELECT id FROM calls")[0]["id"] == call
     applied = again.query("SELECT name FROM _sqlite_migrations WHERE migration_set='edgecall'")
-    assert [r["name"] for r in applied] == ["m001_initial", "m002_messages"]
+    assert [r["name"] for r in applied] == ["m001_initial", "m002_messages", "m003_outbound"]
     again.close()
+
+
+def test_callbacks_asked_before_the_outbound_queue_become_requested_jobs(tmp_path: Path) -> None:
+    import sqlite3 as sqlite
+
+    from sqlite_utils import Database
+
+    from edge.store import migrations
+
+    db = Database(sqlite.connect(tmp_path / "edgecall.db"))
+    migrations.apply(db, stop_before="m003_outbound")
+    db["calls"].insert({"id": "b1.x.1", "no": 1, "line": "sim", "caller": "p:1", "withheld": 0,
+                        "started_utc": "2026-01-01T00:00:00.000Z", "started_mono": 1.0,
+                        "boot_id": "b", "clock_quality": "ntp"})
+    db["callbacks"].insert({"call_id": "b1.x.1", "number": "+255712345678",
+                            "requested_utc": "2026-01-01T00:01:00.000Z", "status": "pending"})
+    db.conn.commit()
+    db.conn.close()
+    store = Store.open(tmp_path, box_id="b1")
+    assert store.reads.pending_callbacks() == [
+        {"call": "b1.x.1", "number": "+255712345678", "requested_utc": "2026-01-01T00:01:00.000Z"}]
+    jobs = store.query("SELECT kind, caller, status FROM outbound")
+    assert jobs == [{"kind": "requested", "caller": "p:1", "status": "pending"}]
+    assert "callbacks" not in store.db.table_names()
+    store.close()
 
 
 def test_clock_corrections_are_stored_and_outboxed(store: Store) -> None:
@@ -153,7 +179,7 @@ def test_clock_corrections_are_stored_and_outboxed(store: Store) -> None:
 
     store.record_clock_correction(ClockCorrection("boot", 12.5, "2026-01-01T00:00:00.000Z",
                                                   "2024-01-01T00:00:00.000Z", "network"))
-    row = store.outbox_after(0)[-1]
+    row = store.reads.outbox_after(0)[-1]
     assert row.kind == "clock" and row.data()["mono"] == 12.5
 
 

@@ -17,9 +17,10 @@ from edge.clock import Clock
 from edge.lines import LineStatus
 from edge.lines.simulated import SimulatedLine
 from edge.privacy import Pseudonymiser
+from edge.records import AnswerInput, EventInput
 from edge.server import run_call
 from edge.stats import day_and_week_starts
-from edge.store import AnswerInput, EventInput, Store
+from edge.store import Store
 from edge.survey import Survey
 
 NUMBER = "+255712345678"  # stored raw on purpose in some rows: it must never be shown

@@ -19,7 +19,7 @@ import requests
 from edge.cli import main
 from edge.clock import Clock
 from edge.config import ConfigError, load_config
-from edge.plugins import ServiceContext, plugin_sections, service_starters
+from edge.plugins import ServiceContext, all_sections, plugin_sections, service_starters
 from edge.store import Store
 from edge.web import SECTION, NotRunning, StatusServer, start
 
@@ -35,7 +35,7 @@ def _config(tmp_path: Path, section: str | None, password: str | None = PASSWORD
     if section is not None:
         text += "[status_page]\n" + section
     (tmp_path / "edgecall.toml").write_text(text)
-    return load_config(tmp_path / "edgecall.toml")
+    return load_config(tmp_path / "edgecall.toml", all_sections())
 
 
 def _context(tmp_path: Path, config: Any, store: Store) -> ServiceContext:

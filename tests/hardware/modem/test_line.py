@@ -145,7 +145,7 @@ def test_stop_during_a_call_ends_it_on_both_sides(rig_factory, wait) -> None:
 
 
 def test_kind_and_section() -> None:
-    from edge.lines import line_kinds
+    from edge.plugins import line_kinds
     from hardware.modem import KIND, SECTION
 
     assert KIND.name == "modem" and KIND.section is SECTION and SECTION.optional

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from edge.store import Store
 from sync.codec import CodecError, Record, batch_encoder, decode_batch, decompress, encode_batch
 from sync.codec._time import ms_iso
-from sync.testing import SimClock
+from tests.support import SimClock
 
 iso = st.integers(1_700_000_000_000, 1_900_000_000_000).map(ms_iso)
 scalar = st.one_of(
@@ -58,7 +58,7 @@ def test_round_trip_is_lossless(records: list[Record], compression: str) -> None
 
 def test_real_outbox_round_trip_and_compaction(filled: tuple[Store, SimClock]) -> None:
     store, _ = filled
-    rows = store.outbox_after(0, 10**6)
+    rows = store.reads.outbox_after(0, 10**6)
     data = batch_encoder("box-1")(rows, "box-1.e.hq.1")
     decoded = decode_batch(data)["records"]
     assert [(r.seq, r.id, r.version, r.kind, r.created_utc) for r in decoded] == [
@@ -102,7 +102,7 @@ def _payload_doc(data: bytes) -> dict[str, Any]:
 def test_pseudonyms_travel_as_bytes_and_times_as_one_column(filled: tuple[Store, SimClock]
                                                             ) -> None:
     store, _ = filled
-    rows = store.outbox_after(0, 10**6)
+    rows = store.reads.outbox_after(0, 10**6)
     data = batch_encoder("box-1")(rows, "box-1.e.hq.1")
     doc = _payload_doc(data)
     first_calls = next(g for g in doc["g"] if g["k"] == "call")

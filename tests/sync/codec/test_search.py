@@ -9,7 +9,7 @@ from edge.store import Store
 from sync.codec import Record, decode_batch, encode_batch
 from sync.codec._search import SAMPLE
 from sync.codec._time import ms_iso
-from sync.testing import SimClock
+from tests.support import SimClock
 
 
 def test_large_group_whose_later_rows_break_the_sampled_plan() -> None:
@@ -40,7 +40,7 @@ def test_plans_carry_over_to_later_batches_and_refit_when_data_changes(
     (a constant that varies, a stamp column that holds text), the column is searched
     again, and every batch still decodes to its records."""
     store, _ = filled
-    rows = store.outbox_after(0, 10**6)
+    rows = store.reads.outbox_after(0, 10**6)
     plans: dict[Any, Any] = {}
     first = [Record(r.seq, r.record_id, r.version, r.kind, r.created_utc, r.data())
              for r in rows[:200]]

@@ -1,9 +1,11 @@
 """How the golden batches beside this file were made (see README.md); not run by the tests.
+From the repository root, with PYTHONPATH=. (the record sets use tests.support):
 
-    python make_batches.py records IN        the record sets -> IN/<name>.input.json
-    python make_batches.py encode IN OUT F   encode them with the codec on sys.path (format F)
-    python make_batches.py expect IN OUT     decode OUT's batches with this tree's codec
-                                             -> OUT/<name>.json and OUT/manifest.json
+    make_batches.py records IN        the record sets -> IN/<name>.input.json (a store with
+                                      a random epoch: other ids each time)
+    make_batches.py encode IN OUT F   encode them with the codec on sys.path (format F)
+    make_batches.py expect IN OUT     decode OUT's batches with this tree's codec
+                                      -> OUT/<name>.json and OUT/manifest.json
 
 ``encode`` runs once per format, each time with that format's last encoder first on
 PYTHONPATH (an old tree from ``git archive``); ``expect`` checks that every batch decodes to
@@ -23,7 +25,7 @@ from typing import Any
 def _records(store: Any, start: int = 0) -> list[dict[str, Any]]:
     return [{"seq": r.seq, "id": r.record_id, "version": r.version, "kind": r.kind,
              "created_utc": r.created_utc, "body": r.data()}
-            for r in store.outbox_after(start, 10**6)]
+            for r in store.reads.outbox_after(start, 10**6)]
 
 
 def _iso(ms: int) -> str:
@@ -35,8 +37,8 @@ def _iso(ms: int) -> str:
 def build_records(out: Path) -> None:
     from edge.clock import ClockCorrection
     from edge.privacy import Pseudonymiser
-    from edge.store import AnswerInput
-    from sync.testing import fill_surveys, open_store
+    from edge.records import AnswerInput
+    from tests.support import fill_surveys, open_store
 
     out.mkdir(parents=True, exist_ok=True)
 
@@ -72,9 +74,7 @@ def build_records(out: Path) -> None:
         sim.advance(1.5)
         store.end_call(called, "complete")
         records = _records(store)
-        callbacks = [dict(r) for r in store.query(
-            "SELECT call_id AS call, number, requested_utc FROM callbacks"
-            " WHERE status = 'pending' ORDER BY requested_utc")]
+        callbacks = store.reads.pending_callbacks()
         meta = {"box": "box-7", "batch": "box-7.e1.hq.1", "first": records[0]["seq"],
                 "last": records[-1]["seq"]}
         write("field-day", meta, records)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from edge.clock import Clock
 from edge.privacy import Pseudonymiser
-from edge.store import AnswerInput, Store
+from edge.records import AnswerInput
+from edge.store import Store
 
 QUESTIONS = ("language", "consent", "household", "need", "callback",
              "water", "income", "loan", "shelter", "health")

@@ -1,4 +1,7 @@
-"""Records as they enter the outbox: canonical JSON, so a record's bytes are fixed at birth."""
+"""The shared vocabulary at the bottom of the house: the records the engine produces and the
+store keeps (answers, events), the outbox rows sync reads, and canonical JSON, so a record's
+bytes are fixed at birth. Plain data with no dependencies: the sans-IO engine imports this, never
+the store."""
 
 from __future__ import annotations
 

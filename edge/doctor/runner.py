@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from edge.config import Config, load_config
-from edge.plugins import doctor_checks
+from edge.plugins import all_sections, doctor_checks
 
 from ._core import (
     check_clock,
@@ -39,7 +39,7 @@ def run_checks(config_path: Path) -> list[CheckResult]:
         return results
     results += check_secrets(config)
     with contextlib.suppress(Exception):  # the secrets check has said why
-        config = load_config(config_path)
+        config = load_config(config_path, all_sections())
     results += check_storage(config)
     results.append(check_clock())
     results += check_surveys(config)

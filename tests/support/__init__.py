@@ -1,4 +1,6 @@
-"""Stand-ins and fillers for tests and benchmarks (real servers on 127.0.0.1)."""
+"""Stand-ins and fillers for tests and benchmarks (real servers on 127.0.0.1): the Twilio Sync
+stand-in, the link emulator, the fault proxy and the outbox filler. Kept under tests/ so that
+they are not part of the installed product (issue 10); tests and bench/ import ``tests.support``."""
 
 from ._faults import FAULTS, FaultProxy, random_plan, scripted_plan
 from ._fill import QUESTIONS, SimClock, fill_surveys, open_store

@@ -1,28 +1,25 @@
-"""Line kinds, discovered through the ``edgecall.lines`` entry point group.
+"""How a kind of line declares itself: its config section and a factory.
 
 A package that provides a line (hardware/sip, hardware/modem) declares in pyproject.toml::
 
     [project.entry-points."edgecall.lines"]
     modem = "hardware.modem:KIND"
 
-where ``KIND`` is a :class:`LineKind`. edge/ finds it at run time and never imports hardware/.
+where ``KIND`` is a :class:`LineKind`; edge.plugins finds it at run time, so edge/ never imports
+hardware/.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from edge.config._schema import Section
+from edge.config import Section
 
 from ._call import Line
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,23 +48,3 @@ class LineKind:
     name: str
     section: Section
     create: Callable[[dict[str, Any], LineContext], Line]
-
-
-_GROUP = "edgecall.lines"
-
-
-def line_kinds() -> dict[str, LineKind]:
-    """Every installed line kind by name. A broken plug-in is logged and left out, so one bad
-    driver does not stop the box from answering on the others."""
-    kinds: dict[str, LineKind] = {}
-    for ep in entry_points(group=_GROUP):
-        try:
-            kind = ep.load()
-        except Exception as exc:  # a missing optional dependency in one driver
-            log.error("line kind %s could not be loaded: %s", ep.name, exc)
-            continue
-        if not isinstance(kind, LineKind):
-            log.error("entry point %s does not name a LineKind", ep.name)
-            continue
-        kinds[kind.name] = kind
-    return kinds

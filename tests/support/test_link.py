@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 import requests
 
-from sync.testing import LinkEmulator
+from sync.hq import HqDb, HqServer, HqSettings
+from tests.support import LinkEmulator
+
+
+@pytest.fixture
+def hq(tmp_path: Path) -> Iterator[HqServer]:
+    """The reference receiver as the far end: it answers an unsigned POST with 401."""
+    db = HqDb(tmp_path / "hq.db")
+    server = HqServer(("127.0.0.1", 0), db, HqSettings({"box-1": b"box-1-secret"}))
+    server.start_background()
+    yield server
+    server.shutdown()
+    server.server_close()
+    db.close()
 
 
 def test_shaped_link_carries_and_counts(hq):

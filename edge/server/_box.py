@@ -1,0 +1,182 @@
+"""A whole box assembled from its config: clock, store, survey source, lines, the call server,
+the plug-in services, the link watch and the scheduler that runs every timed job.
+
+``edgecall serve``, the demo and ``doctor`` all build one of these; the CLI only adds what
+belongs to a process (signals, systemd notifications, logging).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from edge.clock import Clock
+from edge.config import Config
+from edge.lines import Line, LineContext
+from edge.linkwatch import LinkWatch
+from edge.plugins import Service, ServiceContext, line_kinds, service_starters
+from edge.privacy import Pseudonymiser
+from edge.store import DB_NAME, Store, StoreUnavailable
+from edge.survey import SurveyError, resolve_survey_path
+
+from ._server import CallServer, data_dir_problem
+from ._surveys import SurveySource
+
+log = logging.getLogger("edgecall")
+
+
+class BoxError(Exception):
+    """The config describes a box that cannot be built (no line enabled, an unusable data
+    directory or survey). One sentence saying what to fix."""
+
+
+def open_store(config: Config, clock: Clock | None = None, create: bool = True) -> Store:
+    """The box's store; ``create=False`` for commands that only read what serve wrote."""
+    data_dir = config.data_dir
+    if not create and not (data_dir / DB_NAME).is_file():
+        raise BoxError(f"no database in {data_dir}: has 'edgecall serve' run with this config?")
+    problem = data_dir_problem(data_dir)
+    if problem:
+        raise BoxError(problem + " (fix the path in [box] data_dir or the permissions)")
+    try:
+        return Store.open(data_dir, clock=clock, box_id=config.box_id,
+                          busy_timeout_s=config.sections["server"]["store_busy_timeout_s"])
+    except StoreUnavailable as exc:
+        raise BoxError(f"cannot open the database: {exc}") from exc
+
+
+def build_lines(config: Config, clock: Clock,
+                on_sms: Callable[[str, str], None] | None = None) -> list[Line]:
+    """Every enabled line of the config, from the installed line kinds."""
+    context = LineContext(
+        data_dir=config.data_dir,
+        on_network_time=clock.note_network_time,
+        on_sms=on_sms or (lambda _sender, _text: None),
+        extras={"config_dir": config.base_dir, "box_id": config.box_id,
+                "secrets": dict(config.secrets)},
+    )
+    lines: list[Line] = []
+    for name, kind in sorted(line_kinds().items()):
+        settings = config.section(name)
+        if settings is None or not settings.get("enabled", True):
+            continue
+        try:
+            lines.append(kind.create(settings, context))
+        except (OSError, ValueError) as exc:
+            raise BoxError(f"[{name}] line cannot be set up: {exc}") from exc
+    if not lines:
+        raise BoxError("no line is enabled: configure [sip], [modem] or [simulated] "
+                       "(see docs/configuration.md)")
+    return lines
+
+
+def survey_source(config: Config) -> SurveySource:
+    path = resolve_survey_path(config.sections["survey"]["file"], config.base_dir)
+    try:
+        return SurveySource(path, config.data_dir)
+    except SurveyError as exc:
+        raise BoxError(str(exc)) from exc
+
+
+class Box:
+    """Built from a config; ``start()`` answers calls and runs the services, ``stop()`` lets
+    calls finish for the configured grace period.
+
+    ``lines`` replaces the config's lines (the demo puts simulated callers there);
+    ``timer_scale`` shrinks silence timeouts for accelerated callers (demo only);
+    ``services`` false leaves out the plug-in services and the link watch (doctor, demo).
+    """
+
+    def __init__(self, config: Config, *, clock: Clock | None = None,
+                 lines: Sequence[Line] | None = None, timer_scale: float = 1.0,
+                 on_call_end: Callable[[str | None, str], None] | None = None,
+                 services: bool = True) -> None:
+        self.config = config
+        self.clock = clock or Clock()
+        self.store = open_store(config, self.clock)
+        self.clock.on_correction = self.store.record_clock_correction
+        try:
+            self.surveys = survey_source(config)
+            self.pseudonymiser = Pseudonymiser(bytes.fromhex(config.secrets["pseudonym_key"]))
+            self.lines = list(lines) if lines is not None else build_lines(
+                config, self.clock, self._on_sms)
+        except BaseException:
+            self.store.close()
+            raise
+        settings = config.sections["server"]
+        self.server = CallServer(
+            self.store, self.surveys, self.lines, self.pseudonymiser,
+            max_concurrent_calls=settings["max_concurrent_calls"],
+            min_free_mb=settings["min_free_mb"], when_busy=settings["when_busy"],
+            timer_scale=timer_scale, on_call_end=on_call_end,
+        )
+        # Every timed job of the box (sync, and what services add) runs here.
+        self.scheduler = BackgroundScheduler(timezone=UTC)
+        self._with_services = services
+        self.services: list[Service] = []
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self) -> Box:
+        self.server.start()
+        self.scheduler.start()
+        if self._with_services:
+            context = ServiceContext(self.config, self.store, self.clock, notify=self.notify,
+                                     lines=tuple(self.lines), scheduler=self.scheduler)
+            for name, start in service_starters():
+                try:
+                    self.services.append(start(context))
+                except Exception:
+                    log.exception("service %s did not start", name)
+            self.services.append(LinkWatch(lambda: self.notify("link-up")).start())
+        return self
+
+    def healthy(self) -> bool:
+        """For the systemd watchdog (see edge.server.CallServer.healthy)."""
+        return self.server.healthy()
+
+    def stop(self, grace_s: float | None = None) -> bool:
+        """Stop taking calls, let calls in progress finish (``[server] shutdown_grace_s`` by
+        default), stop the services and release the lines and the store. Returns True when
+        every call ended within the grace period."""
+        if grace_s is None:
+            grace_s = self.config.sections["server"]["shutdown_grace_s"]
+        clean = self.server.stop(grace_s)
+        for service in self.services:
+            try:
+                service.stop()
+            except Exception:
+                log.exception("service did not stop cleanly")
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        for line in self.lines:
+            close = getattr(line, "close", None)
+            if close is not None:
+                close()
+        self.store.close()
+        return clean
+
+    # -- between parts ---------------------------------------------------------------------
+    def notify(self, topic: str) -> None:
+        """A service or the link watch has news (e.g. "link-up"): tell every service."""
+        for service in self.services:
+            handler = getattr(service, "notify", None)
+            if handler is not None:
+                try:
+                    handler(topic)
+                except Exception:
+                    log.exception("service did not take %s", topic)
+
+    def _on_sms(self, sender: str, text: str) -> None:
+        try:
+            self.store.record_message(self.pseudonymiser.pseudonym(sender), text)
+        except StoreUnavailable as exc:
+            log.error("an SMS could not be stored: %s", exc)
+        else:
+            log.info("SMS received and stored")
+
+    def describe(self) -> str:
+        return (f"survey {self.surveys.current().id}, lines "
+                + ", ".join(line.name for line in self.lines))

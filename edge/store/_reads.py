@@ -1,0 +1,138 @@
+"""Every read of the store's tables that other modules need, in one place.
+
+The store owns its tables: status, export, the status page, doctor, the demo and sync ask here
+rather than writing SQL against them. A :class:`StoreReads` works on any connection to the
+file: the store's own (``Store.reads``, under its lock), the sync ledger's, or doctor's
+read-only one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from edge.records import OutboxRow
+
+
+class StoreReads:
+    def __init__(self, conn: sqlite3.Connection,
+                 lock: threading.RLock | threading.Lock | None = None) -> None:
+        self._conn = conn
+        self._lock = lock
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        if self._lock is None:
+            yield self._conn
+            return
+        with self._lock:
+            yield self._conn
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._locked() as conn:
+            cursor = conn.execute(sql, list(params))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._locked() as conn:
+            row = conn.execute(sql, list(params)).fetchone()
+        return row[0] if row else None
+
+    # -- the outbox and its acknowledgements ----------------------------------------------
+    def outbox_after(self, seq: int, limit: int = 1000) -> list[OutboxRow]:
+        with self._locked() as conn:
+            rows = conn.execute(
+                "SELECT seq, record_id, version, kind, body, created_utc FROM outbox"
+                " WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]).fetchall()
+        return [OutboxRow(*r) for r in rows]
+
+    def acked_seq(self, sink: str | None = None) -> int:
+        """How far ``sink`` has acknowledged the outbox; None: the slowest sink (0 with none)."""
+        if sink is None:
+            return self._value("SELECT min(acked_seq) FROM outbox_acks") or 0
+        return self._value("SELECT acked_seq FROM outbox_acks WHERE sink = ?", [sink]) or 0
+
+    def backlog(self, sink: str | None = None) -> int:
+        """Outbox records not yet acknowledged by ``sink`` (None: by the slowest sink; all of
+        them while no sink has acknowledged anything)."""
+        return self._value("SELECT count(*) FROM outbox WHERE seq > ?", [self.acked_seq(sink)])
+
+    def acking_sinks(self) -> list[str]:
+        return [r["sink"] for r in self._rows("SELECT sink FROM outbox_acks ORDER BY sink")]
+
+    def pending_callbacks(self) -> list[dict[str, str]]:
+        """Callbacks still to be made, oldest first, with the raw number (the one place it
+        lives): ``{"call", "number", "requested_utc"}``."""
+        return [{"call": r["source_call"], "number": r["number"],
+                 "requested_utc": r["created_utc"]}
+                for r in self._rows(
+                    "SELECT source_call, number, created_utc FROM outbound"
+                    " WHERE kind != 'campaign' AND status IN ('pending', 'dialling')"
+                    " AND number IS NOT NULL AND source_call IS NOT NULL"
+                    " ORDER BY created_utc, id")]
+
+    # -- figures ---------------------------------------------------------------------------
+    def dispositions_since(self, since_utc: str) -> list[dict[str, Any]]:
+        """``{"survey", "disposition", "n"}`` for calls started at or after ``since_utc``
+        (disposition None: still in progress; survey "none": calls without one)."""
+        return self._rows(
+            "SELECT coalesce(survey_id, 'none') AS survey, disposition, count(*) AS n"
+            " FROM calls WHERE started_utc >= ? GROUP BY survey, disposition", [since_utc])
+
+    def last_call_clock_quality(self) -> str | None:
+        return self._value(
+            "SELECT clock_quality FROM calls ORDER BY started_utc DESC, no DESC LIMIT 1")
+
+    def error_calls(self, limit: int) -> list[dict[str, Any]]:
+        """Newest first: ``{"id", "utc", "line"}`` of calls that ended in ``error``."""
+        return self._rows(
+            "SELECT id, coalesce(ended_utc, started_utc) AS utc, line FROM calls"
+            " WHERE disposition = 'error' ORDER BY utc DESC LIMIT ?", [limit])
+
+    def events_of(self, kinds: Sequence[str], limit: int) -> list[dict[str, Any]]:
+        """Newest first: ``{"utc", "kind", "call_id", "detail"}`` of events of these kinds."""
+        marks = ",".join("?" * len(kinds))
+        return self._rows(
+            f"SELECT utc, kind, call_id, detail FROM events WHERE kind IN ({marks})"
+            " ORDER BY utc DESC, id DESC LIMIT ?", [*kinds, limit])
+
+    # -- calls and answers -----------------------------------------------------------------
+    def last_call_no(self) -> int:
+        return self._value("SELECT coalesce(max(no), 0) FROM calls")
+
+    def call(self, call_id: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM calls WHERE id = ?", [call_id])
+        return rows[0] if rows else None
+
+    def calls_for_export(self) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT id AS call_id, line, caller, withheld, survey_id, survey_version, language,"
+            " started_utc, ended_utc, duration_s, disposition, answered, clock_quality, boot_id"
+            " FROM calls ORDER BY no")
+
+    def answers(self, call_id: str | None = None) -> list[dict[str, Any]]:
+        """Answers in the order they were stored (of one call, or all)."""
+        where, params = ("WHERE call_id = ?", [call_id]) if call_id is not None else ("", [])
+        return self._rows(
+            "SELECT call_id, question, visit, raw, value, attempts, invalid, timeouts, utc,"
+            f" clock_quality FROM answers {where} ORDER BY rowid", params)
+
+    def answer_count(self, after_call_no: int = 0) -> int:
+        """Answers of calls numbered after ``after_call_no``."""
+        return self._value(
+            "SELECT count(*) FROM answers a JOIN calls c ON c.id = a.call_id WHERE c.no > ?",
+            [after_call_no])
+
+    def questions(self) -> list[str]:
+        """Every question answered so far, in order of first answer."""
+        return [r["question"] for r in self._rows(
+            "SELECT question FROM answers GROUP BY question ORDER BY min(rowid)")]
+
+    # -- health ----------------------------------------------------------------------------
+    def quick_check(self) -> str:
+        """SQLite's own consistency check: "ok" or what is wrong."""
+        return self._value("PRAGMA quick_check")
