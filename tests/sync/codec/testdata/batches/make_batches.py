@@ -138,10 +138,19 @@ def build_records(out: Path) -> None:
 
 
 def _codec() -> Any:
-    try:
-        return importlib.import_module("sync.codec")
-    except ImportError:  # a tree from before the codec was a package
-        return importlib.import_module("sync._codec")
+    """The codec of the tree ``sync`` comes from. (An editable install finds sync.codec in
+    its own tree when an older tree on PYTHONPATH has none: checked by path.)"""
+    import sync
+
+    root = Path(sync.__file__).parent
+    for name in ("sync.codec", "sync._codec"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if Path(module.__file__ or "").is_relative_to(root):
+            return module
+    raise SystemExit(f"no codec in {root}")
 
 
 def encode(inputs: Path, out: Path, fmt: int) -> None:
