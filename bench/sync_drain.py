@@ -38,12 +38,12 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sync._batching import Backoff
-from sync._codec import batch_encoder
 from sync._hq import HqSink
 from sync._ledger import Ledger, connect
 from sync._runner import drain
 from sync._signing import sign
 from sync._twilio import TwilioSink
+from sync.codec import batch_encoder
 from sync.hq import HqDb
 from tests.support import LinkEmulator, TwilioSyncStandIn, fill_surveys, open_store
 

@@ -2,7 +2,7 @@
 format in sync/PROTOCOL.md).
 
 Entry points (pyproject.toml): ``sync.config:SECTIONS``, ``sync.cli:register``,
-``sync.service:start``, ``sync.status:status_lines``. Inside: ``_codec`` (batch encoding),
+``sync.service:start``, ``sync.status:status_lines``. Inside: ``codec`` (batch encoding),
 ``_batching`` (decisions as plain functions), ``_ledger`` (sealed batches in SQLite),
 ``_runner`` (the drain loop), ``_hq`` / ``_twilio`` (sinks), ``pull`` (survey packs),
 ``hq`` (reference receiver). The stand-ins tests and bench use are in tests/support.

@@ -9,9 +9,9 @@ from typing import Any
 
 from edge.config import Config, ConfigError, ConfigProblem
 
-from ._codec import batch_encoder
 from ._ledger import Ledger, connect
 from ._runner import Sink
+from .codec import batch_encoder
 from .config import SECRET_KEYS, SYNC_DEFAULTS
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from edge.records import canonical_json
 
-from .._codec import Record
+from ..codec import Record
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (

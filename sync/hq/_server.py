@@ -18,7 +18,6 @@ from urllib.parse import unquote
 
 from edge.clock import format_utc
 
-from .._codec import CodecError, decode_batch
 from .._signing import (
     HEADER_BATCH,
     HEADER_BOX,
@@ -28,6 +27,7 @@ from .._signing import (
     sign,
     verify,
 )
+from ..codec import CodecError, decode_batch
 from ._db import HqDb
 
 log = logging.getLogger(__name__)

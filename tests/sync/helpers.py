@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from edge.store import Store
-from sync._codec import batch_encoder
 from sync._ledger import Ledger, connect
+from sync.codec import batch_encoder
 from sync.hq import HqDb
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import base64
 
 from edge.privacy import Pseudonymiser
-from sync._codec import batch_encoder, decode_batch, decompress
 from sync._hq import HqSink
 from sync._ledger import Ledger, connect
 from sync._runner import drain
 from sync._twilio import TwilioSink
+from sync.codec import batch_encoder, decode_batch, decompress
 from sync.config import SYNC
 from tests.support import TwilioSyncStandIn
 

@@ -8,9 +8,9 @@ import pytest
 
 from edge.records import canonical_json
 from sync._batching import Backoff
-from sync._codec import decode_batch
 from sync._runner import drain
 from sync._twilio import TwilioSink
+from sync.codec import decode_batch
 from tests.support import FaultProxy, TwilioSyncStandIn, random_plan
 
 from .helpers import ledger_for, outbox_records
