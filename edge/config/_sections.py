@@ -59,9 +59,12 @@ SERVER = Section(
 )
 
 def _hours(value: str) -> str | None:
-    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", value)
+    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)", value)
+    if match and match.group(3) == "24" and match.group(4) != "00":
+        match = None
     if not match or match.group(1, 2) == match.group(3, 4):
-        return 'write the local hours when calls may be placed as "HH:MM-HH:MM", e.g. "08:00-20:00"'
+        return ('write the local hours when calls may be placed as "HH:MM-HH:MM", e.g. '
+                '"08:00-20:00" ("00:00-24:00": any time)')
     return None
 
 

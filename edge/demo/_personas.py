@@ -1,5 +1,6 @@
 """Simulated callers for the demo: scripts drawn from the survey itself, so every kind of
-call the field sees (complete, fumbling, silent, dropped, opting out) shows up."""
+call the field sees (complete, fumbling, silent, dropped, opting out, ringing off to be called
+back) shows up."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ PERSONAS = {
     "opts_out": 0.05,
     "declines": 0.05,
 }
+# A caller with no credit rings and hangs up before the box answers, and expects a call back:
+# only on networks that can ring off and take a call back (the simulated line).
+MISSED = "rings_off"
+MISSED_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,8 @@ class DemoCaller:
     persona: str
     number: str
     script: CallerScript
+    # How this caller's phone answers when the box calls back (a complete survey).
+    callback_script: CallerScript | None = None
 
 
 def _valid(survey: Survey, name: str, rng: random.Random, first_yesno: str | None) -> str:
@@ -92,8 +99,10 @@ def key_groups(survey: Survey, script: CallerScript) -> tuple[list[str], bool]:
     return groups, False
 
 
-def make_caller(survey: Survey, rng: random.Random) -> DemoCaller:
-    persona = rng.choices(list(PERSONAS), weights=list(PERSONAS.values()))[0]
+def make_caller(survey: Survey, rng: random.Random, rings_off: bool = False) -> DemoCaller:
+    """A random caller; with ``rings_off`` some ring and hang up to be called back."""
+    personas = {**PERSONAS, **({MISSED: MISSED_SHARE} if rings_off else {})}
+    persona = rng.choices(list(personas), weights=list(personas.values()))[0]
     all_questions = [n for n in survey.questions() if survey.states[n].kind != "language"]
     yesno = [n for n in all_questions if survey.states[n].kind == "yesno"]
     first_yesno = yesno[0] if yesno else None
@@ -116,4 +125,7 @@ def make_caller(survey: Survey, rng: random.Random) -> DemoCaller:
         responses[f"{yesno[0]}.prompt"] = [list(state.props["options"])[1]]
     number = "+2557" + "".join(rng.choice("0123456789") for _ in range(8))
     delay = rng.uniform(0.3, 1.5)  # some listen to the whole prompt, most barge in
+    if persona == MISSED:
+        answers = CallerScript(responses, key_delay_s=delay)
+        return DemoCaller(persona, number, CallerScript(hang_up_before_answer=True), answers)
     return DemoCaller(persona, number, CallerScript(responses, key_delay_s=delay))

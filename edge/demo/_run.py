@@ -27,7 +27,7 @@ from edge.survey import BUILTIN_DEMO, load_survey
 from edge.words import plural
 
 from ._networks import open_network
-from ._personas import make_caller
+from ._personas import MISSED, make_caller
 
 
 @dataclass
@@ -50,22 +50,26 @@ def _secrets_file(directory: Path) -> Path:
     return path
 
 
-def demo_config(options: DemoOptions, lines: int) -> Config:
-    """The demo box's config: box id ``demo``, data in ``DIR/data``, the chosen survey."""
+def demo_config(options: DemoOptions, lines: int, calls_back: bool = False) -> Config:
+    """The demo box's config: box id ``demo``, data in ``DIR/data``, the chosen survey; with
+    ``calls_back``, callers who ring off are called back at any hour."""
     directory = options.directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     raw = {"box": {"id": "demo", "data_dir": str(directory / "data"),
                    "secrets_file": str(_secrets_file(directory))},
            "survey": {"file": str(options.survey.resolve())},
            "server": {"max_concurrent_calls": lines, "shutdown_grace_s": 5.0}}
+    if calls_back:
+        raw["outbound"] = {"enabled": True, "calling_hours": "00:00-24:00",
+                           "max_outbound": max(1, lines // 2), "reserve_inbound": 1}
     config = parse_config(raw, "the demo", all_sections())
     return Config(config.path, config.sections, load_secrets(config.secrets_path))
 
 
 def _box(options: DemoOptions, lines: list[Line], max_calls: int, timer_scale: float,
-         on_call_end: Callable[[str | None, str], None]) -> Box:
-    return Box(demo_config(options, max_calls), lines=lines, timer_scale=timer_scale,
-               on_call_end=on_call_end, services=False)
+         on_call_end: Callable[[str | None, str], None], calls_back: bool = False) -> Box:
+    return Box(demo_config(options, max_calls, calls_back), lines=lines,
+               timer_scale=timer_scale, on_call_end=on_call_end, services=False)
 
 
 def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
@@ -78,6 +82,12 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     done: Counter[str] = Counter()
     finished = threading.Semaphore(0)
     lock = threading.Lock()
+    # Drawn up front from the seed: who calls and when, whatever the speed.
+    callers = [make_caller(survey, rng, rings_off=network.calls_back)
+               for _ in range(options.calls)]
+    gaps = [rng.expovariate(1 / 15) for _ in callers]  # about every 15 s of simulated time
+    called_back = sum(1 for c in callers if c.callback_script is not None)
+    expected = options.calls + called_back
 
     def on_call_end(call_id: str | None, disposition: str) -> None:
         with lock:
@@ -87,13 +97,15 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
             if call_id:
                 row = store.reads.call(call_id) or {"language": None, "answered": 0}
                 detail = f"{row['language'] or '--'}  {plural(row['answered'], 'answer')}"
-            out.write(f"  [{n:>3}/{options.calls}] {call_id or '(not recorded)':<22} "
+                if row.get("attempt"):
+                    detail += "  (the box called back)"
+            out.write(f"  [{n:>3}/{expected}] {call_id or '(not recorded)':<22} "
                       f"{disposition:<9} {detail}\n")
             out.flush()
         finished.release()
 
     box = _box(options, network.lines, options.lines, network.timer_scale(options.speed),
-               on_call_end)
+               on_call_end, calls_back=network.calls_back)
     store = box.store
     first_call_no = store.reads.last_call_no()
     through = ("a simulated line" if options.via == "simulated"
@@ -105,18 +117,16 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     box.start()
     started = time.monotonic()
     personas: Counter[str] = Counter()
-    for _ in range(options.calls):
-        caller = make_caller(survey, rng)
+    for caller, gap in zip(callers, gaps, strict=True):
         personas[caller.persona] += 1
-        # Callers arrive about every 15 s of simulated time. One who finds every line busy
-        # redials until one is free (as on the modem network): whether a caller finds the
-        # lines busy would hang on how fast this machine runs, and a seeded demo must give the
-        # same dispositions at any speed.
+        # One who finds every line busy redials until one is free (as on the modem network):
+        # whether a caller finds the lines busy would hang on how fast this machine runs, and
+        # a seeded demo must give the same dispositions at any speed.
         _wait_for_a_free_line(box, options)
         network.place(caller)
-        time.sleep(rng.expovariate(1 / 15) / options.speed)
-    deadline = time.monotonic() + 120 + options.calls * 60 / options.speed
-    for _ in range(options.calls):
+        time.sleep(gap / options.speed)
+    deadline = time.monotonic() + 120 + expected * 60 / options.speed
+    for _ in range(expected):
         if not finished.acquire(timeout=max(0.1, deadline - time.monotonic())):
             out.write("  (some calls did not finish in time)\n")
             break
@@ -141,6 +151,10 @@ def _summary(store: Store, options: DemoOptions, done: dict[str, int],
     answers = store.reads.answer_count(after_call_no=first_call_no)
     out.write(f"  answers stored: {answers}; callers by behaviour: "
               + ", ".join(f"{k} {v}" for k, v in personas.most_common()) + "\n")
+    callbacks = store.reads.callback_counts()
+    if personas.get(MISSED):
+        out.write(f"  called back: {callbacks.get('done', 0)} of "
+                  f"{plural(personas[MISSED], 'caller')} who rang off before the box answered\n")
     everything = summarise(store, "")
     exports = options.directory / "exports"
     exports.mkdir(exist_ok=True)

@@ -95,6 +95,12 @@ class StoreReads:
                 "attempts": attempts,
                 "minutes": round(self.placed_call_seconds_since(since_utc) / 60, 1)}
 
+    def callback_counts(self) -> dict[str, int]:
+        """Callbacks (every outbound job but campaign numbers) by status."""
+        return {r["status"]: r["n"] for r in self._rows(
+            "SELECT status, count(*) AS n FROM outbound WHERE kind != 'campaign'"
+            " GROUP BY status")}
+
     def campaigns(self) -> list[dict[str, Any]]:
         """Every campaign with its jobs counted by status."""
         rows = self._rows("SELECT * FROM campaigns ORDER BY created_utc")
