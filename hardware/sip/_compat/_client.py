@@ -15,11 +15,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import pyVoIP
-import pyVoIP.VoIP
-from pyVoIP.SIP import SIPClient, SIPMessage, SIPMessageType, SIPStatus
-
 from ._message import RobustSIPMessage
+from ._pyvoip import STOCK_METHODS, VERSION, SIPClient, SIPMessage, SIPMessageType, SIPStatus
 from ._registration import RETRANSMIT, RegistrationPolicy, granted_expires
 
 if TYPE_CHECKING:
@@ -28,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
-_STOCK_ALLOW = f"Allow: {', '.join(pyVoIP.SIPCompatibleMethods)}\r\n"
+_STOCK_ALLOW = f"Allow: {', '.join(STOCK_METHODS)}\r\n"
 _CALL_ID = re.compile(rb"^Call-ID:[ \t]*(\S+)", re.MULTILINE | re.IGNORECASE)
 
 Address = tuple[str, int]
@@ -327,7 +324,7 @@ class HardenedSIPClient(SIPClient):
         out += f"Call-ID: {request.headers['Call-ID']}\r\n"
         out += f"CSeq: {request.headers['CSeq']['check']} {request.headers['CSeq']['method']}\r\n"
         out += f"Allow: {ALLOW}\r\n"
-        out += f"User-Agent: edgecall (pyVoIP {pyVoIP.__version__})\r\n"
+        out += f"User-Agent: edgecall (pyVoIP {VERSION})\r\n"
         out += extra
         out += f"Content-Length: {len(body.encode())}\r\n\r\n{body}"
         return out
@@ -374,7 +371,7 @@ class HardenedSIPClient(SIPClient):
         out += f"CSeq: {self.byeCounter.next()} BYE\r\n"
         out += "Max-Forwards: 70\r\n"
         out += f"Contact: <sip:{self.username or 'edgecall'}@{self.myIP}:{self.myPort}>\r\n"
-        out += f"User-Agent: edgecall (pyVoIP {pyVoIP.__version__})\r\n"
+        out += f"User-Agent: edgecall (pyVoIP {VERSION})\r\n"
         out += "Content-Length: 0\r\n\r\n"
         return out
 

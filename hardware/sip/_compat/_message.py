@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 
-import pyVoIP
-import pyVoIP.VoIP
-from pyVoIP.SIP import SIPMessage
+from ._pyvoip import SIP_VERSIONS, SIPMessage
 
 # Methods we parse (the client decides which it answers and how).
 METHODS = (
@@ -153,7 +151,7 @@ class RobustSIPMessage(SIPMessage):
         # Instance attribute: the stock class reads pyVoIP.SIPCompatibleMethods, which we leave
         # untouched so that unpatched pyVoIP in the same process keeps its own behaviour.
         self.SIPCompatibleMethods = list(METHODS)
-        self.SIPCompatibleVersions = list(pyVoIP.SIPCompatibleVersions)
+        self.SIPCompatibleVersions = list(SIP_VERSIONS)
         self.normalised = normalise(data)
         self.all_headers: list[tuple[str, str]] = []
         head = self.normalised.split(b"\r\n\r\n", 1)[0].decode("utf-8")
