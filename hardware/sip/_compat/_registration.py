@@ -40,9 +40,9 @@ def granted_expires(expires_header: str | None, contacts: list[str], default: in
     """The lifetime the registrar granted: our Contact's ``expires`` param, else the Expires
     header, else what we asked for (RFC 3261 section 10.2.4). A registrar lists every binding of
     the AOR (other phones, stale ones of ours): with ``is_ours`` only our binding counts, not
-    whichever comes first."""
+    whichever comes first. A lone Contact is ours even when the registrar rewrote it."""
     for contact in contacts:
-        if is_ours is not None and not is_ours(contact):
+        if is_ours is not None and len(contacts) > 1 and not is_ours(contact):
             continue
         match = re.search(r";\s*expires\s*=\s*(\d+)", contact, re.IGNORECASE)
         if match:
