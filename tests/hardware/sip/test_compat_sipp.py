@@ -442,3 +442,31 @@ def test_bye_retransmitted_until_answered(sipp, phones, tools):
     while ours.sip.outbound.busy() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ours.sip.outbound.busy() == 0  # answered: no more retransmissions
+
+
+def test_record_route_copied_and_followed_by_our_bye(sipp, phones, tools):
+    """Through record-routing proxies: stock's 200 drops Record-Route and its BYE goes straight
+    to the caller's Contact; ours copies it and routes the BYE through the proxies."""
+    sipp_port = tools.free_ports(1)
+    stock = phones.stock(sipp_port, Answerer(delay=0.0, hold=0.5))
+    proc = sipp.start("uac_record_route.xml", port_of(stock), port=sipp_port, timeout_s=6)
+    assert sipp.wait(proc) != 0
+
+    ours = phones.ours(Answerer(delay=0.0, hold=0.5))
+    ours.start()
+    assert sipp.wait(sipp.start("uac_record_route.xml", port_of(ours))) == 0, sipp.errors()
+
+
+def test_route_set_loose_and_strict():
+    from hardware.sip._compat._routeset import RouteSet
+
+    loose = RouteSet.from_request(["<sip:p1.test;lr>, <sip:10.0.0.2:5070;lr;ftag=x>"])
+    assert loose.request("sip:gw@10.9.9.9:5060") == (
+        "sip:gw@10.9.9.9:5060", ["<sip:p1.test;lr>", "<sip:10.0.0.2:5070;lr;ftag=x>"],
+        ("p1.test", 5060))
+    assert loose.response_lines() == "Record-Route: <sip:p1.test;lr>, <sip:10.0.0.2:5070;lr;" \
+                                     "ftag=x>\r\n"
+    strict = RouteSet.from_request(["<sip:10.0.0.1:5080>", "<sip:10.0.0.2;lr>"])
+    assert strict.request("sip:gw@10.9.9.9") == (
+        "sip:10.0.0.1:5080", ["<sip:10.0.0.2;lr>", "<sip:gw@10.9.9.9>"], ("10.0.0.1", 5080))
+    assert RouteSet().request("sip:gw@10.9.9.9") == ("sip:gw@10.9.9.9", [], None)
