@@ -243,7 +243,7 @@ class SipLine:
         facts = {
             "registration": reg, "active_calls": len(self.phone.calls),
             "calls_offered": self.calls_offered, "refused": stats["refused"],
-            "malformed": stats["malformed"],
+            "malformed": stats["malformed"], "stray": stats["stray"],
         }
         if reg in ("disabled", "registered"):
             detail = "trunk mode, listening" if reg == "disabled" else "registered"
