@@ -204,3 +204,25 @@ def test_sha256_challenge_preferred_and_answered(tools, status):
     finally:
         ours.stop()
         registrar.close()
+
+
+def test_digest_rfc7616_vectors():
+    from hardware.sip._compat._digest import DigestAnswerer, choose, parse_challenges
+
+    value = ('Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, '
+             'nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", '
+             'opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS", '
+             'Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=MD5, '
+             'nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", '
+             'opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"')
+    challenges = parse_challenges([value])
+    assert [c["algorithm"] for c in challenges] == ["SHA-256", "MD5"]
+    cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"
+    for challenge, expected in zip(challenges, (
+            "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1",
+            "8ca523f5e9506fed4657c9700eebdbec"), strict=True):
+        answer = DigestAnswerer("Mufasa", "Circle of Life").authorization(
+            challenge, "GET", "/dir/index.html", cnonce=cnonce)
+        assert f'response="{expected}"' in answer
+        assert "qop=auth, nc=00000001" in answer and 'opaque="FQhe' in answer
+    assert choose(list(reversed(challenges)))["algorithm"] == "SHA-256"
