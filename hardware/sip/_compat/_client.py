@@ -181,6 +181,7 @@ class HardenedSIPClient(Registering, SIPClient):
         while self.outbound.busy() and time.monotonic() < deadline:
             time.sleep(0.02)
         self.NSD = False
+        self.outbound.clear()
         with contextlib.suppress(OSError):  # wakes the receive loop's select()
             self.s.sendto(b"", ("127.0.0.1" if self.bind_ip == "0.0.0.0" else self.bind_ip,
                                 self.myPort))

@@ -117,6 +117,11 @@ class Outbound:
             times = [t for p in self._pending.values() if (t := p.transaction.due()) is not None]
         return min(times, default=None)
 
+    def clear(self) -> None:
+        """Forget every request (the socket is closing: nothing more is sent or answered)."""
+        with self._lock:
+            self._pending.clear()
+
     def busy(self) -> int:
         """Requests still waiting for a final response."""
         with self._lock:

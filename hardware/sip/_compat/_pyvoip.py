@@ -95,9 +95,8 @@ INTERNALS: tuple[Internal, ...] = (
     _m(_CLIENT, "gen_branch", "self length", "called: Via branches of our requests"),
     _m(_CLIENT, "_gen_response_via_header", "self request", "called: Via lines of responses"),
     _m(_CLIENT, "_close_sockets", "self", "called on stop"),
-    *_a(_CLIENT, "NSD s out server port myIP myPort username password phone tagLibrary "
-        "byeCounter callCallback", "read/written by HardenedSIPClient (socket, peer, identity, "
-        "dialog tags, BYE CSeq)"),
+    *_a(_CLIENT, "NSD s out server port myIP myPort username phone tagLibrary byeCounter",
+        "read/written by HardenedSIPClient (socket, peer, identity, dialog tags, BYE CSeq)"),
     # --- SIP message (RobustSIPMessage) ----------------------------------------------------------
     Internal(_SIP, "SIPMessage", "class", "subclassed: the parser fixes (defect 9)"),
     _m(_MESSAGE, "__init__", "self data", "constructor our subclass keeps"),

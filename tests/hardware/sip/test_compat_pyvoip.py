@@ -79,9 +79,11 @@ def test_every_override_is_listed():
     missing = []
     for ours in (HardenedCall, HardenedPhone, HardenedRTPClient, HardenedSIPClient,
                  RobustSIPMessage):
-        base = next(k for k in inspect.getmro(ours) if k.__module__.startswith("pyVoIP"))
-        for name, value in vars(ours).items():
-            overrides = callable(value) and hasattr(base, name) and name != "__init__"
-            if overrides and (base.__name__, name) not in listed:
-                missing.append(f"{ours.__name__}.{name} overrides {base.__name__}.{name}")
+        mro = inspect.getmro(ours)
+        base = next(k for k in mro if k.__module__.startswith("pyVoIP"))
+        for klass in (k for k in mro if k.__module__.startswith("hardware.")):  # and mixins
+            for name, value in vars(klass).items():
+                overrides = callable(value) and hasattr(base, name) and name != "__init__"
+                if overrides and (base.__name__, name) not in listed:
+                    missing.append(f"{klass.__name__}.{name} overrides {base.__name__}.{name}")
     assert missing == []

@@ -6,6 +6,7 @@ baresip and kamailio are required: these tests FAIL when they are missing."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -151,8 +152,12 @@ def test_baresip_through_kamailio_with_record_route(serve, baresip, kamailio, to
     box.wait_log(r"registered at .* for 120 s", 30)
     registered = kamailio.wait_log(rf"REGISTER box expires 120 from {HOST}:{port} ", 5)
     assert "qop=auth" in registered and "nc=00000001" in registered  # kamailio's digest
+    # The REGISTER Call-ID is the one kept in the data dir for the next start.
+    identity = json.loads((box.box / "data" / "sip-registration.json").read_text())
+    assert f"call-id {identity['call_id']} cseq " in registered
     run_survey_call(baresip, f"sip:box@{HOST}:{kamailio.port}", box)
     # The box's BYE went to kamailio (the Record-Route), which relayed it on to baresip.
     kamailio.wait_log(rf"in-dialog BYE from {HOST}:{port} to sip:\S+ via record-route", 5)
     box.stop()  # its un-REGISTER, challenged by kamailio, is answered
-    kamailio.wait_log(rf"REGISTER box expires 0 from {HOST}:{port} with \[Digest", 5)
+    kamailio.wait_log(rf"REGISTER box expires 0 from {HOST}:{port} call-id "
+                      rf"{re.escape(identity['call_id'])} cseq \d+ with \[Digest", 5)
