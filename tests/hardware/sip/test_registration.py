@@ -139,8 +139,10 @@ def test_call_id_kept_across_restarts_cseq_only_up(tools, tmp_path: Path):
             ours.start()
             assert wait_for(lambda p=ours: p.registration_state() == "registered", 5)
             ours.stop()  # un-REGISTER, answered
-            for text in registrar.requests[len(seen):]:
-                seen.append((header(text, "Call-ID"), int(header(text, "CSeq").split()[0])))
+            for text in list(registrar.requests):
+                sent = (header(text, "Call-ID"), int(header(text, "CSeq").split()[0]))
+                if sent not in seen:  # a retransmission on a slow machine counts once
+                    seen.append(sent)
         first_run, second_run, other_box = seen[0:2], seen[2:4], seen[4:6]
         assert {c for c, _ in first_run + second_run} == {first_run[0][0]}  # one Call-ID
         cseqs = [n for _, n in first_run + second_run]
