@@ -135,6 +135,11 @@ class Clock:
     def mono(self) -> float:
         return self._mono()
 
+    def epoch(self) -> float:
+        """The wall clock as UTC epoch seconds (for schedules such as calling hours; records
+        take ``now()``)."""
+        return self._wall()
+
     def now(self) -> Stamp:
         with self._lock:
             mono = self._mono()

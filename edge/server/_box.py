@@ -94,12 +94,14 @@ class Box:
     ``lines`` replaces the config's lines (the demo puts simulated callers there);
     ``timer_scale`` shrinks silence timeouts for accelerated callers (demo only);
     ``services`` false leaves out the plug-in services and the link watch (doctor, demo).
+    ``time_scale``: how many seconds of the clock's time pass per real second (1 on a box;
+    benchmarks give a simulated clock that runs faster, and schedules follow it).
     """
 
     def __init__(self, config: Config, *, clock: Clock | None = None,
                  lines: Sequence[Line] | None = None, timer_scale: float = 1.0,
                  on_call_end: Callable[[str | None, str], None] | None = None,
-                 services: bool = True) -> None:
+                 services: bool = True, time_scale: float = 1.0) -> None:
         self.config = config
         self.clock = clock or Clock()
         self.store = open_store(config, self.clock)
@@ -123,6 +125,7 @@ class Box:
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self._with_services = services
         self.services: list[Service] = []
+        self.time_scale = time_scale
         self.outbound = self._outbound(on_call_end)
 
     # -- life cycle ------------------------------------------------------------------------
@@ -139,7 +142,9 @@ class Box:
         service = OutboundService(
             self.store, self.server, self.lines, self.pseudonymiser,
             policy_from_settings(settings), current_survey=self.surveys.current, kinds=kinds,
-            country_code=settings["country_code"], interval_s=settings["check_interval_s"])
+            country_code=settings["country_code"],
+            interval_s=settings["check_interval_s"] / self.time_scale,
+            now=self.clock.epoch, time_scale=self.time_scale)
         self.server.on_callback = service.queue_callback
         self.server.call_back_lines = {line.name for line in self.lines
                                        if getattr(line, "on_ring", "answer") == "callback"}
