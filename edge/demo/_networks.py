@@ -51,7 +51,7 @@ class SimulatedNetwork:
         return 1 / speed
 
     def place(self, caller: DemoCaller) -> None:
-        if caller.callback_script is not None:
+        if caller.callback_script is not None:  # if the box calls back, they answer
             self._phones[caller.number] = SimulatedPhone("answers", 4.0, caller.callback_script)
         self._line.place_call(caller.number, caller.script)
 

@@ -32,8 +32,10 @@ class DemoCaller:
     persona: str
     number: str
     script: CallerScript
-    # How this caller's phone answers when the box calls back (a complete survey).
+    # How this caller's phone answers when the box calls back: the survey answered, no
+    # second callback asked for.
     callback_script: CallerScript | None = None
+    rang_off: bool = False
 
 
 def _valid(survey: Survey, name: str, rng: random.Random, first_yesno: str | None) -> str:
@@ -108,6 +110,7 @@ def make_caller(survey: Survey, rng: random.Random, rings_off: bool = False) -> 
     first_yesno = yesno[0] if yesno else None
     responses = {f"{n}.prompt": [_valid(survey, n, rng, first_yesno)]
                  for n in survey.questions()}
+    complete = dict(responses)
     questions = [n for n in _questions_on_path(survey, responses)
                  if survey.states[n].kind != "language"] or all_questions
     target = rng.choice(questions[1:] or questions)
@@ -125,7 +128,18 @@ def make_caller(survey: Survey, rng: random.Random, rings_off: bool = False) -> 
         responses[f"{yesno[0]}.prompt"] = [list(state.props["options"])[1]]
     number = "+2557" + "".join(rng.choice("0123456789") for _ in range(8))
     delay = rng.uniform(0.3, 1.5)  # some listen to the whole prompt, most barge in
+    answers_callback = CallerScript(_no_second_callback(survey, complete), key_delay_s=delay)
     if persona == MISSED:
-        answers = CallerScript(responses, key_delay_s=delay)
-        return DemoCaller(persona, number, CallerScript(hang_up_before_answer=True), answers)
-    return DemoCaller(persona, number, CallerScript(responses, key_delay_s=delay))
+        return DemoCaller(persona, number, CallerScript(hang_up_before_answer=True),
+                          answers_callback, rang_off=True)
+    return DemoCaller(persona, number, CallerScript(responses, key_delay_s=delay),
+                      answers_callback)
+
+
+def _no_second_callback(survey: Survey, responses: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The caller's answers for the call back: the same, but "no" to a callback question."""
+    out = dict(responses)
+    for name, state in survey.states.items():
+        if state.kind == "yesno" and state.props.get("callback"):
+            out[f"{name}.prompt"] = [list(state.props["options"])[1]]
+    return out

@@ -86,8 +86,6 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     callers = [make_caller(survey, rng, rings_off=network.calls_back)
                for _ in range(options.calls)]
     gaps = [rng.expovariate(1 / 15) for _ in callers]  # about every 15 s of simulated time
-    called_back = sum(1 for c in callers if c.callback_script is not None)
-    expected = options.calls + called_back
 
     def on_call_end(call_id: str | None, disposition: str) -> None:
         with lock:
@@ -99,7 +97,7 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
                 detail = f"{row['language'] or '--'}  {plural(row['answered'], 'answer')}"
                 if row.get("attempt"):
                     detail += "  (the box called back)"
-            out.write(f"  [{n:>3}/{expected}] {call_id or '(not recorded)':<22} "
+            out.write(f"  [{n:>3}] {call_id or '(not recorded)':<22} "
                       f"{disposition:<9} {detail}\n")
             out.flush()
         finished.release()
@@ -125,16 +123,25 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
         _wait_for_a_free_line(box, options)
         network.place(caller)
         time.sleep(gap / options.speed)
-    deadline = time.monotonic() + 120 + expected * 60 / options.speed
-    for _ in range(expected):
+    deadline = time.monotonic() + 120 + options.calls * 120 / options.speed
+    for _ in range(options.calls):
         if not finished.acquire(timeout=max(0.1, deadline - time.monotonic())):
             out.write("  (some calls did not finish in time)\n")
             break
+    # Then the calls back: every callback placed and its call over.
+    while time.monotonic() < deadline and (
+            box.server.active_calls or _callbacks_waiting(store)):
+        time.sleep(min(0.05, 5 / options.speed))
     elapsed = time.monotonic() - started
     _summary(store, options, dict(done), personas, elapsed, first_call_no, out)
     box.stop()
     network.close()
     return dict(done)
+
+
+def _callbacks_waiting(store: Store) -> int:
+    counts = store.reads.callback_counts()
+    return counts.get("pending", 0) + counts.get("dialling", 0)
 
 
 def _wait_for_a_free_line(box: Box, options: DemoOptions) -> None:
@@ -152,9 +159,10 @@ def _summary(store: Store, options: DemoOptions, done: dict[str, int],
     out.write(f"  answers stored: {answers}; callers by behaviour: "
               + ", ".join(f"{k} {v}" for k, v in personas.most_common()) + "\n")
     callbacks = store.reads.callback_counts()
-    if personas.get(MISSED):
-        out.write(f"  called back: {callbacks.get('done', 0)} of "
-                  f"{plural(personas[MISSED], 'caller')} who rang off before the box answered\n")
+    if callbacks:
+        out.write(f"  called back: {plural(callbacks.get('done', 0), 'caller')} "
+                  f"({personas.get(MISSED, 0)} rang off before the box answered, the others "
+                  "asked for a callback in the survey)\n")
     everything = summarise(store, "")
     exports = options.directory / "exports"
     exports.mkdir(exist_ok=True)
