@@ -92,3 +92,15 @@ def m002_messages(db: Database) -> None:
         pk="id",
         not_null={"text", "received_utc"},
     )
+
+
+@migrations()
+def m003_call_results(db: Database) -> None:
+    # A call's Studio-shaped results (widget outputs, flow variables): the newest version per
+    # call, for export; every version also goes through the outbox.
+    db["call_results"].create(
+        {"call_id": str, "version": int, "body": str, "utc": str},
+        pk="call_id",
+        foreign_keys=[("call_id", "calls", "id")],
+        not_null={"version", "body", "utc"},
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import deque
 
 from ._model import Survey
-from ._problems import Problem
+from ._problems import Problem, suggestion
 from .nodes import KINDS
 
 
@@ -17,8 +17,8 @@ def check_graph(survey: Survey) -> list[Problem]:
         for transition in state.transitions:
             if transition.next is not None and transition.next not in states:
                 problems.append(Problem(
-                    state.path, f"transition on {transition.event!r} goes to missing state "
-                    f"{transition.next!r}", state.name))
+                    transition.path or state.path, f"{transition.next!r} does not exist"
+                    + suggestion(transition.next, states), state.name))
         opt_out = survey.settings.opt_out_key
         kind = KINDS[state.kind]
         if opt_out and opt_out in kind.keys_used(state):
