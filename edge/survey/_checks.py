@@ -26,7 +26,7 @@ def check_graph(survey: Survey) -> list[Problem]:
                 state.path, f"key {opt_out!r} is the survey's opt-out key and cannot be an "
                 "answer here", state.name))
         finish = state.props.get("finish_key", "")
-        if state.kind == "number" and finish and finish == opt_out:
+        if state.kind in ("number", "digits") and finish and finish == opt_out:
             problems.append(Problem(f"{state.path}.finish_key",
                                     f"finish key {finish!r} is also the opt-out key", state.name))
 

@@ -84,9 +84,11 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
                     '"fail"} (kinds http and message; "fail" or "queue")'),
     }
     for key, value in raw.items():
+        if key == "note":  # the author's comment
+            continue
         if key not in spec:
             problems.append(Problem(f"$.settings.{key}", "unknown setting; known: "
-                                    + ", ".join(spec)))
+                                    + ", ".join(spec) + suggestion(key, spec)))
             continue
         field, ok, expected = spec[key]
         if (isinstance(value, bool) and key != "barge_in") or not ok(value):
@@ -168,7 +170,7 @@ def _messages(raw: Any, ctx: CompileContext) -> dict[str, dict[str, PromptText]]
         ctx.problem("$.messages", f"expected an object, got {shown(raw)}")
         raw = {}
     for name in raw:
-        if name not in MESSAGE_NAMES:
+        if name not in MESSAGE_NAMES and name != "note":
             ctx.problem(f"$.messages.{name}", "unknown message; known: " + ", ".join(MESSAGE_NAMES))
     messages: dict[str, dict[str, PromptText]] = {}
     for name in MESSAGE_NAMES:

@@ -131,32 +131,33 @@ class Session:
                 self._context())
         return template.render(self._context())
 
-    def _utterance(self, key: str, prompt: Prompt, language: str) -> Utterance | None:
-        # A prompt without the call's language speaks the one it has, labelled as such: a
-        # Spanish text must not go to an English voice.
+    def _utterance(self, key: str, prompt: Prompt, language: str,
+                   voice: str | None = None) -> Utterance | None:
+        """The prompt's text in ``language`` (else the default, else any), labelled with the
+        language it is written in: a Spanish text must not go to an English voice. ``voice``
+        (a state's own language) labels it whatever text it falls back to."""
         for found in (language, self.survey.default_language, *prompt):
             entry = prompt.get(found)
             if entry is not None:
                 break
         else:
             return None
-        return Utterance(key, found, self._render(entry.text) if entry.text else "",
+        return Utterance(key, voice or found, self._render(entry.text) if entry.text else "",
                          entry.audio)
 
     def _prompt_of(self, state: State) -> tuple[Utterance, ...]:
         if state.prompt is None:
             return ()
-        if "language" in state.props:
-            self._speak_in(state)
+        voice = self._speak_in(state) if "language" in state.props else None
         languages = self.survey.languages if state.kind == "language" else (self.language,)
-        found = (self._utterance(f"{state.name}.prompt", state.prompt, lang)
+        found = (self._utterance(f"{state.name}.prompt", state.prompt, lang, voice)
                  for lang in languages)
         utterances = tuple(u for u in found if u is not None)
         return utterances * state.props.get("loop", 1)
 
-    def _speak_in(self, state: State) -> None:
-        """A state with its own language (Studio's widget language, maybe a variable) switches
-        the call to it: later messages and answers follow."""
+    def _speak_in(self, state: State) -> str | None:
+        """A state with its own language (Studio's widget language, maybe a variable) speaks
+        it and switches the call to it: later messages and answers follow."""
         wanted = self._render(state.props["language"]).strip()
         language = _declared(wanted, self.survey.languages)
         if language is None:
@@ -165,6 +166,7 @@ class Session:
         elif language != self.language:
             self.language = language
             self._notes.append(Note("language", {"state": state.name, "language": language}))
+        return language
 
     def message(self, name: str) -> tuple[Utterance, ...]:
         prompt = self.survey.messages.get(name) or {}

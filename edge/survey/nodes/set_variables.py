@@ -40,7 +40,7 @@ class SetVariables(NodeKind):
         given = raw.get("variables")
         if isinstance(given, dict):
             given = [{"key": k, "value": v} for k, v in given.items()]
-        if not isinstance(given, list) or not given:
+        if not isinstance(given, list):  # an empty list passes straight on, as in Studio
             ctx.problem(f"{path}.variables", 'expected a list such as [{"key": "lang", '
                         '"value": "es"}]', name)
             given = []
