@@ -353,7 +353,9 @@ class Session:
         self._digits += digit
         if spec.num_digits and len(self._digits) >= spec.num_digits:
             self._evaluate(state, out)
-            if spec.finish_key and self._state is not state:
+            # the caller may still press the finish key out of habit, whether the entry was
+            # taken or refused: it is no new entry
+            if spec.finish_key and not self.finished:
                 self._swallow = spec.finish_key
             return
         self._start_timer(spec.timeout_s, out)
@@ -415,7 +417,7 @@ class Session:
         self._typeahead.clear()
         limit = state.props.get("max_attempts", self.survey.settings.max_attempts)
         if self._attempts >= limit:
-            if reason == TIMEOUT:
+            if reason == TIMEOUT and not state.props.get("optional"):
                 self._silent = True
             has_transition, target = state.target(reason)
             if has_transition:

@@ -222,13 +222,16 @@ def gather_transitions(raw: Mapping[str, Any], path: str, following: str | None,
     if "on_timeout" in raw:
         transitions.append(ctx.transition("timeout", raw["on_timeout"], f"{path}.on_timeout",
                                           name))
+    elif raw.get("optional") is True:  # silence is no answer: go on to the next state
+        transitions.append(Transition("timeout", transitions[0].next, transitions[0].path))
     if "on_invalid" in raw:
         transitions.append(ctx.transition("noMatch", raw["on_invalid"], f"{path}.on_invalid",
                                           name))
     return transitions
 
 
-GATHER_KEYS = frozenset({"next", "on_timeout", "on_invalid", "timeout", "max_attempts", "sorry"})
+GATHER_KEYS = frozenset({"next", "on_timeout", "on_invalid", "timeout", "max_attempts", "sorry",
+                         "optional"})
 
 
 def gather_overrides(raw: Mapping[str, Any], path: str, ctx: CompileContext,
@@ -248,6 +251,11 @@ def gather_overrides(raw: Mapping[str, Any], path: str, ctx: CompileContext,
             ctx.problem(f"{path}.max_attempts", f"expected 1 to 10, got {shown(value)}", name)
         else:
             props["max_attempts"] = value
+    optional = raw.get("optional", False)
+    if not isinstance(optional, bool):
+        ctx.problem(f"{path}.optional", f"expected true or false, got {shown(optional)}", name)
+    elif optional:  # silence skips it, and is no sign the caller has gone
+        props["optional"] = True
     if "sorry" in raw:  # this question's own "that is not a valid answer" (XLSForm
         # constraint_message), played instead of the survey's sorry message
         sorry = ctx.prompt(raw["sorry"], f"{path}.sorry", name)
