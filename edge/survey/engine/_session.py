@@ -59,6 +59,7 @@ class Session:
         # The caller's last question ended in silence and nothing was answered since: an end
         # reached now is "no-input", not "complete".
         self._silent = False
+        self._silences = 0  # questions given up in silence, optional ones included
         self._state: State | None = None
         self._mode = _IDLE
         self._final: str | None = None  # disposition decided while the closing message plays
@@ -215,7 +216,9 @@ class Session:
         """What reaching the end of the flow means (see nodes/end.py)."""
         if explicit:
             return explicit
-        return "no-input" if self._silent else self.survey.settings.end_disposition
+        if self._silent or (self._silences and not self.answered):
+            return "no-input"  # the caller went silent, or never answered anything
+        return self.survey.settings.end_disposition
 
     def _finish(self, disposition: str, out: list[Action], hang_up: bool = True) -> None:
         out.extend(self._notes)
@@ -417,8 +420,9 @@ class Session:
         self._typeahead.clear()
         limit = state.props.get("max_attempts", self.survey.settings.max_attempts)
         if self._attempts >= limit:
-            if reason == TIMEOUT and not state.props.get("optional"):
-                self._silent = True
+            if reason == TIMEOUT:
+                self._silences += 1
+                self._silent = self._silent or not state.props.get("optional")
             has_transition, target = state.target(reason)
             if has_transition:
                 out.append(Note("gave_up", {"state": state.name, "reason": reason}))
