@@ -187,3 +187,48 @@ def test_audio_from_a_url_not_yet_fetched_says_how_to_fetch_it(tmp_path: Path) -
     problems = [p for p in check_survey(write(tmp_path, survey)) if p.severity == "error"]
     assert any("not fetched yet from https://example.org/intro.wav" in p.message
                and "edgecall survey fetch-audio" in p.message for p in problems), problems
+
+
+def test_check_builtin_demo_by_name(capsys: pytest.CaptureFixture) -> None:
+    assert main(["survey", "check", "builtin:demo"]) == 0
+    assert "builtin:demo: valid" in capsys.readouterr().out
+
+
+def test_an_empty_file_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "survey.json"
+    path.write_text("\n", encoding="utf-8")
+    assert main(["survey", "check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "file -> file is empty" in out and "line 1 column 1" not in out
+
+
+def test_messages_never_say_none(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Missing values are called missing, in JSON's words, never Python's None."""
+    survey = {"languages": ["en"], "states": [
+        {"type": "choice", "prompt": {"en": "Q"}},
+        {"name": "q", "type": "choice", "prompt": {"en": "Q"}, "options": [{"key": None}]},
+        {"name": "n", "type": "number", "prompt": {"en": "N"}, "min": None},
+        {"name": "s", "type": "split", "conditions": [{"value": "x", "next": "q"}]},
+        {"name": "t"},
+        None]}
+    assert main(["survey", "check", str(write(tmp_path, survey))]) == 1
+    out = capsys.readouterr().out
+    assert "None" not in out, out
+    for text in ("id -> missing", "states[0].name -> missing", "options[0].key -> missing",
+                 "states[2].max -> missing", "conditions[0].op -> missing operator",
+                 "states[4].type -> missing type", "states[5] -> expected an object, got nothing"):
+        assert text in out, (text, out)
+
+
+def test_survey_new_writes_a_commented_starter_that_checks(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "survey.json"
+    assert main(["survey", "new", "--languages", "en,ar", "--out", str(out)]) == 0
+    survey = json.loads(out.read_text(encoding="utf-8"))
+    assert survey["languages"] == ["en", "ar"] and "note" in survey
+    assert all("note" in s for s in survey["states"] if s["type"] != "end" or
+               s["name"] == "thanks")
+    assert survey["states"][0]["prompt"]["ar"] == "للعربية، اضغط 2."
+    assert main(["survey", "check", str(out)]) == 0
+    assert main(["survey", "new", "--out", str(out)]) == 2  # never overwritten
+    assert "exists" in capsys.readouterr().err
