@@ -47,7 +47,7 @@ def test_a_caller_gets_through(name: str) -> None:
         if driver.session.finished:
             break
         state = survey.states[driver.session.state_name]
-        if state.kind in ("say", "end") or driver.playing is None and driver.timer is None:
+        if state.kind in ("say", "end") or (driver.playing is None and driver.timer is None):
             if driver.playing is None:
                 break
             driver.prompt_end()
