@@ -20,7 +20,8 @@ SURVEY = {
         {"name": "who", "type": "set", "variables": [
             {"key": "caller", "value": "{{trigger.call.From}}"},
             {"key": "sid", "value": "{{trigger.call.CallSid}}"}]},
-        {"name": "read", "type": "say", "prompt": {"en": "Your number is {{flow.variables.caller}}."}},
+        {"name": "read", "type": "say",
+         "prompt": {"en": "Your number is {{flow.variables.caller}}."}},
         {"name": "q", "type": "yesno", "prompt": {"en": "OK?"}},
         {"name": "bye", "type": "end", "prompt": {"en": "Bye."}},
     ],
