@@ -47,9 +47,13 @@ def export_csv(store: Store, questions: Sequence[str] = ()) -> str:
 
 def export_json(store: Store) -> str:
     answers = _answers(store)
+    results = store.reads.call_results()
     calls = []
     for call in store.reads.calls_for_export():
         call["withheld"] = bool(call["withheld"])
         call["answers"] = answers.get(call["call_id"], {})
+        if call["call_id"] in results:  # flows with variables or cloud widgets (Studio's shape)
+            found = results[call["call_id"]]
+            call["results"] = {"widgets": found["widgets"], "flow": found["flow"]}
         calls.append(call)
     return json.dumps(calls, indent=2, ensure_ascii=False) + "\n"

@@ -81,7 +81,8 @@ def register(subparsers: Any) -> None:
                         help="the database 'hq serve' writes (default: ./hq.db)")
     export.add_argument("--format", choices=("csv", "json"), default="csv",
                         help="output format (default: csv)")
-    export.add_argument("--kind", choices=("call", "answer", "clock"), default=None,
+    export.add_argument("--kind", choices=("call", "answer", "clock", "results", "request"),
+                        default=None,
                         help="only records of this kind (default: every kind)")
     export.add_argument("--all-versions", action="store_true",
                         help="every version of each record (default: the latest)")

@@ -41,8 +41,12 @@ class DemoCaller:
 def _valid(survey: Survey, name: str, rng: random.Random, first_yesno: str | None) -> str:
     state = survey.states[name]
     if state.kind == "number":
-        low, high = state.props["min"], state.props["max"]
+        low, high = int(state.props["min"]), int(state.props["max"])
         return str(rng.randint(low, min(high, low + 6))) + (state.props["finish_key"] or "")
+    if state.kind == "digits":  # a code or case number: as many digits as it takes
+        width = max(state.props["min_digits"], min(4, state.props["max_digits"] or 4))
+        return "".join(rng.choice("0123456789") for _ in range(width)) + (
+            state.props["finish_key"] if state.props["max_digits"] != width else "")
     keys = list(state.props["options"])
     if state.kind == "yesno":
         # The first yes/no is the consent question: only "declines" callers say no to it.
@@ -70,7 +74,10 @@ def _questions_on_path(survey: Survey, responses: dict[str, list[str]]) -> list[
 def _invalid(survey: Survey, name: str, rng: random.Random) -> str:
     state = survey.states[name]
     if state.kind == "number":
-        return str(state.props["max"] + rng.randint(1, 50)) + (state.props["finish_key"] or "")
+        return str(int(state.props["max"]) + rng.randint(1, 50)) + (
+            state.props["finish_key"] or "")
+    if state.kind == "digits":  # too short, when it has a minimum; else a stray star
+        return "1#" if state.props["min_digits"] > 1 else "#"
     used = set(KINDS[state.kind].keys_used(state)) | {survey.settings.opt_out_key}
     return rng.choice([k for k in "0123456789#" if k not in used])
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from edge.clock import Clock, ClockCorrection, Stamp
-from edge.records import AnswerInput, EventInput, canonical_json
+from edge.records import AnswerInput, EventInput, RequestInput, ResultsInput, canonical_json
 
 from ._migrations import migrations
 from ._outbound import OutboundStore
@@ -202,6 +202,39 @@ class Store:
             self._outbox(db, answer_id, 1, "answer", _answer_body(row), stamp)
             self._events(db, call_id, events, stamp)
         return answer_id
+
+    def record_results(self, call_id: str, results: ResultsInput,
+                       events: Sequence[EventInput] = ()) -> str:
+        """Commit a version of the call's results (record ``<call>:results``). Returns when
+        durable."""
+        stamp = self.clock.now()
+        record_id = f"{call_id}:results"
+        body = {"id": record_id, "call": call_id, "widgets": results.widgets,
+                "flow": {"variables": results.variables}, "utc": stamp.utc, "mono": stamp.mono,
+                "boot": stamp.boot_id, "clock": stamp.quality}
+        with self._write() as db:
+            db["call_results"].upsert({"call_id": call_id, "version": results.version,
+                                       "body": canonical_json(body), "utc": stamp.utc},
+                                      pk="call_id")
+            self._outbox(db, record_id, results.version, "results", body, stamp)
+            self._events(db, call_id, events, stamp)
+        return record_id
+
+    def queue_request(self, call_id: str, request: RequestInput,
+                      events: Sequence[EventInput] = ()) -> str:
+        """Queue a cloud widget's request for HQ (record ``<call>:request:<state>[#visit]``,
+        version 1: HQ performs each id once). Returns when durable."""
+        stamp = self.clock.now()
+        record_id = f"{call_id}:request:{request.state}" + (
+            f"#{request.visit}" if request.visit > 1 else "")
+        body = {"id": record_id, "call": call_id, "state": request.state,
+                "widget": request.widget, "request": request.body, "utc": stamp.utc,
+                "mono": stamp.mono, "boot": stamp.boot_id, "clock": stamp.quality}
+        with self._write() as db:
+            self._outbox(db, record_id, 1, "request", body, stamp)
+            self._events(db, call_id, [*events, EventInput(
+                "request_queued", {"state": request.state, "widget": request.widget})], stamp)
+        return record_id
 
     def add_events(self, call_id: str | None, events: Sequence[EventInput]) -> None:
         if events:
