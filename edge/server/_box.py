@@ -189,9 +189,11 @@ class Box:
         every call ended within the grace period."""
         if grace_s is None:
             grace_s = self.config.sections["server"]["shutdown_grace_s"]
+        # The server stops first: from then on no slot can be claimed for a new dial, and
+        # placed calls get the same grace period as the others.
+        clean = self.server.stop(grace_s)
         if self.outbound is not None:
             self.outbound.stop()
-        clean = self.server.stop(grace_s)
         for service in self.services:
             try:
                 service.stop()
