@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from edge.lines import BaseCall, CallerId, CallGone, KeyPressed, PlaybackFinishe
 
 from ._commands import MEDIUM_S, Command, Response
 from ._profiles import tts_command
+from ._ringing import RingingCheck
 
 if TYPE_CHECKING:
     from ._line import ModemLine
@@ -33,6 +35,7 @@ class ModemCall(BaseCall):
         self._line = line
         self._lock = threading.Lock()
         self.state = "ringing"  # ringing, answering, active, ended
+        self._ringing = RingingCheck(line.settings.ringing_gone_s, time.monotonic())
         # Playback: the playlist in progress and one tag per TTS command the module accepted,
         # popped by each "done" URC (stopped ones too, so a late done never ends a new play).
         self._play_id: int | None = None
@@ -54,9 +57,15 @@ class ModemCall(BaseCall):
             if response.ok and self.state == "answering":
                 self.state = "active"
                 return
+            given_up = self.state == "ended"
             self.state = "ended"
-        self._line._call_finished(self)
-        raise CallGone(f"answer failed: {response.final}")
+        # Whatever ended it meanwhile (a report, the call list, no answer in time), the module
+        # may have picked up: put it back on hook both ways, or the caller sits in silence,
+        # paying, until they give up.
+        self._on_hook(self._line.every_hangup)
+        reason = "gone before the answer" if given_up else f"answer failed: {response.final}"
+        self.post_hangup(reason)
+        raise CallGone(reason)
 
     def play(self, play_id: int, utterances: Sequence[Utterance]) -> None:
         with self._lock:
@@ -93,12 +102,39 @@ class ModemCall(BaseCall):
             self.state = "ended"
             self._play_id = None
             self._playlist.clear()
-        # The line forgets the call only once the module has dropped it: a RING/+CLIP the
-        # module sends before then belongs to this call, not to a new one.
-        try:
-            self._line.driver.execute(self._line.profile.hangup, timeout=MEDIUM_S)
-        finally:
-            self._line._call_finished(self)
+        self._on_hook((self._line.profile.hangup,))
+
+    def reject(self) -> None:
+        """Decline while it rings: hang up without ATA, so the caller hears busy and pays
+        nothing. Safe on the line's own thread (the server declines from ``on_call``)."""
+        with self._lock:
+            state = self.state
+            if state == "ringing":
+                self.state = "ended"
+        if state == "ended":
+            return
+        if state != "ringing":  # answered meanwhile: all that is left is to hang up
+            self.hang_up()
+            return
+        log.info("modem: call declined unanswered")
+        self._on_hook((self._line.profile.hangup,))
+
+    def _on_hook(self, commands: Sequence[str]) -> None:
+        """Hang the module up, then let the line forget the call: a RING or +CLIP the module
+        sends before it has dropped the call belongs to this call, not to a new one."""
+        driver = self._line.driver
+        if not driver.on_port_thread:
+            try:
+                for text in commands:
+                    driver.execute(text, timeout=MEDIUM_S)
+            finally:
+                self._line._call_finished(self)
+            return
+        # On the port thread (declined from the line's own callback): queue, never wait.
+        for text in commands[:-1]:
+            driver.submit(Command(text, timeout=MEDIUM_S))
+        driver.submit(Command(commands[-1], timeout=MEDIUM_S,
+                              on_done=lambda _response: self._line._call_finished(self)))
 
     # ---- port thread
 
@@ -152,6 +188,27 @@ class ModemCall(BaseCall):
             return
         _token, generation = self._tags.popleft()
         self._next_utterance(generation)
+
+    def _rang(self, now: float) -> None:
+        with self._lock:
+            self._ringing.ring(now)
+
+    def _listed(self, listed: bool, now: float) -> None:
+        """An AT+CLCC read: ``listed`` when the module listed a call that is not over."""
+        with self._lock:
+            if self.state in ("ringing", "answering"):
+                if listed:
+                    self._ringing.listed()
+                    return
+                if not self._ringing.empty(now):
+                    return
+                reason = (f"lost (not listed by AT+CLCC and no RING for "
+                          f"{self._ringing.confirm_s:.0f} s)")
+            elif self.state == "active" and not listed:
+                reason = "lost (no call listed by AT+CLCC)"
+            else:
+                return
+        self._ended(reason)
 
     def _key(self, digit: str) -> None:
         with self._lock:

@@ -25,6 +25,7 @@ from ._call import ModemCall
 from ._commands import LONG_S, MEDIUM_S, SHORT_S, Command, Response
 from ._driver import Driver, Opener, open_port
 from ._profiles import PROFILES, Profile
+from ._ringing import UnknownRings
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,10 @@ class ModemSettings:
     clcc_poll_s: float = 5.0
     status_poll_s: float = 30.0
     max_backoff_s: float = 10.0
+    answer_unknown_after_rings: int = 2
     init_retry_s: float = 20.0  # total wait for SIM busy / init in progress after a boot
+    # A ringing call the module does not list is given up after this long without a RING.
+    ringing_gone_s: float = 10.0
 
     @classmethod
     def from_config(cls, values: dict[str, Any]) -> ModemSettings:
@@ -69,6 +73,9 @@ class ModemLine:
         self._facts: dict[str, object] = {"profile": self.profile.name, "port": settings.port}
         self._initialised = False
         self._pin_rejected = False
+        self._unknown_rings = UnknownRings(settings.answer_unknown_after_rings,
+                                           settings.ringing_gone_s)
+        self._reading_calls = False
         self.driver = Driver(settings.port, settings.baud, on_urc=self._on_urc,
                              on_link=self._on_link, opener=opener,
                              backoff=(0.2, settings.max_backoff_s), name=settings.name)
@@ -80,6 +87,14 @@ class ModemLine:
     @property
     def name(self) -> str:
         return self.settings.name
+
+    @property
+    def every_hangup(self) -> tuple[str, ...]:
+        """The profile's hang-up first, then the other one: after an answer gone wrong the
+        call must end whatever the firmware honours (ATH ignores voice calls on a SIM800 until
+        AT+CVHU=0; some firmware takes only AT+CHUP)."""
+        return (self.profile.hangup,
+                *(c for c in ("ATH", "AT+CHUP") if c != self.profile.hangup))
 
     def start(self, on_call: Callable[[Call], None]) -> None:
         self._on_call = on_call
@@ -192,9 +207,14 @@ class ModemLine:
             log.debug("modem: unclaimed line %r", urc.text[:40])
 
     def _ring(self) -> None:
+        now = time.monotonic()
         with self._lock:
-            if self._call is not None:
-                return
+            call = self._call
+            if call is None:
+                self._unknown_rings.ring(now)
+        if call is not None:
+            call._rang(now)  # still ringing: an empty call list alone does not end it
+            return
         # RING without +CLIP happens (CLIP off after a reset, some networks): ask the call
         # list; when +CLIP does come first, the call already exists and this is ignored.
         self.driver.submit(Command("AT+CLCC", expect=("+CLCC",), on_done=self._ring_clcc))
@@ -205,6 +225,14 @@ class ModemLine:
             if entry and entry.incoming and entry.stat in (4, 5):
                 self._incoming(CallerId(entry.number, entry.number is None))
                 return
+        with self._lock:
+            due = self._call is None and self._unknown_rings.due
+        if due:
+            # No +CLIP and not listed (firmware that lists ringing calls late or never): the
+            # RINGs alone prove a call; answer it rather than let it ring out.
+            log.info("modem: %d RINGs with no caller id and no call listed; taking the call "
+                     "(caller unknown)", self._unknown_rings.needed)
+            self._incoming(CallerId(None, withheld=False))
 
     def _incoming(self, caller: CallerId) -> None:
         with self._lock:
@@ -212,6 +240,7 @@ class ModemLine:
                 return
             call = ModemCall(self, caller)
             self._call = call
+            self._unknown_rings.reset()
         log.info("modem: incoming call from %s", redact(caller.number))
         self._poll_now.set()
         self._on_call(call)
@@ -432,13 +461,24 @@ class ModemLine:
             self._time_response(ex(self.profile.time_query, expect=(self.profile.time_prefix,)))
 
     def _reconcile(self, call: ModemCall) -> None:
-        """AT+CLCC: a call the module no longer lists has ended, whatever URC was lost."""
-        response = self.driver.execute("AT+CLCC", expect=("+CLCC",))
-        if not response.ok:
-            return
-        entries = [e for e in map(p.parse_clcc, response.lines) if e and e.voice]
-        if not any(e.stat != 6 for e in entries):
-            call._ended("lost (no call listed by AT+CLCC)")
+        """AT+CLCC: a call the module no longer lists has ended, whatever URC was lost (a
+        ringing one only once that is confirmed: see ModemCall._listed). The answer is judged
+        on the port thread, in order with the module's other output: an ATA queued behind this
+        read then already finds the call as the read left it."""
+        with self._lock:
+            if self._reading_calls:
+                return
+            self._reading_calls = True
+
+        def read(response: Response) -> None:
+            with self._lock:
+                self._reading_calls = False
+            if not response.ok:
+                return
+            entries = [e for e in map(p.parse_clcc, response.lines) if e and e.voice]
+            call._listed(any(e.stat != 6 for e in entries), time.monotonic())
+
+        self.driver.submit(Command("AT+CLCC", expect=("+CLCC",), on_done=read))
 
     def _set(self, state: str, detail: str) -> None:
         with self._lock:
