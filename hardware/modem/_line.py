@@ -26,6 +26,7 @@ from ._commands import LONG_S, MEDIUM_S, SHORT_S, Command, Response
 from ._driver import Driver, Opener, open_port
 from ._profiles import PROFILES, Profile
 from ._ringing import UnknownRings
+from ._speech import SpeechTiming
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class ModemLine:
         self._unknown_rings = UnknownRings(settings.answer_unknown_after_rings,
                                            settings.ringing_gone_s)
         self._reading_calls = False
+        self.speech = SpeechTiming()  # the module's speaking pace, learned across calls
         self.driver = Driver(settings.port, settings.baud, on_urc=self._on_urc,
                              on_link=self._on_link, opener=opener,
                              backoff=(0.2, settings.max_backoff_s), name=settings.name)

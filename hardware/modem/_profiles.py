@@ -94,9 +94,20 @@ SIM7600 = Profile(
 PROFILES: dict[str, Profile] = {p.name: p for p in (SIM800, EC25, SIM7600)}
 
 
+def _clean(text: str) -> str:
+    return " ".join(text.replace('"', "'").split())
+
+
+def tts_kind(profile: Profile, text: str) -> str:
+    """``ascii`` or ``ucs2``: how the text goes to the module (firmware may report the end of
+    one and not the other)."""
+    return "ascii" if _clean(text).isascii() or profile.tts_ucs2 is None else "ucs2"
+
+
 def tts_command(profile: Profile, text: str) -> str:
     """The TTS command for one utterance: ASCII when it can be, UCS2 hex otherwise."""
-    clean = " ".join(text.replace('"', "'").split())
-    if clean.isascii() or profile.tts_ucs2 is None:
+    clean = _clean(text)
+    if tts_kind(profile, text) == "ascii":
         return profile.tts_ascii.format(text=clean.encode("ascii", "replace").decode())
+    assert profile.tts_ucs2 is not None
     return profile.tts_ucs2.format(hex=clean.encode("utf-16-be").hex().upper())

@@ -135,7 +135,7 @@ class ModemModel:
         self.tts_started = 0  # prompts begun, heard or not
         self.tts_ends: list[tuple[str, float]] = []  # (text, when it stopped sounding)
         self.idle_stops = 0  # TTS stop commands that found nothing playing
-        self._tts_done_dropped = 0
+        self._tts_completed = 0  # prompts that finished on their own
         self._tts_ucs2 = False
         self._dtmf_turn = 0
         self._answering = ""  # the command being answered, for Faults.slow_command
@@ -551,9 +551,9 @@ class ModemModel:
         if to_caller:
             self.heard.append(self._tts_text)
         self.tts_ends.append((self._tts_text, self._now))
+        self._tts_completed += 1
         if "lost_tts_done" in self.variants and \
-                self._tts_done_dropped < self.variants.number("lost_tts_done"):
-            self._tts_done_dropped += 1
+                self._tts_completed == int(self.variants.number("lost_tts_done")):
             return
         if not self._tts_silent():
             self.urc(f"+{self.profile.tts}: 0")

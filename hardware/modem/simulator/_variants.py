@@ -31,8 +31,9 @@ CATALOGUE: dict[str, Variant] = {v.name: v for v in (
             "listed)", None, "issue #11"),
     Variant("no_clip", "no +CLIP, even after AT+CLIP=1 (operator or firmware withholds it)",
             None, "reference: 'RING without CLIP ... both happen'"),
-    Variant("lost_tts_done", "the end-of-speech report (+CTTS: 0 / +QWTTS: 0) of the first N "
-            "prompts that finish on their own is never sent", 1.0, "issue #11"),
+    Variant("lost_tts_done", "the end-of-speech report (+CTTS: 0 / +QWTTS: 0) of the Nth "
+            "prompt that finishes on its own is never sent (one report lost)", 1.0,
+            "issue #11"),
     Variant("no_tts_done_ucs2", "no end-of-speech report at all for prompts given as UCS2 text",
             None, "issue #11"),
     Variant("frozen_clock", "the network time (+CCLK, +QLTS, *PSUTTZ) stays at one instant: the "

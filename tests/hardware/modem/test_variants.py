@@ -59,12 +59,13 @@ def test_late_clcc_no_clcc_ringing_and_no_clip(tmp_path: Path) -> None:
 
 
 def test_tts_done_reports_lost_or_missing(tmp_path: Path) -> None:
-    with ModemSimulator("sim800", variants={"lost_tts_done", "no_tts_done_ucs2"},
+    with ModemSimulator("sim800", variants={"lost_tts_done=2", "no_tts_done_ucs2"},
                         tts_char_s=0.01) as sim, _open(sim) as port:
-        assert _talk(port, b'AT+CTTS=2,"one"') == b"\r\nOK\r\n"  # first done: dropped
-        assert _talk(port, b'AT+CTTS=2,"two"') == b"\r\nOK\r\n\r\n+CTTS: 0\r\n"
+        assert _talk(port, b'AT+CTTS=2,"one"') == b"\r\nOK\r\n\r\n+CTTS: 0\r\n"
+        assert _talk(port, b'AT+CTTS=2,"two"') == b"\r\nOK\r\n"  # the 2nd done: lost
+        assert _talk(port, b'AT+CTTS=2,"six"') == b"\r\nOK\r\n\r\n+CTTS: 0\r\n"
         assert _talk(port, b'AT+CTTS=1,"04400443"') == b"\r\nOK\r\n"  # UCS2: never a done
-        assert [text for text, _ in sim.model.tts_ends] == ["one", "two", "ру"]
+        assert [text for text, _ in sim.model.tts_ends] == ["one", "two", "six", "ру"]
         assert _talk(port, b"AT+CTTS=0") == b"\r\nOK\r\n"
         assert sim.model.idle_stops == 1
 
