@@ -457,10 +457,10 @@ class ModemLine:
             stat = p.parse_creg_response(creg.lines[0])
             if stat is not None:
                 self._set_registration(stat)
-        with self._lock:
-            have_time = "network_time" in self._facts
-        if not have_time:  # operators send it late or never: keep asking until it comes
-            self._time_response(ex(self.profile.time_query, expect=(self.profile.time_prefix,)))
+        # Asked at every poll, not only until it first comes: the clock trusts a network time
+        # only once successive readings show it running with the monotonic clock (a module
+        # clock can be frozen or days off); operators also send it late or never.
+        self._time_response(ex(self.profile.time_query, expect=(self.profile.time_prefix,)))
 
     def _reconcile(self, call: ModemCall) -> None:
         """AT+CLCC: a call the module no longer lists has ended, whatever URC was lost (a
