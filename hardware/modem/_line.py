@@ -192,7 +192,7 @@ class ModemLine:
             if call is not None:
                 call._ended("remote" if isinstance(urc, p.CallEnded) else "missed")
         elif isinstance(urc, p.NewSms):
-            self._read_sms(urc.index)
+            self._read_sms(urc.storage, urc.index)
         elif isinstance(urc, p.NetworkTime):
             self._network_time(urc.utc)
         elif isinstance(urc, p.TimeZoneHint):
@@ -281,9 +281,20 @@ class ModemLine:
         else:
             self._rebooted(f"+CPIN: {state}")
 
-    def _read_sms(self, index: int) -> None:
+    def _read_sms(self, storage: str, index: int, *, selected: bool = False) -> None:
         def read(response: Response) -> None:
+            if response.ok and not response.lines and not selected:
+                # A bare OK: that index is empty in the storage AT+CMGR reads. Some modules
+                # file messages in another one ("ME") than reads go to ("SM" at boot): read
+                # (and then delete) where +CMTI said it is.
+                self.driver.submit(Command(f'AT+CPMS="{storage}"', expect=("+CPMS",),
+                                           on_done=lambda selecting: self._read_sms(
+                                               storage, index, selected=True)
+                                           if selecting.ok else None))
+                return
             if not response.ok or not response.lines:
+                log.warning("modem: SMS %s/%d could not be read (%s)", storage, index,
+                            response.final if not response.ok else "empty")
                 return
             header = p.parse_cmgr_header(response.lines[0])
             if header is None:
@@ -364,24 +375,29 @@ class ModemLine:
                 self._needs_init.set()
                 self._stopped.wait(2.0)
                 return
-        refused = set()
         for command in self.profile.optional_init:
             response = ex(command)
             if not response.ok:
-                refused.add(command)
                 log.info("modem: optional %s not supported (%s)", command, response.final)
-        # Whether the module agreed to report keys (for doctor; agreeing is no proof: some
-        # SIM800L answer OK and never report — doctor --dtmf-test finds those).
-        dtmf = [c for c in (*self.profile.init, *self.profile.optional_init)
-                if c.startswith(("AT+DDET", "AT+QTONEDET"))]
-        with self._lock:
-            self._facts["dtmf_reporting"] = (
-                "none" if not dtmf else "refused" if set(dtmf) <= refused else "on")
+        self._enable_dtmf()
         self._identify()
         with self._lock:
             self._initialised = True
         self._poll_status()
         log.info("modem: %s ready on %s", self.profile.title, self.settings.port)
+
+    def _enable_dtmf(self) -> None:
+        """Turn DTMF reports on. A refusal does not stop the line: some firmware answers ERROR
+        and reports keys all the same, and keys are taken whenever they come. Whether the
+        module agreed is a fact for doctor; agreeing is no proof either (some SIM800L answer
+        OK and never report): ``doctor --dtmf-test`` finds both."""
+        refused = [c for c in self.profile.dtmf_enable if not self.driver.execute(c).ok]
+        if refused:
+            log.warning("modem: the module refused %s; keys are still taken if it reports "
+                        "them (check with 'edgecall doctor --dtmf-test')", ", ".join(refused))
+        with self._lock:
+            self._facts["dtmf_reporting"] = (
+                "none" if not self.profile.dtmf_enable else "refused" if refused else "on")
 
     def _retrying(self, command: str, **kwargs: Any) -> Response:
         wait, waited = 0.25, 0.0

@@ -394,6 +394,8 @@ class ModemModel:
                 self._reply([f"+CREG: {reg}"])
                 return
             extra = ',"1A2B","3C4D"' if self.creg_n == 2 and reg in (1, 5) else ""
+            if extra and "creg_act" in self.variants:
+                extra += ",7"
             self._reply([f"+CREG: {self.creg_n},{reg}{extra}"])
             return
         self.creg_n = _intarg(arg, 0)
@@ -661,7 +663,8 @@ class ModemModel:
         if self.creg_n == 1:
             self.urc(f"+CREG: {stat}")
         elif self.creg_n == 2:
-            self.urc(f'+CREG: {stat},"1A2B","3C4D"')
+            act = ",7" if "creg_act" in self.variants else ""
+            self.urc(f'+CREG: {stat},"1A2B","3C4D"{act}')
 
     def set_sim(self, state: str) -> None:
         """``ready``, ``pin`` (locked until AT+CPIN=<pin>) or ``missing``; takes effect as a

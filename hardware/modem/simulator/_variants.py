@@ -55,6 +55,11 @@ CATALOGUE: dict[str, Variant] = {v.name: v for v in (
             "github.com/bg111/asterisk-chan-dongle/issues/31"),
     Variant("creg_short", "AT+CREG? answers +CREG: <stat> without <n>, even after AT+CREG=2",
             None, "issue #11"),
+    Variant("creg_act", "+CREG answers and URCs end with the access technology "
+            "(+CREG: 2,1,\"1A2B\",\"3C4D\",7 / +CREG: 1,\"1A2B\",\"3C4D\",7), as LTE "
+            "modules send them", None,
+            "3GPP TS 27.007 s.7.2 (<AcT>); Quectel EC25 AT manual (AT+CREG); "
+            "github.com/nrfconnect/sdk-zephyr/pull/2176, github.com/vshymanskyy/TinyGSM/pull/503"),
 )}
 
 
