@@ -21,6 +21,7 @@ from edge.lines import Call, CallerId, LineContext, LineStatus
 from edge.privacy import redact
 
 from . import _parser as p
+from ._advice import dtmf_advice
 from ._call import ModemCall
 from ._commands import LONG_S, MEDIUM_S, SHORT_S, Command, Response
 from ._driver import Driver, Opener, open_port
@@ -89,6 +90,14 @@ class ModemLine:
     @property
     def name(self) -> str:
         return self.settings.name
+
+    def dtmf_advice(self, case: str) -> str:
+        """What ``edgecall doctor --dtmf-test`` advises when keys fail on this line (found by
+        doctor on the line object: edge/ knows no line kind)."""
+        with self._lock:
+            reporting = self._facts.get("dtmf_reporting")
+        return dtmf_advice(self.profile, reporting if isinstance(reporting, str) else None,
+                           case)
 
     @property
     def every_hangup(self) -> tuple[str, ...]:
