@@ -26,11 +26,14 @@ class Variant:
 
 CATALOGUE: dict[str, Variant] = {v.name: v for v in (
     Variant("late_clcc", "AT+CLCC lists nothing for the first N seconds of ringing", 4.0,
-            "late listing reported on SIM800/SIM7600 firmware; issue #11"),
+            "issue #11 (field)"),
     Variant("no_clcc_ringing", "AT+CLCC never lists a ringing call (answered calls are "
-            "listed)", None, "issue #11"),
+            "listed)", None,
+            "issue #11; github.com/faucamp/python-gsmmodem/issues/12 (call listed only once "
+            "active)"),
     Variant("no_clip", "no +CLIP, even after AT+CLIP=1 (operator or firmware withholds it)",
-            None, "reference: 'RING without CLIP ... both happen'"),
+            None, "shared/reference/gsm-modems.md ('RING without CLIP ... happen'); "
+            "github.com/thess/callattendant/issues/114 (caller id after 0-2 RINGs, or none)"),
     Variant("lost_tts_done", "the end-of-speech report (+CTTS: 0 / +QWTTS: 0) of the Nth "
             "prompt that finishes on its own is never sent (one report lost)", 1.0,
             "issue #11"),
