@@ -181,8 +181,10 @@ class ModemCall(BaseCall):
             self._pump()  # replaced meanwhile: stop it now
             return
         prompts.refused(prompt)
-        if response.final == "ERROR" and prompts.retry_after_refusal(prompt):
-            # Busy: the prompt before, assumed over, is still sounding. Stop it, try again.
+        refused = not response.timed_out and response.final != "CANCELLED"
+        if refused and prompts.retry_after_refusal(prompt):
+            # Busy (ERROR, or a CME code with AT+CMEE=1): the prompt before, assumed over, may
+            # still be sounding. Stop it, try once more.
             self._line.driver.submit(Command(self._line.profile.tts_stop))
             self._send(prompt, key)
             return

@@ -68,6 +68,7 @@ class PromptTracker:
             return False
         prompt.retried = True
         self.pending = prompt
+        self.timing.too_short()
         return True
 
     def report(self, now: float) -> Ended | None:

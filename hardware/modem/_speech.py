@@ -65,6 +65,11 @@ class SpeechTiming:
             (1 - self._weight) * self.scale + self._weight * ratio)
         self._samples += 1
 
+    def too_short(self) -> None:
+        """A prompt assumed over was still sounding (the module refused the next as busy):
+        slow the pace down a step, so silent firmware is not cut short again and again."""
+        self.scale = min(SCALE_RANGE[1], self.scale * 1.25)
+
     def reports(self, kind: str) -> bool | None:
         """Whether the firmware reports the end of this kind of prompt: None until known."""
         return self._reports.get(kind)

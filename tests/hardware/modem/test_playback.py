@@ -92,7 +92,9 @@ def test_busy_refusal_is_retried_once_after_an_assumed_end() -> None:
     tracker.stop(9.0)  # assumed over by its length
     second = tracker.submit(2, "Next", "ascii")
     tracker.refused(second)
+    pace = tracker.timing.scale
     assert tracker.retry_after_refusal(second) is True and tracker.pending is second
+    assert tracker.timing.scale > pace  # it was longer than thought: estimates grow
     tracker.refused(second)
     assert tracker.retry_after_refusal(second) is False  # once only
     assert first.retried is False

@@ -77,3 +77,23 @@ def test_silent_ucs2_firmware_paces_prompts_by_their_length(rig_factory, wait,
         assert done - started < _spoken(text) * 1.3 + 0.5, (play_id, done - started)
     assert rig.sim.snapshot()["heard"][-3:] == [first, "Нажмите один, если да",
                                                 "Нажмите два, если нет, и решётку"]
+
+
+def test_a_prompt_refused_as_busy_is_sent_again_after_a_stop(rig_factory, wait) -> None:
+    rig = rig_factory("sim800", sim_args={"tts_char_s": CHAR_S,
+                                          "variants": {"no_tts_done_ucs2"}})
+    rig.wait_ready()
+    call = rig.ring()
+    call.answer()
+    _play_and_time(call, 1, "Welcome, this survey takes two minutes")
+    _play_and_time(call, 2, "Привет, это опрос")  # UCS2 is learned to be silent
+    with rig.sim._lock:
+        rig.sim.model.tts_char_s = 4 * CHAR_S  # slower than learned: the next ends too soon
+    slow, last = "Нажмите один, если да", "Нажмите два, если нет"
+    _play_and_time(call, 3, slow)
+    start = len(rig.sim.model.commands_seen)
+    _play_and_time(call, 4, last)  # refused while the slow one still sounds
+    sent = [c for c in rig.sim.model.commands_seen[start:] if c.startswith("AT+CTTS")]
+    assert sent[0] == sent[2] and sent[1] == "AT+CTTS=0"  # refused, stop, again
+    wait(lambda: rig.sim.snapshot()["heard"][-1:] == [last])  # spoken to its end
+    assert rig.sim.model.idle_stops == 0  # the stop found the slow prompt still sounding
