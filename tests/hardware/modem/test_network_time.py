@@ -20,7 +20,7 @@ def _clock(synced: bool) -> tuple[Clock, list[ClockCorrection]]:
                  probe_interval_s=0), seen
 
 
-@pytest.mark.parametrize("profile", ["sim800", "ec25", "sim7600"])
+@pytest.mark.parametrize("profile", ["sim800", "ec25"])  # +CCLK/*PSUTTZ and +QLTS
 def test_a_frozen_module_clock_never_becomes_the_time(rig_factory, wait, profile: str) -> None:
     clock, seen = _clock(synced=False)
     rig = rig_factory(profile, sim_args={"variants": {"frozen_clock"}}, clock=clock,

@@ -56,7 +56,7 @@ def test_one_lost_report_delays_nothing_after_it(rig_factory, wait, profile: str
     assert rig.sim.model.idle_stops == 0  # no stop for a prompt already over
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", ["sim800", "ec25"])  # AT+CTTS=1 and AT+QWTTS=1,1,1
 def test_silent_ucs2_firmware_paces_prompts_by_their_length(rig_factory, wait,
                                                             profile: str) -> None:
     rig = rig_factory(profile, sim_args={"tts_char_s": CHAR_S,
