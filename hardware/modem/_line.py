@@ -297,9 +297,7 @@ class ModemLine:
                 # file messages in another one ("ME") than reads go to ("SM" at boot): read
                 # (and then delete) where +CMTI said it is.
                 self.driver.submit(Command(f'AT+CPMS="{storage}"', expect=("+CPMS",),
-                                           on_done=lambda selecting: self._read_sms(
-                                               storage, index, selected=True)
-                                           if selecting.ok else None))
+                                           on_done=select))
                 return
             if not response.ok or not response.lines:
                 log.warning("modem: SMS %s/%d could not be read (%s)", storage, index,
@@ -316,6 +314,13 @@ class ModemLine:
             finally:
                 # Delete only once the server took it: storage is small (SIM: ~20-50).
                 self.driver.submit(Command(f"AT+CMGD={index}"))
+
+        def select(response: Response) -> None:
+            if response.ok:
+                self._read_sms(storage, index, selected=True)
+            else:
+                log.warning("modem: SMS storage %s not selectable (%s)", storage,
+                            response.final)
 
         self.driver.submit(Command(f"AT+CMGR={index}", expect=("+CMGR",), body_lines=True,
                                    timeout=MEDIUM_S, on_done=read))
