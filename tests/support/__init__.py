@@ -2,10 +2,18 @@
 stand-in, the link emulator, the fault proxy and the outbox filler. Kept under tests/ so that
 they are not part of the installed product (issue 10); tests and bench/ import ``tests.support``."""
 
-from ._faults import FAULTS, FaultProxy, random_plan, scripted_plan
+from ._faults import (
+    FAULTS,
+    PORTAL_PAGE,
+    RECEIVER_FAULTS,
+    FaultProxy,
+    random_plan,
+    scripted_plan,
+)
 from ._fill import QUESTIONS, SimClock, fill_surveys, open_store
 from ._link import LinkEmulator, LinkStats
 from ._twilio import TwilioSyncStandIn
 
-__all__ = ["FAULTS", "QUESTIONS", "FaultProxy", "LinkEmulator", "LinkStats", "SimClock",
-           "TwilioSyncStandIn", "fill_surveys", "open_store", "random_plan", "scripted_plan"]
+__all__ = ["FAULTS", "PORTAL_PAGE", "QUESTIONS", "RECEIVER_FAULTS", "FaultProxy",
+           "LinkEmulator", "LinkStats", "SimClock", "TwilioSyncStandIn", "fill_surveys",
+           "open_store", "random_plan", "scripted_plan"]
