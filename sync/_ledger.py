@@ -231,12 +231,20 @@ class Ledger:
                 "UPDATE sync_batches SET state = 'parked', reason = ?, done_utc = ?"
                 " WHERE sink = ? AND seq = ?", [reason[:500], self._now(), self.sink, batch.seq])
 
-    def unpark(self) -> int:
-        """Put parked batches back in line (after the cause was fixed); returns how many."""
+    def unpark(self, parked_before_utc: str | None = None) -> int:
+        """Put parked batches back in line (after the cause was fixed; or, with
+        ``parked_before_utc``, those parked before then: serve's scheduled retry); returns
+        how many."""
         with self._tx() as conn:
             return conn.execute(
                 "UPDATE sync_batches SET state = 'sealed', reason = NULL, done_utc = NULL"
-                " WHERE sink = ? AND state = 'parked'", [self.sink]).rowcount
+                " WHERE sink = ? AND state = 'parked' AND (? IS NULL OR done_utc < ?)",
+                [self.sink, parked_before_utc, parked_before_utc]).rowcount
+
+    def parked(self) -> int:
+        """Batches parked now (whichever run parked them)."""
+        return self._one("SELECT count(*) FROM sync_batches WHERE sink = ? AND state ="
+                         " 'parked'", [self.sink])[0]
 
     def note_failure(self, reason: str) -> None:
         with self._tx() as conn:

@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
         description="Send the outbox to every configured sink ([hq], [twilio]) now, with a "
         "progress bar and a summary per sink; then fetch the survey pack HQ publishes. "
         "'edgecall serve' does the same every [sync] interval_s. Exit 0 when all is "
-        "acknowledged, 1 when a failure remains, 3 when batches are parked. See docs/sync.md.")
+        "acknowledged, 1 when a failure remains, 3 when batches are parked (a backlog "
+        "remains; fix the cause, then --retry-parked). See docs/sync.md.")
     add_config_argument(sync)
     sync.add_argument("--once", action="store_true",
                       help="drain every configured sink once (required: the service does the "
@@ -162,9 +163,11 @@ def run_sync(args: argparse.Namespace) -> int:
             line = (f"{channel.sink.name}: {plural(report.acked_records, 'record')} in "
                     f"{plural(report.acked_batches, 'batch')} acknowledged in {took:.1f} s; "
                     f"backlog {ledger.backlog()}")
-            if report.parked:
-                line += (f"; {plural(len(report.parked), 'batch')} parked "
-                         "(see 'edgecall status')")
+            parked = ledger.parked()  # parked in this run or an earlier one (serve's)
+            if parked:
+                # A backlog that retrying now will not clear: exit 3 (docs/sync.md).
+                line += (f"; {plural(parked, 'batch')} parked "
+                         "(see 'edgecall status'; --retry-parked after fixing the cause)")
                 status = max(status, 3)
             if not report.done:
                 line += f"; stopped: {report.last_error or 'interrupted'}"

@@ -61,6 +61,10 @@ SYNC = Section(
             "receivers without lzma, e.g. Node).", choices=("xz", "gzip")),
         Key("once_max_wait_s", float, 120.0, "How long 'edgecall sync --once' keeps retrying "
             "transient failures before giving up.", min=0, max=86400),
+        Key("retry_parked_s", float, 21600.0, "'edgecall serve' puts a parked batch back in "
+            "line once it has been parked this long (the cause may be gone: an HQ limit "
+            "raised, a proxy fixed); 0: only 'edgecall sync --once --retry-parked'.", min=0,
+            max=7 * 86400),
         Key("send_callback_numbers", bool, False, "Send the raw number of each pending "
             "callback with the next batch, so that HQ can place the call (off: caller "
             "numbers leave the box only as pseudonyms)."),

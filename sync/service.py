@@ -7,12 +7,14 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from edge.clock import format_utc
 from edge.plugins import ServiceContext
 
 from ._batching import Backoff
@@ -37,8 +39,12 @@ class SyncService:
 
     def __init__(self, channels: list[Channel], interval_s: float, max_backoff_s: float,
                  rand: Callable[[], float] = random.random, pull: Callable[[], Any] | None = None,
-                 in_run_wait_s: float = 30.0, scheduler: Any = None) -> None:
+                 in_run_wait_s: float = 30.0, scheduler: Any = None,
+                 retry_parked_s: float = 0.0, wall: Callable[[], float] = time.time) -> None:
         self.channels = channels
+        # A parked batch goes back in line once parked this long (0: never on its own).
+        self.retry_parked_s = retry_parked_s
+        self.wall = wall
         self.interval_s = interval_s
         self.backoff = Backoff(base_s=interval_s, cap_s=max_backoff_s)
         self.rand = rand
@@ -69,6 +75,7 @@ class SyncService:
             if self._stop.is_set():
                 return
             try:
+                self._unpark_due(channel)
                 # Short in-run retries (Retry-After, a blip); longer waits become the
                 # scheduler's next run so that stop() is never held up.
                 report = drain(channel.ledger, channel.sink, wait=self._stop.wait,
@@ -90,6 +97,15 @@ class SyncService:
         delay = self.backoff.delay(self.failures, self.rand)
         log.info("sync incomplete; next attempt in %.0f s", delay)
         self._reschedule(delay)
+
+    def _unpark_due(self, channel: Channel) -> None:
+        """The scheduled retry of parked batches (docs/sync.md, "Parked batches")."""
+        if not self.retry_parked_s:
+            return
+        due = channel.ledger.unpark(format_utc(self.wall() - self.retry_parked_s))
+        if due:
+            log.info("%s: %d parked batches back in line (parked over %.0f s ago)",
+                     channel.sink.name, due, self.retry_parked_s)
 
     def _reschedule(self, delay_s: float) -> None:
         if self._stop.is_set():
@@ -129,5 +145,6 @@ def start(context: ServiceContext) -> SyncService | _Idle:
 
         pull = puller_for(config)
     service = SyncService(channels, settings["interval_s"], settings["max_backoff_s"],
-                          pull=pull, scheduler=context.scheduler)
+                          pull=pull, scheduler=context.scheduler,
+                          retry_parked_s=settings["retry_parked_s"])
     return service.start()
