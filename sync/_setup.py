@@ -12,7 +12,7 @@ from edge.config import Config, ConfigError, ConfigProblem
 from ._ledger import Ledger, connect
 from ._runner import Sink
 from .codec import batch_encoder
-from .config import SECRET_KEYS, SYNC_DEFAULTS
+from .config import SECRET_KEYS, SYNC_DEFAULTS, twilio_login
 
 
 @dataclass
@@ -58,9 +58,9 @@ def build_channels(config: Config, db_path: Path, only: str | None = None) -> li
         else:
             from ._twilio import TwilioSink
 
-            sink = TwilioSink(section["base_url"], section["service_sid"],
-                              section["api_key_sid"],
-                              _secret(config, "twilio_api_key_secret", 8).decode(),
+            user, secret_key = twilio_login(section)
+            sink = TwilioSink(section["base_url"], section["service_sid"], user,
+                              _secret(config, secret_key, 8).decode(),
                               section["maps"], item_ttl_s=section["item_ttl_s"],
                               writes_per_s=section["writes_per_s"],
                               read_timeout_s=section["read_timeout_s"])
