@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -130,9 +131,9 @@ class _Progress:
 
 def run_sync(args: argparse.Namespace) -> int:
     from edge.cli import UserError, open_store, read_config, setup_logging
+    from edge.store import StoreUnavailable, as_unavailable
 
-    from ._runner import drain
-    from ._setup import build_channels, sync_settings
+    from ._setup import sync_settings
 
     config = read_config(args)
     setup_logging("warning" if config.sections["box"]["log_level"] == "info"
@@ -143,7 +144,22 @@ def run_sync(args: argparse.Namespace) -> int:
     settings = sync_settings(config)
     max_wait = settings["once_max_wait_s"] if args.max_wait is None else args.max_wait
     try:
-        channels = build_channels(config, store.path, only=args.sink)
+        return _sync(args, config, store.path, max_wait)
+    except (sqlite3.Error, StoreUnavailable) as exc:  # a full disk: a sentence, exit 1
+        raise UserError(f"sync stopped: {as_unavailable(exc, store.path.parent)}",
+                        exit_code=1) from exc
+    finally:
+        store.close()
+
+
+def _sync(args: argparse.Namespace, config: Any, db_path: Path, max_wait: float) -> int:
+    from edge.cli import UserError
+
+    from ._runner import drain
+    from ._setup import build_channels
+
+    channels = build_channels(config, db_path, only=args.sink)
+    try:
         if not channels:
             raise UserError("no sink is configured: add an [hq] or [twilio] section")
         stop = threading.Event()
@@ -185,7 +201,8 @@ def run_sync(args: argparse.Namespace) -> int:
                 status = max(status, 1)
         return status
     finally:
-        store.close()
+        for channel in channels:
+            channel.ledger.conn.close()
 
 
 def run_hq_serve(args: argparse.Namespace) -> int:

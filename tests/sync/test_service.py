@@ -119,3 +119,35 @@ def test_serve_retries_parked_batches_on_its_schedule(filled, hq, tmp_path):
         assert_exactly_once(store, hq.db)
     finally:
         service.stop()
+
+
+def test_ledgers_wait_for_a_database_that_cannot_be_written_at_start(filled, hq, tmp_path,
+                                                                     monkeypatch, caplog):
+    import sqlite3
+
+    store, _ = filled
+    config = load_config(write_config(tmp_path, hq.url, "[sync]\ninterval_s = 600\n"),
+                         all_sections())
+    real = sync_service.open_channels
+    attempts = []
+
+    def full_then_fine(*args):
+        attempts.append(1)
+        if len(attempts) <= 2:  # at start and at the first run
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(*args)
+
+    monkeypatch.setattr(sync_service, "open_channels", full_then_fine)
+    service = sync_service.start(ServiceContext(config, store, store.clock))  # no exception
+    service.scheduler.pause()
+    try:
+        assert service.channels == []
+        with caplog.at_level("INFO"):
+            service.run_once()
+        (line,) = [r for r in caplog.records if r.name.startswith("sync")]
+        assert not line.exc_info and "the database cannot be written" in line.getMessage()
+        service.run_once()
+        assert len(service.channels) == 1 and hq.db.count() == 480
+        assert_exactly_once(store, hq.db)
+    finally:
+        service.stop()
