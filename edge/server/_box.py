@@ -52,9 +52,12 @@ def open_store(config: Config, clock: Clock | None = None, create: bool = True, 
         raise BoxError(f"no database in {data_dir}: has 'edgecall serve' run with this config?")
     if read_only:
         try:
-            return Store.open_read_only(data_dir, clock=clock, box_id=config.box_id)
+            store = Store.open_read_only(data_dir, clock=clock, box_id=config.box_id)
         except StoreUnavailable as exc:
             raise BoxError(f"cannot read the database: {exc}") from exc
+        if not store.outdated():
+            return store
+        store.close()  # written by an older version: upgraded (written) like serve would
     problem = data_dir_problem(data_dir)
     if problem:
         raise BoxError(problem + " (fix the path in [box] data_dir or the permissions)")

@@ -127,6 +127,10 @@ class Store:
         return cls(_open_read_only(path), path, clock or Clock(), box_id,
                    degraded=StoreUnavailable(f"{path} is open read-only"))
 
+    def outdated(self) -> bool:
+        """Does the database lack migrations of this version (read-only check)?"""
+        return bool(migrations.pending(self.db))
+
     def recover(self) -> bool:
         """A degraded store tries to open its database writable again (space was freed);
         True when it now takes writes."""

@@ -128,3 +128,23 @@ def test_the_box_checkpoints_and_purges_acknowledged_outbox_rows(tmp_path: Path)
         assert wal.stat().st_size == 0  # the purge ends with a checkpoint
     finally:
         box.stop(grace_s=0)
+
+
+def test_status_on_a_database_of_an_older_version_upgrades_it(tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from edge.store import migrations
+
+    data = tmp_path / "data"
+    data.mkdir()
+    db = Database(sqlite3.connect(data / "edgecall.db"))
+    migrations.apply(db, stop_before="m003_outbound")  # as an older version left it
+    db.conn.close()
+    config = tmp_path / "edgecall.toml"
+    config.write_text(f'[box]\nid = "t"\ndata_dir = "{data}"\n')
+    assert main(["status", "-c", str(config)]) == 0
+    upgraded = sqlite3.connect(data / "edgecall.db")
+    assert upgraded.execute("SELECT count(*) FROM outbound").fetchone() == (0,)
+    upgraded.close()
