@@ -245,7 +245,7 @@ class OutboundStore:
         numbers were erased when they ended; this keeps the tables small."""
         store = self._store
         acked = store.reads.acked_seq()
-        with store._write() as db:
+        with store._write(frees=True) as db:
             ids = [r[0] for r in db.execute(
                 "SELECT o.id FROM outbound o WHERE o.status IN ('done', 'failed', 'expired',"
                 " 'cancelled') AND o.done_utc < ? AND NOT EXISTS (SELECT 1 FROM outbox x"

@@ -136,3 +136,19 @@ def test_hq_serve_command_receives_then_stops_on_sigterm(filled, tmp_path):
     import json
 
     assert len(json.loads(out.read_text())) == len(store.reads.outbox_after(0, 10**6))
+
+
+def test_sync_once_exits_3_while_a_batch_parked_earlier_holds_a_backlog(filled, hq, tmp_path,
+                                                                        capsys):
+    from .helpers import ledger_for
+
+    store, _ = filled
+    ledger = ledger_for(store, max_bytes=1024)
+    batch = ledger.seal_next()
+    ledger.park(batch, "park: HTTP 413: too large")  # parked by serve's last run
+    config = write_config(tmp_path, hq.url)
+    assert main(["sync", "--once", "--no-pull", "-c", str(config)]) == 3
+    out = capsys.readouterr().out
+    assert "1 batch parked" in out and "backlog 0" not in out
+    assert main(["sync", "--once", "--no-pull", "--retry-parked", "-c", str(config)]) == 0
+    assert_exactly_once(store, hq.db)
