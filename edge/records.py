@@ -20,7 +20,7 @@ class OutboxRow:
     seq: int
     record_id: str
     version: int
-    kind: str  # "call" | "answer" | "clock" | "results" | "request"
+    kind: str  # "call" | "answer" | "clock" | "results" | "request" | "audio"
     body: str  # canonical JSON
     created_utc: str
 
@@ -38,6 +38,28 @@ class AnswerInput:
     attempts: int  # prompts played for it, the answered one included
     invalid: int  # invalid entries before the answer
     timeouts: int  # silences before the answer
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInput:
+    """A recorded answer's sound, as the engine knows it: ``reference`` (the name the adapter
+    gave the file, ``<call id>/<state>[-<visit>].wav`` under the box's recordings directory;
+    also the answer's value) and its length."""
+
+    reference: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class AudioFile:
+    """What the store keeps of a recording whose file is complete and durable: enough for
+    HQ to fetch it and check what it got."""
+
+    reference: str
+    bytes: int
+    sha256: str  # hex digest of the whole file
+    seconds: float
+    format: str  # "wav/pcm_s16le/8000/1"
 
 
 @dataclass(frozen=True, slots=True)

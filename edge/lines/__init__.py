@@ -5,7 +5,9 @@ Public face::
     Line, Call, CallerId, LineStatus, CallGone      the interface
     Dialer, DialResult, DIAL_OUTCOMES                placing calls (lines that can)
     BaseCall                                         the shared part of every line's Call
-    KeyPressed, PlaybackFinished, RemoteHangup       events a call reports
+    KeyPressed, PlaybackFinished, RemoteHangup,
+    RecordingFinished                                events a call reports
+    Recorder, write_durably, recording_problem       recording, kept once for every line
     Utterance                                        a prompt to play
     LineKind, LineContext                            how a line kind declares itself
                                                      (edge.plugins.line_kinds() finds them)
@@ -13,13 +15,31 @@ Public face::
 
 from ._base import BaseCall
 from ._call import DIAL_OUTCOMES, Call, CallerId, CallGone, Dialer, DialResult, Line, LineStatus
-from ._events import KEYS, CallEvent, KeyPressed, PlaybackFinished, RemoteHangup
+from ._events import (
+    KEYS,
+    RECORDING_REASONS,
+    CallEvent,
+    KeyPressed,
+    PlaybackFinished,
+    RecordingFinished,
+    RemoteHangup,
+)
 from ._kind import LineContext, LineKind
 from ._prompt import Utterance
+from ._recording import (
+    FORMAT,
+    Recorder,
+    durable_mkdir,
+    recording_problem,
+    temp_path,
+    write_durably,
+)
 
 __all__ = [
     "DIAL_OUTCOMES",
+    "FORMAT",
     "KEYS",
+    "RECORDING_REASONS",
     "BaseCall",
     "Call",
     "CallEvent",
@@ -33,6 +53,12 @@ __all__ = [
     "LineKind",
     "LineStatus",
     "PlaybackFinished",
+    "Recorder",
+    "RecordingFinished",
     "RemoteHangup",
     "Utterance",
+    "durable_mkdir",
+    "recording_problem",
+    "temp_path",
+    "write_durably",
 ]

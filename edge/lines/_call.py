@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ._events import CallEvent
@@ -50,6 +51,25 @@ class Call(Protocol):
 
     def stop_playback(self) -> None:
         """Stop what is playing (barge-in). No-op when nothing plays."""
+
+    def record(self, record_id: int, path: Path, max_s: float, silence_s: float,
+               finish_keys: str) -> None:
+        """Start recording the caller into ``path`` and return at once (see
+        docs/design.md, "Recording"). The file is WAV, 8 kHz, 16-bit mono PCM
+        (edge.lines.recording_problem checks it).
+
+        The recording stops after ``silence_s`` seconds of silence (0: never), at ``max_s``
+        seconds, on a key in ``finish_keys`` (which is not reported as a key), on hang-up, or
+        on ``stop_recording``. Then the call reports exactly one ``RecordingFinished(record_id,
+        path | None, seconds, reason, key)``, only once the file is complete and durable
+        (temporary name beside ``path``, fsync, rename, directory fsync), and before any
+        ``RemoteHangup``. A line that cannot record reports reason ``unsupported`` at once
+        (``BaseCall``'s default). One recording at a time; prompts do not play meanwhile.
+        """
+
+    def stop_recording(self) -> None:
+        """Stop the recording in progress (its report follows, reason ``stopped``). No-op
+        when none is."""
 
     def next_event(self, timeout: float | None) -> CallEvent | None:
         """The next event, waiting at most ``timeout`` seconds (None: wait until one comes).

@@ -1,8 +1,10 @@
 """A simulated line: callers that follow a script, for the demo and the tests.
 
 It goes through the same server code path as the SIP and modem lines. A caller's script says,
-per prompt it hears, what it does: press keys, stay silent, or hang up. Time runs ``speed``
-times faster than real time (prompts, key delays); the server is told the same factor.
+per prompt it hears, what it does: press keys, stay silent, hang up, or speak (a message for a
+recording). Time runs ``speed`` times faster than real time (prompts, key delays, speech); the
+server is told the same factor. Recordings go through the shared recorder
+(edge.lines._recording): real files, real silence detection.
 """
 
 from __future__ import annotations
@@ -23,9 +25,15 @@ from ._call import Call, CallerId, CallGone, DialResult, LineStatus
 from ._events import KeyPressed
 from ._kind import LineContext, LineKind
 from ._prompt import Utterance
+from ._recording import RATE, Recorder
 from ._scheduler import Scheduler, TimedPlayback
+from ._speech import Speech
 
 HANGUP = "HANGUP"
+SPEAK = "SPEAK:"
+# Speech reaches the recorder in slices of this many (simulated) seconds, each on its own
+# scheduler tick: a few ticks a second of the line's time, whatever ``speed`` is.
+SPEECH_SLICE_S = 0.1
 SECONDS_PER_CHARACTER = 0.07  # about 14 characters a second: a slow, clear voice
 
 
@@ -45,7 +53,10 @@ class CallerScript:
     """What a simulated caller does.
 
     ``responses`` maps a prompt key ("consent.prompt") to the answers given on each hearing of
-    it, in order: keys to press ("12#"), "" for silence, or ``HANGUP``. The response to a
+    it, in order: keys to press ("12#"), "" for silence, ``HANGUP``, or speech for the next
+    recording: ``"SPEAK:3.5"`` (3.5 s of speech-like sound, then silence) or
+    ``"SPEAK:path/to/message.wav"`` (8 kHz 16-bit mono), optionally then keys or a hang-up
+    once the speech is over: ``"SPEAK:3.5;#"``, ``"SPEAK:10;HANGUP"``. The response to a
     playlist is looked up by its last prompt (after "Sorry" comes the question again).
     ``key_delay_s``: from the start of the prompt to the first key (barge-in when shorter than
     the prompt). ``hang_up_before_answer``: the caller gives up while it rings.
@@ -55,6 +66,12 @@ class CallerScript:
     key_delay_s: float = 0.4
     key_gap_s: float = 0.15
     hang_up_before_answer: bool = False
+
+    def __post_init__(self) -> None:
+        for answers in self.responses.values():  # a mistyped SPEAK fails here, not mid-call
+            for response in answers:
+                if response.startswith(SPEAK):
+                    Speech.parse(response[len(SPEAK):], HANGUP)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CallerScript:
@@ -90,6 +107,8 @@ class SimulatedCall(BaseCall):
         self.ended_by: str | None = None  # "box" or "caller"
         self.played: list[tuple[int, tuple[Utterance, ...]]] = []
         self.keys_sent: list[str] = []
+        self._speech: Speech | None = None  # what the caller says at the next recording
+        self.recorder: Recorder | None = None
 
     # -- Call interface ----------------------------------------------------------------
     def answer(self) -> None:
@@ -125,7 +144,41 @@ class SimulatedCall(BaseCall):
             if self.ended_by is None:
                 self.ended_by = "box"
             self._cancel_all_locked()
+        if self.recorder is not None:
+            self.recorder.stop("stopped")
         self._line.call_ended(self)
+
+    # -- recording (BaseCall's hooks) ----------------------------------------------------
+    def _start_recording(self, record_id: int, path: Path, max_s: float, silence_s: float,
+                         finish_keys: str) -> None:
+        if not self._line.records:  # a line without recording (a modem that cannot)
+            super()._start_recording(record_id, path, max_s, silence_s, finish_keys)
+            return
+        with self._lock:
+            speech, self._speech = self._speech or Speech.silence(), None
+            self.recorder = Recorder(record_id, path, max_s, silence_s, self.post_recording)
+        self._speak(self.recorder, speech, 0)
+
+    def _stop_recording(self, reason: str, key: str) -> None:
+        if self.recorder is not None:
+            self.recorder.stop(reason, key)
+
+    def _speak(self, recorder: Recorder, speech: Speech, tick: int) -> None:
+        """One slice of the caller's sound into the recorder (silence once the speech is
+        over), then what the caller does after speaking, then the next slice."""
+        if recorder.ended or self.ended_by:
+            return
+        size = int(SPEECH_SLICE_S * RATE) * 2
+        start = tick * size
+        piece = speech.pcm[start:start + size]
+        recorder.feed(piece + bytes(size - len(piece)))
+        if speech.then and start < len(speech.pcm) <= start + size:
+            if speech.then == HANGUP:
+                self.remote_hang_up()
+                return
+            self.press(speech.then)
+        self._schedule(SPEECH_SLICE_S / self._line.speed,
+                       lambda: self._speak(recorder, speech, tick + 1))
 
     # -- the caller's side -------------------------------------------------------------
     def press(self, keys: str) -> None:
@@ -152,6 +205,10 @@ class SimulatedCall(BaseCall):
             return
         response = answers.pop(0)
         speed = self._line.speed
+        if response.startswith(SPEAK):
+            with self._lock:
+                self._speech = Speech.parse(response[len(SPEAK):], HANGUP)
+            return
         if response == HANGUP:
             self._schedule(self.script.key_delay_s / speed, self.remote_hang_up)
             return
@@ -174,9 +231,11 @@ class SimulatedLine:
     """Implements :class:`edge.lines.Line`; ``place_call`` plays the caller's part."""
 
     def __init__(self, name: str = "sim", speed: float = 1.0,
-                 phones: Callable[[str], SimulatedPhone] | None = None) -> None:
+                 phones: Callable[[str], SimulatedPhone] | None = None,
+                 records: bool = True) -> None:
         self._name = name
         self.speed = speed
+        self.records = records  # False: a line that cannot record (its calls say so)
         # Who picks up when the box dials a number (default: a phone that answers, silent).
         self.phones = phones or (lambda _number: SimulatedPhone())
         self.calls_dialled = 0

@@ -2,7 +2,8 @@
 
 It carries out the engine's actions in order — an answer's durable commit returns before the
 next prompt is started — owns the engine's one timer on the monotonic clock, and turns line
-events into engine events.
+events into engine events. Recordings: see _recording.py (the file is durable and checked
+before the engine hears of it; its answer is committed after).
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ import threading
 import time
 from collections.abc import Callable
 
-from edge.lines import Call, CallGone, KeyPressed, PlaybackFinished, RemoteHangup
+from edge.lines import (
+    Call,
+    CallGone,
+    KeyPressed,
+    PlaybackFinished,
+    RecordingFinished,
+    RemoteHangup,
+)
 from edge.privacy import Pseudonymiser
 from edge.records import EventInput
 from edge.store import Store, StoreUnavailable
@@ -28,14 +36,18 @@ from edge.survey.engine import (
     Play,
     PromptEnded,
     QueueRequest,
+    Record,
     RecordAnswer,
     RecordResults,
     RequestCallback,
     Session,
     StartTimer,
     StopPlayback,
+    StopRecording,
     Timeout,
 )
+
+from ._recording import CallRecordings
 
 log = logging.getLogger("edgecall.call")
 
@@ -112,12 +124,24 @@ def run_call(
     log.info("call %s answered on %s", call_id, call.line_name)
     session = Session(survey, call=call_info(call, call_id, pseudonymiser))
     notes: list[EventInput] = []
+    recordings = CallRecordings(store, call_id, notes)
+    try:
+        return _run(call, call_id, session, store, pseudonymiser, notes, recordings, abort,
+                    timer_scale, mono)
+    finally:
+        recordings.close(call)
+
+
+def _run(call: Call, call_id: str, session: Session, store: Store,
+         pseudonymiser: Pseudonymiser, notes: list[EventInput], recordings: CallRecordings,
+         abort: threading.Event | None, timer_scale: float,
+         mono: Callable[[], float]) -> str:
     timer = _Timer(mono)
     started = mono()
     actions = session.start()
     while True:
         outcome = _carry_out(actions, call, call_id, session, store, pseudonymiser, notes, timer,
-                             timer_scale)
+                             timer_scale, recordings)
         if outcome is not None:
             log.info("call %s ended: %s", call_id, outcome)
             return outcome
@@ -151,6 +175,9 @@ def run_call(
         elif isinstance(event, RemoteHangup):
             notes.append(EventInput("remote_hangup", {"reason": event.reason}))
             actions = session.feed(HungUp(event.reason))
+        elif isinstance(event, RecordingFinished):
+            ended = recordings.ended(event)
+            actions = session.feed(ended) if ended is not None else []
         else:
             actions = []
 
@@ -174,13 +201,22 @@ def _carry_out(
     notes: list[EventInput],
     timer: _Timer,
     timer_scale: float,
+    recordings: CallRecordings,
 ) -> str | None:
     """Do the actions in order; return the disposition when the call is over."""
-    for action in actions:
+    pending = list(actions)
+    while pending:
+        action = pending.pop(0)
         if isinstance(action, Play):
             call.play(action.play_id, action.utterances)
         elif isinstance(action, StopPlayback):
             call.stop_playback()
+        elif isinstance(action, Record):
+            refused = recordings.start(action, call)
+            if refused is not None:  # the engine hears at once; its actions come next
+                pending[:0] = session.feed(refused)
+        elif isinstance(action, StopRecording):
+            call.stop_recording()
         elif isinstance(action, StartTimer):
             timer.start(action.timer_id, action.seconds * timer_scale)
         elif isinstance(action, CancelTimer):
@@ -194,9 +230,13 @@ def _carry_out(
                 except StoreUnavailable as exc:
                     log.error("call %s: opt-out not stored (%s)", call_id, exc)
         elif isinstance(action, RecordAnswer):
+            audio = None if action.audio is None else recordings.file(action.audio.reference)
             try:
                 store.record_answer(call_id, action.answer, action.language,
-                                    session.survey.version, notes, action.sets_language)
+                                    session.survey.version, notes, action.sets_language,
+                                    audio=audio)
+                if audio is not None:
+                    recordings.committed(audio.reference)
             except StoreUnavailable as exc:
                 # Not committed: the caller must not be led on as if it were. Apologise, stop.
                 log.error("call %s: answer not stored (%s); ending the call", call_id, exc)

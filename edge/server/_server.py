@@ -11,6 +11,7 @@ import logging
 import os
 import queue
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -80,6 +81,12 @@ class CallServer:
     # -- life cycle --------------------------------------------------------------------
     def start(self) -> None:
         self.close_interrupted()
+        # Recordings a crash cut short (or finished but never answered): no row names them.
+        # Only here, before any call: later a file without its row may be a message in flight.
+        try:
+            self.store.recordings.sweep()
+        except (OSError, sqlite3.Error) as exc:
+            log.error("recordings not swept: %s", exc)
         self._busy_threads = [threading.Thread(target=self._turn_away_loop, daemon=True,
                                                name=f"busy-{i}") for i in range(BUSY_THREADS)]
         for thread in self._busy_threads:

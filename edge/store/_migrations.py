@@ -162,3 +162,19 @@ def m004_call_results(db: Database) -> None:
         foreign_keys=[("call_id", "calls", "id")],
         not_null={"version", "body", "utc"},
     )
+
+
+@migrations()
+def m005_audio(db: Database) -> None:
+    # Recorded answers (issue #13): one row per sound file under recordings/, written in the
+    # answer's own transaction once the file is durable; the answer's value is ``reference``.
+    # HQ fetches the bytes separately (sync's audio upload); this row says what to fetch and
+    # how to check it (bytes, sha256), and the outbox carries it as an ``audio`` record.
+    db["audio"].create(
+        {"reference": str, "call_id": str, "answer_id": str, "bytes": int, "sha256": str,
+         "seconds": float, "format": str, "utc": str},
+        pk="reference",
+        foreign_keys=[("call_id", "calls", "id"), ("answer_id", "answers", "id")],
+        not_null={"call_id", "answer_id", "bytes", "sha256", "seconds", "format", "utc"},
+    )
+    db["audio"].create_index(["call_id"])

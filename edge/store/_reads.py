@@ -157,6 +157,18 @@ class StoreReads:
             "SELECT call_id, question, visit, raw, value, attempts, invalid, timeouts, utc,"
             f" clock_quality FROM answers {where} ORDER BY rowid", params)
 
+    def audio(self, call_id: str | None = None) -> list[dict[str, Any]]:
+        """Recorded answers' files (of one call, or all), in the order they were stored:
+        ``{"reference", "call_id", "answer_id", "bytes", "sha256", "seconds", "format",
+        "utc"}``."""
+        where, params = ("WHERE call_id = ?", [call_id]) if call_id is not None else ("", [])
+        return self._rows(
+            "SELECT reference, call_id, answer_id, bytes, sha256, seconds, format, utc"
+            f" FROM audio {where} ORDER BY rowid", params)
+
+    def audio_references(self) -> list[str]:
+        return [r["reference"] for r in self._rows("SELECT reference FROM audio")]
+
     def call_results(self) -> dict[str, dict[str, Any]]:
         """call id -> the newest version of its Studio-shaped results (widgets, flow)."""
         return {r["call_id"]: json.loads(r["body"])

@@ -21,11 +21,19 @@ from typing import Any
 from sqlite_utils import Database
 
 from edge.clock import Clock, ClockCorrection, Stamp
-from edge.records import AnswerInput, EventInput, RequestInput, ResultsInput, canonical_json
+from edge.records import (
+    AnswerInput,
+    AudioFile,
+    EventInput,
+    RequestInput,
+    ResultsInput,
+    canonical_json,
+)
 
 from ._migrations import migrations
 from ._outbound import OutboundStore
 from ._reads import StoreReads
+from ._recordings import Recordings
 from ._retention import purge_outbox
 from ._room import room_problem
 from ._wal import apply_wal_policy, checkpoint
@@ -88,6 +96,7 @@ class Store:
         # Run when a degraded store takes writes again, still under the store's lock, so that
         # no call begins before they are done (closing calls an earlier stop left open).
         self.on_recovered: list[Callable[[], None]] = []
+        self.recordings = Recordings(path.parent, self.reads)
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -257,8 +266,13 @@ class Store:
         survey_version: str | None,
         events: Sequence[EventInput] = (),
         sets_language: bool = False,
+        audio: AudioFile | None = None,
     ) -> str:
-        """Commit one answer (and the events since the last write). Returns when durable."""
+        """Commit one answer (and the events since the last write). Returns when durable.
+
+        ``audio``: the answer is a recording (its value is ``audio.reference``) whose file is
+        already complete and durable; its ``audio`` row and record go in the same
+        transaction."""
         stamp = self.clock.now()
         with self._write() as db:
             visit = 1 + db.execute(
@@ -280,8 +294,24 @@ class Store:
             else:
                 db.execute("UPDATE calls SET answered = answered + 1 WHERE id = ?", [call_id])
             self._outbox(db, answer_id, 1, "answer", _answer_body(row), stamp)
+            if audio is not None:
+                self._audio(db, call_id, answer_id, answer.question, audio, stamp)
             self._events(db, call_id, events, stamp)
         return answer_id
+
+    def _audio(self, db: Database, call_id: str, answer_id: str, question: str,
+               audio: AudioFile, stamp: Stamp) -> None:
+        """The ``audio`` row and record (id: the reference) of a recorded answer: what HQ
+        needs to fetch the file and check it. The bytes travel separately."""
+        db["audio"].insert({"reference": audio.reference, "call_id": call_id,
+                            "answer_id": answer_id, "bytes": audio.bytes,
+                            "sha256": audio.sha256, "seconds": audio.seconds,
+                            "format": audio.format, "utc": stamp.utc})
+        body = {"id": audio.reference, "call": call_id, "answer": answer_id, "q": question,
+                "bytes": audio.bytes, "sha256": audio.sha256, "seconds": audio.seconds,
+                "format": audio.format, "utc": stamp.utc, "mono": stamp.mono,
+                "boot": stamp.boot_id, "clock": stamp.quality}
+        self._outbox(db, audio.reference, 1, "audio", body, stamp)
 
     def record_results(self, call_id: str, results: ResultsInput,
                        events: Sequence[EventInput] = ()) -> str:

@@ -52,6 +52,32 @@ def wav_problem(data: bytes) -> str | None:
     return None
 
 
+# The tone before a recording (Studio's play_beep): a file beside the bundled demo, made by
+# ``beep_wav()`` (a test keeps the two the same), so every line plays it like any prompt.
+BEEP = Path(__file__).parent / "builtin" / "beep.wav"
+
+
+def beep_wav(rate: int = 8000) -> bytes:
+    """Half a second of 1 kHz at a moderate level, with 10 ms ramps so it does not click."""
+    count, ramp = int(rate * 0.5), int(rate * 0.01)
+    frames = bytearray()
+    for n in range(count):
+        envelope = min(1.0, n / ramp, (count - 1 - n) / ramp)
+        frames.extend(struct.pack("<h", int(0.4 * 32767 * envelope
+                                            * math.sin(2 * math.pi * 1000 * n / rate))))
+    return _wav(bytes(frames), rate)
+
+
+def _wav(frames: bytes, rate: int) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+    return buffer.getvalue()
+
+
 # Row and column frequencies of the keypad (ITU-T Q.23).
 _ROWS = {"1": 697, "2": 697, "3": 697, "A": 697, "4": 770, "5": 770, "6": 770, "B": 770,
          "7": 852, "8": 852, "9": 852, "C": 852, "*": 941, "0": 941, "#": 941, "D": 941}
@@ -79,10 +105,4 @@ def dtmf_wav(digits: str, rate: int = 8000) -> bytes:
             sample = 0.35 * (math.sin(2 * math.pi * low * t) + math.sin(2 * math.pi * high * t))
             frames.extend(struct.pack("<h", int(sample * 32767)))
         silence(0.1)
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(bytes(frames))
-    return buffer.getvalue()
+    return _wav(bytes(frames), rate)

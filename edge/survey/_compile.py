@@ -221,14 +221,14 @@ def _states(raw: Any, ctx: CompileContext) -> dict[str, State]:
         props, transitions = kind.compile(entry, path, following, ctx)
         speaks = _state_language(entry, path, name, ctx)
         prompt = None
-        if kind.prompt_required:
+        if kind.prompt_required or (kind.prompt_allowed and "prompt" in entry):
             # A state with its own language needs a prompt in that language only (a template:
             # in at least one, the rendered language falling back to the default).
             needed = None if speaks is None else ((speaks,) if speaks in ctx.languages else ())
             prompt = ctx.prompt(entry.get("prompt"), f"{path}.prompt", name,
                                 languages=needed)
-            if speaks is not None:
-                props = {**props, "language": speaks}
+        if speaks is not None and (kind.prompt_required or kind.prompt_allowed):
+            props = {**props, "language": speaks}
         elif speaks is not None:
             ctx.problem(f"{path}.language", f"a {kind.name} state says nothing: it has no "
                         "language", name)

@@ -8,15 +8,17 @@ from ._actions import (
     Note,
     Play,
     QueueRequest,
+    Record,
     RecordAnswer,
     RecordResults,
     RequestCallback,
     StartTimer,
     StopPlayback,
+    StopRecording,
 )
 from ._context import CallInfo
 from ._driver import Driver
-from ._events import Event, HungUp, Key, PromptEnded, Timeout
+from ._events import Event, HungUp, Key, PromptEnded, RecordingEnded, Timeout
 from ._session import Session
 
 __all__ = [
@@ -32,11 +34,14 @@ __all__ = [
     "Play",
     "PromptEnded",
     "QueueRequest",
+    "Record",
     "RecordAnswer",
     "RecordResults",
+    "RecordingEnded",
     "RequestCallback",
     "Session",
     "StartTimer",
     "StopPlayback",
+    "StopRecording",
     "Timeout",
 ]

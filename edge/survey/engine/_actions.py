@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge.lines import Utterance
-from edge.records import AnswerInput, RequestInput, ResultsInput
+from edge.records import AnswerInput, AudioInput, RequestInput, ResultsInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +36,32 @@ class CancelTimer:
 
 
 @dataclass(frozen=True, slots=True)
+class Record:
+    """Record the caller (the prompt and tone have played): ``RecordingEnded(record_id, ...)``
+    comes back once. ``state`` and ``visit`` are for the adapter to name the file; the rest is
+    the line's ``Call.record``."""
+
+    record_id: int
+    state: str
+    visit: int
+    max_s: float
+    silence_s: float
+    finish_keys: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopRecording:
+    """Stop the recording in progress (its ``RecordingEnded`` still comes)."""
+
+
+@dataclass(frozen=True, slots=True)
 class RecordAnswer:
+    """``audio``: the answer is a recording (its value is ``audio.reference``)."""
+
     answer: AnswerInput
     language: str
     sets_language: bool = False
+    audio: AudioInput | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,5 +104,5 @@ class End:
     hang_up: bool = True
 
 
-Action = (Play | StopPlayback | StartTimer | CancelTimer | RecordAnswer | RecordResults
-          | QueueRequest | RequestCallback | Note | End)
+Action = (Play | StopPlayback | StartTimer | CancelTimer | Record | StopRecording
+          | RecordAnswer | RecordResults | QueueRequest | RequestCallback | Note | End)

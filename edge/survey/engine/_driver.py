@@ -3,8 +3,17 @@ path finder and benchmarks — anywhere a session runs without a line."""
 
 from __future__ import annotations
 
-from ._actions import Action, CancelTimer, End, Play, RecordAnswer, StartTimer, StopPlayback
-from ._events import HungUp, Key, PromptEnded, Timeout
+from ._actions import (
+    Action,
+    CancelTimer,
+    End,
+    Play,
+    Record,
+    RecordAnswer,
+    StartTimer,
+    StopPlayback,
+)
+from ._events import HungUp, Key, PromptEnded, RecordingEnded, Timeout
 from ._session import Session
 
 
@@ -14,6 +23,7 @@ class Driver:
         self.actions: list[Action] = []
         self.playing: Play | None = None
         self.timer: int | None = None
+        self.recording: Record | None = None  # asked for, not yet ended
         self._take(session.start())
 
     def _take(self, actions: list[Action]) -> list[Action]:
@@ -26,6 +36,10 @@ class Driver:
                 self.timer = action.timer_id
             elif isinstance(action, CancelTimer | End):
                 self.timer = None
+            if isinstance(action, Record):
+                self.recording = action
+            elif isinstance(action, End):
+                self.recording = None
         self.actions.extend(actions)
         return actions
 
@@ -46,6 +60,19 @@ class Driver:
             return []
         timer_id, self.timer = self.timer, None
         return self._take(self.session.feed(Timeout(timer_id)))
+
+    def recording_ended(self, reason: str, seconds: float = 0.0, key: str = "",
+                        reference: str | None = None) -> list[Action]:
+        """The line's report of the recording asked for; ``reference`` defaults to a name
+        like the adapter's when ``seconds`` were kept."""
+        if self.recording is None:
+            return []
+        record, self.recording = self.recording, None
+        if reference is None and seconds > 0:
+            reference = f"call/{record.state}" + (
+                f"-{record.visit}" if record.visit > 1 else "") + ".wav"
+        return self._take(self.session.feed(
+            RecordingEnded(record.record_id, reference, seconds, reason, key)))
 
     def hang_up(self) -> list[Action]:
         return self._take(self.session.feed(HungUp()))

@@ -25,4 +25,17 @@ class HungUp:
     reason: str = "remote"
 
 
-Event = Key | PromptEnded | Timeout | HungUp
+@dataclass(frozen=True, slots=True)
+class RecordingEnded:
+    """The recording asked for by ``Record(record_id, ...)`` stopped. ``reference`` is the
+    name the adapter gave the complete file (None when nothing was kept); ``reason`` is the
+    line's (edge.lines.RECORDING_REASONS); ``key`` the finish key that ended it."""
+
+    record_id: int
+    reference: str | None
+    seconds: float
+    reason: str
+    key: str = ""
+
+
+Event = Key | PromptEnded | Timeout | HungUp | RecordingEnded

@@ -5,6 +5,10 @@ Semantics follow Twilio <Gather>: the silence timeout starts when the prompt end
 with every key; input ends on ``num_digits`` keys, the finish key, or silence after at least one
 key; a key during a question's prompt stops it (barge-in).
 
+A record state (Studio's record-voicemail) plays its prompt and tone, then asks the adapter to
+``Record``; the line records and the adapter answers ``RecordingEnded`` with the name it gave
+the file: the engine never sees paths or sound.
+
 Templates see the call as a Studio flow does: ``trigger.call`` (From, To, CallSid),
 ``widgets.<state>`` (Digits and each widget's outputs), ``flow.variables``, ``flow.data``,
 plus ``answers`` and ``language``.
@@ -16,10 +20,12 @@ from collections import deque
 from typing import Any
 
 from edge.lines import KEYS, Utterance
-from edge.records import AnswerInput, RequestInput, ResultsInput
+from edge.records import AnswerInput, AudioInput, RequestInput, ResultsInput
+from edge.survey._audio import BEEP
 from edge.survey._model import AUDIO_COMPLETE, NO_MATCH, TIMEOUT, Prompt, State, Survey
 from edge.survey._templates import Template
 from edge.survey.nodes import KINDS, Step
+from edge.survey.nodes.record import KIND as RECORD
 
 from ._actions import (
     Action,
@@ -28,17 +34,23 @@ from ._actions import (
     Note,
     Play,
     QueueRequest,
+    Record,
     RecordAnswer,
     RecordResults,
     RequestCallback,
     StartTimer,
     StopPlayback,
+    StopRecording,
 )
 from ._context import CallInfo
-from ._events import Event, HungUp, Key, PromptEnded, Timeout
+from ._events import Event, HungUp, Key, PromptEnded, RecordingEnded, Timeout
 
 # Modes of the session.
 _IDLE, _PROMPTING, _LISTENING, _ENDING, _DONE = "idle", "prompting", "listening", "ending", "done"
+_RECORDING = "recording"
+# Beyond a recording's max length, how long the engine waits for the line's report before
+# giving the recording up: a line that never reports must not hold the call for ever.
+RECORD_GRACE_S = 30.0
 
 
 class Session:
@@ -75,6 +87,8 @@ class Session:
         # out of habit: it must not become an (invalid) answer to the next question.
         self._swallow = ""
         self._notes: list[Note] = []  # timeline notes made while building a prompt
+        self._record_id = 0
+        self._record_visit = 0
 
     # -- public face -------------------------------------------------------------------
     @property
@@ -102,6 +116,8 @@ class Session:
             return self._guard(lambda out: self._timeout(event.timer_id, out))
         if isinstance(event, HungUp):
             return self._guard(lambda out: self._hung_up(out))
+        if isinstance(event, RecordingEnded):
+            return self._guard(lambda out: self._recording_ended(event, out))
         return []
 
     # -- plumbing ----------------------------------------------------------------------
@@ -269,6 +285,12 @@ class Session:
                     self._mode = _PROMPTING
                 self._play(self._prompt_of(state), out)
                 return
+            if kind.behaviour == "record":
+                self._typeahead.clear()  # keys before a message are not its answer
+                self._mode = _PROMPTING
+                self._record_visit = visits
+                self._play(self._prompt_of(state) + self._beep(state), out)
+                return
             self._enter_question(state, out)
             return
         out.append(Note("loop", {"state": self.state_name}))
@@ -308,6 +330,8 @@ class Session:
             kind = KINDS[state.kind]
             if kind.behaviour == "say":
                 self._goto(state.target(AUDIO_COMPLETE)[1], out)
+            elif kind.behaviour == "record":
+                self._start_recording(state, out)
             else:
                 self._mode = _LISTENING
                 self._start_timer(kind.gather_spec(state, self.survey.settings).timeout_s, out)
@@ -325,6 +349,9 @@ class Session:
             out.append(Note("key_ignored", {"key": digit if digit in KEYS else "?"}))
             return
         kind = KINDS[state.kind]
+        if kind.behaviour == "record":  # the line ends a message on its finish keys
+            out.append(Note("key_ignored", {"key": digit, "state": state.name}))
+            return
         if kind.behaviour == "say":
             if state.props.get("barge_in") and self._mode == _PROMPTING:
                 self._stop_prompt(out)
@@ -364,7 +391,15 @@ class Session:
         self._start_timer(spec.timeout_s, out)
 
     def _timeout(self, timer_id: int, out: list[Action]) -> None:
-        if timer_id != self._timer_id or not self._timer_running or self._mode != _LISTENING:
+        if timer_id != self._timer_id or not self._timer_running:
+            return
+        if self._mode == _RECORDING:
+            self._timer_running = False
+            out.append(Note("recording_lost", {"state": self.state_name}))
+            out.append(StopRecording())
+            self._recording_ended(RecordingEnded(self._record_id, None, 0.0, "failed"), out)
+            return
+        if self._mode != _LISTENING:
             return
         self._timer_running = False
         state = self._state
@@ -384,6 +419,53 @@ class Session:
         minimum = self.survey.settings.partial_min_answers
         self._finish("partial" if self.answered >= minimum and self.answered else "breakoff",
                      out, hang_up=False)
+
+    # -- recordings --------------------------------------------------------------------
+    def _beep(self, state: State) -> tuple[Utterance, ...]:
+        if not RECORD.spec(state.props).beep:
+            return ()
+        return (Utterance(f"{state.name}.beep", self.language, "beep", BEEP),)
+
+    def _start_recording(self, state: State, out: list[Action]) -> None:
+        spec = RECORD.spec(state.props)
+        self._record_id += 1
+        self._mode = _RECORDING
+        out.append(Record(self._record_id, state.name, self._record_visit, spec.max_s,
+                          spec.silence_s, spec.finish_keys))
+        self._start_timer(spec.max_s + RECORD_GRACE_S, out)
+
+    def _recording_ended(self, event: RecordingEnded, out: list[Action]) -> None:
+        state = self._state
+        if self._mode != _RECORDING or event.record_id != self._record_id or state is None:
+            return  # a recording already given up
+        self._cancel_timer(out)
+        outcome = RECORD.outcome(state.props, event.reference, event.seconds, event.reason,
+                                 event.key)
+        self.widgets[state.name] = dict(outcome.outputs)
+        self._results_dirty = True
+        detail: dict[str, Any] = {"state": state.name, "widget": RECORD.widget,
+                                  "reason": event.reason, "seconds": round(event.seconds, 1)}
+        if event.reason == "unsupported":
+            detail["record_unavailable"] = outcome.note
+        elif outcome.note:
+            detail["problem"] = outcome.note
+        if outcome.keep:
+            assert event.reference is not None
+            self._silent = False
+            self.answered += 1
+            self.answers[state.name] = event.reference
+            out.append(RecordAnswer(
+                AnswerInput(state.name, event.key, event.reference, 1, 0, 0), self.language,
+                audio=AudioInput(event.reference, event.seconds)))
+        elif outcome.silent:
+            self._silences += 1
+            self._silent = True
+        if outcome.event is None:  # hung up without a word: no message, just a hang-up
+            out.append(Note("route", {**detail, "event": "hangup"}))
+            self._hung_up(out)
+            return
+        out.append(Note("route", {**detail, "event": outcome.event}))
+        self._goto(state.target(outcome.event)[1], out)
 
     def _evaluate(self, state: State, out: list[Action]) -> None:
         kind = KINDS[state.kind]

@@ -162,12 +162,14 @@ Render = Callable[[str], str]
 class NodeKind:
     """Base of the node kinds. ``behaviour`` tells the session how to run the state:
     ``gather`` (prompt, then keys), ``say`` (prompt, then the next state), ``route`` (no prompt,
-    choose the next state from earlier answers)."""
+    choose the next state from earlier answers), ``record`` (prompt and tone, then the
+    caller's voice: nodes/record.py)."""
 
     name: ClassVar[str]
     behaviour: ClassVar[str]
     keys: ClassVar[frozenset[str]] = frozenset()
     prompt_required: ClassVar[bool] = True
+    prompt_allowed: ClassVar[bool] = False  # a prompt that may be left out (record)
 
     def compile(self, raw: Mapping[str, Any], path: str, following: str | None,
                 ctx: CompileContext) -> tuple[dict[str, Any], list[Transition]]:

@@ -15,10 +15,12 @@ from edge.survey.engine import (
     Driver,
     Note,
     QueueRequest,
+    Record,
     RecordResults,
     RequestCallback,
     Session,
     StopPlayback,
+    StopRecording,
 )
 
 TESTDATA = Path(__file__).parent / "testdata"
@@ -64,6 +66,10 @@ def _run_case(case: dict[str, Any]) -> None:
             driver.timeout()
         elif event == "hangup":
             driver.hang_up()
+        elif event.startswith("recording:"):  # recording:<reason>[:<seconds>[:<key>]]
+            parts = event.split(":")[1:]
+            driver.recording_ended(parts[0], float(parts[1]) if len(parts) > 1 else 0.0,
+                                   parts[2] if len(parts) > 2 else "")
         else:
             raise AssertionError(f"unknown event {event}")
     expect = case["expect"]
@@ -121,6 +127,16 @@ def _run_case(case: dict[str, Any]) -> None:
     if "requests" in expect:
         assert [{"state": r.state, "visit": r.visit, "widget": r.widget, "body": r.body}
                 for r in requests] == expect["requests"]
+    if "records" in expect:  # what the line was asked to record
+        assert [{"state": a.state, "visit": a.visit, "max_s": a.max_s, "silence_s": a.silence_s,
+                 "finish_keys": a.finish_keys}
+                for a in driver.actions if isinstance(a, Record)] == expect["records"]
+    if "stopped_recording" in expect:
+        assert sum(isinstance(a, StopRecording) for a in driver.actions) == \
+            expect["stopped_recording"]
+    if "audio" in expect:  # question -> [reference, seconds] of recorded answers
+        assert {q: [a.audio.reference, a.audio.seconds] for q, a in answers.items()
+                if a.audio is not None} == expect["audio"]
     if "route" in expect:  # events the route states took, in order
         assert [a.detail["event"] for a in driver.actions
                 if isinstance(a, Note) and a.kind == "route"] == expect["route"]

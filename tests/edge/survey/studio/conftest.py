@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from edge.survey import compile_survey
-from edge.survey.engine import CallInfo, Driver, Note, QueueRequest, Session
+from edge.survey.engine import CallInfo, Driver, Note, QueueRequest, Record, Session
 from edge.survey.studio import ImportOptions, StudioImportError, import_flow
 
 TESTDATA = Path(__file__).parent / "testdata"
@@ -99,6 +99,10 @@ def _call(survey: Any, call: dict[str, Any]) -> None:
             driver.timeout()
         elif event == "hangup":
             driver.hang_up()
+        elif event.startswith("recording:"):  # recording:<reason>[:<seconds>[:<key>]]
+            parts = event.split(":")[1:]
+            driver.recording_ended(parts[0], float(parts[1]) if len(parts) > 1 else 0.0,
+                                   parts[2] if len(parts) > 2 else "")
     expect = call["expect"]
     if "answers" in expect:
         assert {a.answer.question: a.answer.value for a in driver.answers()} == expect["answers"]
@@ -106,6 +110,9 @@ def _call(survey: Any, call: dict[str, Any]) -> None:
         assert driver.session.disposition == expect["disposition"]
     if "state" in expect:
         assert driver.session.state_name == expect["state"]
+    if "records" in expect:  # (state, max_s, silence_s, finish_keys) the line was asked for
+        assert [[a.state, a.max_s, a.silence_s, a.finish_keys] for a in driver.actions
+                if isinstance(a, Record)] == expect["records"]
     if "variables" in expect:
         assert driver.session.variables == expect["variables"]
     if "spoken" in expect:

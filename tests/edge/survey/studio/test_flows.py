@@ -4,11 +4,13 @@ end: callers on the simulated line, through run_call and the real store."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
+from edge.lines import recording_problem
 from edge.lines.simulated import CallerScript, SimulatedLine
 from edge.privacy import Pseudonymiser
 from edge.server import run_call
@@ -83,6 +85,7 @@ def test_a_silent_caller_loops_on_timeout_then_ends_no_input(
 def test_the_operator_and_voicemail_take_their_offline_paths(
         hotline: Survey, line: SimulatedLine, store: Store,
         pseudonymiser: Pseudonymiser) -> None:
+    line.records = False  # a line that cannot record (voicemail then takes noAudio)
     disposition = call(line, hotline, store, pseudonymiser, {
         "lang_menu.prompt": ["1"], "main_menu.prompt": ["3"]})
     assert disposition == "complete"
@@ -92,6 +95,37 @@ def test_the_operator_and_voicemail_take_their_offline_paths(
     events = [(r["kind"], r["detail"]) for r in store.query("SELECT kind, detail FROM events")]
     assert any(kind == "route" and "record_unavailable" in (detail or "")
                for kind, detail in events)
+
+
+def test_a_caller_leaves_a_voicemail_in_spanish_kept_as_an_answer_with_its_file(
+        hotline: Survey, line: SimulatedLine, store: Store,
+        pseudonymiser: Pseudonymiser) -> None:
+    """record-voicemail end to end: the operator cannot be reached, the caller hears the
+    Spanish intro and the tone, speaks for 4 seconds and presses hash; the message is a real
+    file, its answer and audio record are committed, the flow goes on to the goodbye."""
+    line.start(lambda _call: None)
+    placed = line.place_call(CALLER, CallerScript(
+        {"lang_menu.prompt": ["2"], "main_menu.prompt": ["3"],
+         "voicemail_intro.prompt": ["SPEAK:4;#"]}, key_delay_s=0.2))
+    assert run_call(placed, hotline, store, pseudonymiser, timer_scale=1 / line.speed) == \
+        "complete"
+    (answer,) = store.query("SELECT * FROM answers WHERE question = 'voicemail'")
+    (audio,) = store.reads.audio()
+    assert answer["value"] == audio["reference"] == f"{audio['call_id']}/voicemail.wav"
+    assert answer["raw"] == "#" and answer["language"] == "es"
+    path = store.recordings.path_of(audio["reference"])
+    assert recording_problem(path) is None
+    assert audio["bytes"] == path.stat().st_size
+    assert audio["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert 3.9 <= audio["seconds"] <= 4.5
+    (body,) = store.reads.call_results().values()
+    assert body["widgets"]["voicemail"] == {"RecordingUrl": audio["reference"],
+                                           "RecordingDuration": "4", "Digits": "#"}
+    played = [u.text for _id, us in placed.played for u in us]
+    assert played[-2:] == ["beep", "Gracias por llamar. Adiós."]
+    record = json.loads(store.query("SELECT body FROM outbox WHERE kind = 'audio'")[0]["body"])
+    assert record["id"] == audio["reference"] and record["sha256"] == audio["sha256"]
+    assert CALLER not in json.dumps(record)
 
 
 def test_health_runs_past_the_function_to_the_clinic_hours(
