@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from edge.lines.simulated import HANGUP, CallerScript
-from edge.survey import ANSWER_KINDS, Session, Survey
+from edge.lines.simulated import HANGUP, SPEAK, CallerScript
+from edge.survey import KEYPAD_KINDS, Session, Survey
 from edge.survey.engine import Driver
 from edge.survey.nodes import KINDS
 
@@ -40,6 +40,8 @@ class DemoCaller:
 
 def _valid(survey: Survey, name: str, rng: random.Random, first_yesno: str | None) -> str:
     state = survey.states[name]
+    if state.kind == "record":  # a spoken message of a few seconds
+        return f"{SPEAK}{rng.randint(2, 6)}"
     if state.kind == "number":
         low, high = int(state.props["min"]), int(state.props["max"])
         return str(rng.randint(low, min(high, low + 6))) + (state.props["finish_key"] or "")
@@ -54,16 +56,27 @@ def _valid(survey: Survey, name: str, rng: random.Random, first_yesno: str | Non
     return rng.choice(keys)
 
 
+def heard(survey: Survey, name: str) -> str:
+    """The key of the last prompt a question plays, which a caller's script answers: a record
+    state's tone, when it plays one."""
+    state = survey.states[name]
+    return f"{name}.beep" if state.kind == "record" and state.props["beep"] else \
+        f"{name}.prompt"
+
+
 def _questions_on_path(survey: Survey, responses: dict[str, list[str]]) -> list[str]:
     """The questions a caller giving ``responses`` will hear: the engine itself walks them."""
     driver = Driver(Session(survey))
     asked: list[str] = []
     for _step in range(200):
+        if driver.recording is not None:  # as though the caller said a few words
+            driver.recording_ended("silence", 3.0)
+            continue
         if driver.session.finished or driver.playing is None:
             break
         state = driver.session.state_name or ""
         given = responses.get(driver.playing.utterances[-1].key)
-        if given and survey.states[state].kind in ANSWER_KINDS and state not in asked:
+        if given and survey.states[state].kind in KEYPAD_KINDS and state not in asked:
             asked.append(state)
             driver.key(given[0])
         else:
@@ -90,6 +103,9 @@ def key_groups(survey: Survey, script: CallerScript) -> tuple[list[str], bool]:
     driver = Driver(Session(survey))
     groups: list[str] = []
     for _step in range(300):
+        if driver.recording is not None:  # these lines' callers cannot speak
+            driver.recording_ended("unsupported")
+            continue
         if driver.session.finished or driver.playing is None:
             break
         prompt = driver.playing.utterances[-1].key
@@ -101,7 +117,7 @@ def key_groups(survey: Survey, script: CallerScript) -> tuple[list[str], bool]:
                 return groups, True
             groups.append(response)
             driver.key(response)
-        elif state is not None and state.kind in ANSWER_KINDS and prompt == f"{state.name}.prompt":
+        elif state is not None and state.kind in KEYPAD_KINDS and prompt == f"{state.name}.prompt":
             break  # silence from here on: the box gives up on its own
         else:
             driver.prompt_end()
@@ -112,14 +128,15 @@ def make_caller(survey: Survey, rng: random.Random, rings_off: bool = False) -> 
     """A random caller; with ``rings_off`` some ring and hang up to be called back."""
     personas = {**PERSONAS, **({MISSED: MISSED_SHARE} if rings_off else {})}
     persona = rng.choices(list(personas), weights=list(personas.values()))[0]
-    all_questions = [n for n in survey.questions() if survey.states[n].kind != "language"]
+    keyed = [n for n in survey.questions() if survey.states[n].kind in KEYPAD_KINDS]
+    all_questions = [n for n in keyed if survey.states[n].kind != "language"]
     yesno = [n for n in all_questions if survey.states[n].kind == "yesno"]
     first_yesno = yesno[0] if yesno else None
-    responses = {f"{n}.prompt": [_valid(survey, n, rng, first_yesno)]
+    responses = {heard(survey, n): [_valid(survey, n, rng, first_yesno)]
                  for n in survey.questions()}
     complete = dict(responses)
     questions = [n for n in _questions_on_path(survey, responses)
-                 if survey.states[n].kind != "language"] or all_questions
+                 if n in all_questions] or all_questions
     target = rng.choice(questions[1:] or questions)
     if persona == "fumbles":
         responses[f"{target}.prompt"] = [_invalid(survey, target, rng),

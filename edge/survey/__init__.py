@@ -11,7 +11,7 @@ Public face::
 from pathlib import Path
 
 from ._compile import compile_file, compile_survey, load_survey
-from ._model import ANSWER_KINDS, PromptText, Settings, State, Survey, Transition
+from ._model import ANSWER_KINDS, KEYPAD_KINDS, PromptText, Settings, State, Survey, Transition
 from ._problems import Problem, SurveyError
 from .engine import Session
 
@@ -33,6 +33,7 @@ def check_survey(path: Path) -> list[Problem]:
 __all__ = [
     "ANSWER_KINDS",
     "BUILTIN_DEMO",
+    "KEYPAD_KINDS",
     "Problem",
     "PromptText",
     "Session",

@@ -94,4 +94,6 @@ class Survey:
         return [s.name for s in self.states.values() if s.kind in ANSWER_KINDS]
 
 
-ANSWER_KINDS = frozenset({"language", "choice", "yesno", "number", "digits"})
+# Kinds answered on the keypad, and every kind that stores an answer (a recording too).
+KEYPAD_KINDS = frozenset({"language", "choice", "yesno", "number", "digits"})
+ANSWER_KINDS = KEYPAD_KINDS | {"record"}
