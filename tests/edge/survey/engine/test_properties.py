@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.store import DISPOSITIONS
-from edge.survey import BUILTIN_DEMO, load_survey
-from edge.survey.engine import Driver, End, RecordAnswer, Session
+from edge.survey import BUILTIN_DEMO, compile_survey, load_survey
+from edge.survey.engine import Driver, End, RecordAnswer, RecordingEnded, Session
 
 DEMO = load_survey(BUILTIN_DEMO)
 
@@ -16,9 +16,21 @@ steps = st.lists(
     st.one_of(
         st.sampled_from("0123456789*#AD"),
         st.sampled_from(["end", "timeout", "hangup", "bogus-end", "bogus-timeout"]),
+        # the line's report of a recording (where a record state asked for one)
+        st.sampled_from(["rec-speech", "rec-short", "rec-silence", "rec-key", "rec-max",
+                         "rec-hangup", "rec-hangup-silent", "rec-failed", "rec-unsupported",
+                         "bogus-rec"]),
     ),
     max_size=80,
 )
+
+RECORDINGS = {  # step -> (reason, seconds, key)
+    "rec-speech": ("silence", 4.0, ""), "rec-short": ("silence", 0.2, ""),
+    "rec-silence": ("silence", 0.0, ""), "rec-key": ("key", 3.0, "#"),
+    "rec-max": ("max", 60.0, ""), "rec-hangup": ("hangup", 2.0, ""),
+    "rec-hangup-silent": ("hangup", 0.0, ""), "rec-failed": ("failed", 0.0, ""),
+    "rec-unsupported": ("unsupported", 0.0, ""),
+}
 
 
 def run(driver: Driver, sequence: list[str]) -> None:
@@ -35,6 +47,10 @@ def run(driver: Driver, sequence: list[str]) -> None:
         elif step == "bogus-timeout":
             driver._take(driver.session.feed(__import__(
                 "edge.survey.engine", fromlist=["Timeout"]).Timeout(-1)))
+        elif step == "bogus-rec":  # a stale or unknown recording
+            driver._take(driver.session.feed(RecordingEnded(-1, "x/y.wav", 3.0, "silence")))
+        elif step in RECORDINGS:
+            driver.recording_ended(*RECORDINGS[step])
         else:
             driver.key(step)
 
@@ -101,3 +117,42 @@ def test_an_imported_studio_flow_also_ends_once_and_never_in_error(sequence: lis
     ends = [a for a in driver.actions if isinstance(a, End)]
     assert len(ends) == 1 and ends[0].disposition != "error"
     assert not [a for a in driver.actions if isinstance(a, Note) and a.kind == "engine_error"]
+
+
+VOICE, _problems = compile_survey({
+    "id": "voice", "version": "1", "languages": ["en"],
+    "states": [
+        {"name": "consent", "type": "yesno", "prompt": {"en": "Leave a message?"}, "no": "bye"},
+        {"name": "message", "type": "record", "prompt": {"en": "After the tone."},
+         "max_length": 60, "recordingComplete": "again", "noAudio": "message",
+         "hangup": None},
+        {"name": "again", "type": "yesno", "prompt": {"en": "Another?"}, "yes": "message",
+         "no": "bye"},
+        {"name": "bye", "type": "end", "prompt": {"en": "Goodbye."}},
+    ]}, None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps)
+def test_a_survey_with_recordings_ends_once_and_never_in_error(sequence: list[str]) -> None:
+    """Messages kept, too short, silent, failed, cut by a hang-up, stale reports, lines that
+    cannot record, recordings that never report: one disposition, never a fault, a recorded
+    answer only for a message that was kept, and complete only at the end or after a
+    message the caller hung up on (hangup leads to nothing)."""
+    from edge.survey.engine import Note
+
+    assert VOICE is not None
+    driver = Driver(Session(VOICE))
+    run(driver, sequence)
+    driver.hang_up()
+    ends = [a for a in driver.actions if isinstance(a, End)]
+    assert len(ends) == 1 and ends[0].disposition != "error"
+    assert not [a for a in driver.actions if isinstance(a, Note) and a.kind == "engine_error"]
+    recorded = [a for a in driver.actions if isinstance(a, RecordAnswer) and a.audio]
+    assert all(a.answer.value == a.audio.reference and a.audio.seconds >= 0.5
+               for a in recorded if a.audio)
+    if ends[0].disposition == "complete":
+        assert driver.session.state_name == "bye" or (
+            driver.session.state_name == "message" and recorded)
+    if recorded:
+        assert ends[0].disposition != "breakoff"
