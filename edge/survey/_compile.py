@@ -82,6 +82,8 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
                        "a whole number from 1 to 100"),
         "offline": ("offline", _offline_ok, 'an object such as {"http": "queue", "message": '
                     '"fail"} (kinds http and message; "fail" or "queue")'),
+        "tts": ("tts", _tts_ok, 'true, false, or an object of language -> true/false, e.g. '
+                '{"en": true, "sw": false}'),
     }
     for key, value in raw.items():
         if key == "note":  # the author's comment
@@ -91,7 +93,7 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
                                     + ", ".join(spec) + suggestion(key, spec)))
             continue
         field, ok, expected = spec[key]
-        if (isinstance(value, bool) and key != "barge_in") or not ok(value):
+        if (isinstance(value, bool) and key not in ("barge_in", "tts")) or not ok(value):
             problems.append(Problem(f"$.settings.{key}",
                                     f"got {shown(value)}, expected {expected}"))
             continue
@@ -99,6 +101,11 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
             value = {**defaults.offline, **value}
         values[field] = float(value) if field == "timeout_s" else value
     return Settings(**{**defaults.__dict__, **values}) if values else defaults
+
+
+def _tts_ok(value: Any) -> bool:
+    return isinstance(value, bool) or (isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, bool) for k, v in value.items()))
 
 
 def _offline_ok(value: Any) -> bool:
@@ -132,6 +139,11 @@ def compile_survey(raw: Any, base_dir: Path | None,
                                 f"{default_language!r} is not in languages {languages}"))
         default_language = languages[0]
     settings = _settings(raw.get("settings"), problems)
+    if isinstance(settings.tts, dict):
+        for language in settings.tts:
+            if language not in languages:
+                problems.append(Problem(f"$.settings.tts.{language}", f"language {language!r} "
+                                        f"is not declared in 'languages' {languages}"))
     data = raw.get("data", {})
     if not isinstance(data, dict):
         problems.append(Problem("$.data", "expected an object of constants ({{flow.data.x}})"))

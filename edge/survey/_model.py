@@ -69,6 +69,15 @@ class Settings:
     # Cloud widgets with an offline choice: node kind -> "fail" | "queue".
     offline: Mapping[str, str] = field(default_factory=lambda: {"http": "fail",
                                                                 "message": "fail"})
+    # May a prompt without a recording be spoken by text-to-speech? True/False for every
+    # language, or per language ({"en": true, "sw": false}: no voice speaks Swahili well).
+    # The checker's rule: where it is off, every prompt needs a recording.
+    tts: bool | Mapping[str, bool] = True
+
+    def tts_allowed(self, language: str) -> bool:
+        if isinstance(self.tts, bool):
+            return self.tts
+        return self.tts.get(language, True)
 
 
 MESSAGE_NAMES = ("sorry", "no_input", "refused", "busy", "error")

@@ -80,12 +80,19 @@ class CompileContext:
                 self.problem(entry_path, "empty prompt: give a text or an audio file", state)
                 continue
             audio_path = None
+            spoken = self.settings.tts_allowed(language)
+            if not audio and not spoken:
+                self.problem(entry_path, f"no recording, and text-to-speech is off for "
+                             f"{language!r} (settings.tts): give an audio file", state)
             if audio:
                 audio_path = Path(audio)
                 if not audio_path.is_absolute() and self.base_dir is not None:
                     audio_path = self.base_dir / audio_path
-                self._check_audio(audio, audio_path, url, bool(text), f"{entry_path}.audio",
-                                  state)
+                self._check_audio(audio, audio_path, url, bool(text) and spoken,
+                                  f"{entry_path}.audio", state,
+                                  "" if spoken or not text else
+                                  f" (text-to-speech is off for {language!r}: the caller "
+                                  "would hear nothing)")
             if text:
                 self.template(text, f"{entry_path}.text", state)
             prompt[language] = PromptText(text, audio_path)
@@ -97,9 +104,10 @@ class CompileContext:
         return prompt
 
     def _check_audio(self, audio: str, path: Path, url: str | None, has_text: bool,
-                     where: str, state: str | None) -> None:
-        """Missing audio falls back to the text (a warning); with no text, or a file that is
-        empty or cannot be decoded, the caller would hear silence (an error)."""
+                     where: str, state: str | None, why: str = "") -> None:
+        """Missing audio falls back to the text (a warning); with no text (or text-to-speech
+        off for the language), or a file that is empty or cannot be decoded, the caller would
+        hear silence (an error)."""
         problem = audio_problem(path)
         if problem is None:
             return
@@ -111,7 +119,7 @@ class CompileContext:
             self.problem(where, f"audio file {audio} {problem}; the text will be spoken "
                          "instead", state, "warning")
         else:
-            self.problem(where, f"audio file {audio} {problem}", state)
+            self.problem(where, f"audio file {audio} {problem}{why}", state)
     def key(self, raw: Any, path: str, state: str | None) -> str | None:
         if raw is None:
             self.problem(path, "missing: one keypad key (0-9, *, #, A-D)", state)

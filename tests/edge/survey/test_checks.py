@@ -84,6 +84,19 @@ DEFECTS = {
     "bad setting": (
         lambda s: s["settings"].update(timeout=0),
         "$.settings.timeout", "expected seconds from 1 to 60"),
+    "a prompt with no recording where text-to-speech is off": (
+        lambda s: s["settings"].update(tts={"ar": False}),
+        "$.states[1].prompt.ar", "no recording, and text-to-speech is off for 'ar'"),
+    "the box's own messages need recordings too": (
+        lambda s: s["settings"].update(tts=False),
+        "$.messages.sorry.en", "no recording, and text-to-speech is off for 'en'"),
+    "text-to-speech set for an undeclared language": (
+        lambda s: s["settings"].update(tts={"sw": True}),
+        "$.settings.tts.sw", "language 'sw' is not declared"),
+    "a record state's bad settings": (
+        lambda s: state(s, "callback").update(type="record", max_length=-1, prompt={
+            "en": "After the tone.", "fr": "Après le bip.", "ar": "بعد الصفارة."}),
+        "$.states[8].max_length", "expected seconds from 1 to 14400, got -1"),
 }
 
 
@@ -232,3 +245,43 @@ def test_survey_new_writes_a_commented_starter_that_checks(tmp_path: Path,
     assert main(["survey", "check", str(out)]) == 0
     assert main(["survey", "new", "--out", str(out)]) == 2  # never overwritten
     assert "exists" in capsys.readouterr().err
+
+
+def test_text_to_speech_off_for_one_language_wants_recordings_there_only(
+        tmp_path: Path) -> None:
+    """Where no voice speaks a language well, every prompt in it needs a recording: one with
+    a recording passes, a missing recording is an error (not a warning), other languages keep
+    their text fallback."""
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "audio" / "intro.wav").write_bytes(dtmf_wav("1"))
+
+    def only_intro(s: dict[str, Any]) -> None:
+        s["settings"]["tts"] = {"ar": False}
+        state(s, "intro")["prompt"]["ar"] = {"text": "أهلا", "audio": "audio/intro.wav"}
+        state(s, "consent")["prompt"]["ar"] = {"text": "موافق؟", "audio": "audio/c.wav"}
+        state(s, "consent")["prompt"]["en"] = {"text": "Agree?", "audio": "audio/c.wav"}
+
+    problems = check_survey(write(tmp_path, mutate(only_intro)))
+    about = {(p.path, p.severity) for p in problems if p.path.startswith("$.states[")}
+    assert ("$.states[1].prompt.ar", "error") not in about  # recorded: fine
+    assert ("$.states[2].prompt.ar.audio", "error") in about  # missing: heard as nothing
+    assert ("$.states[2].prompt.en.audio", "warning") in about  # English falls back to text
+    assert ("$.states[3].prompt.ar", "error") in about  # text only
+    assert not [p for p in problems if ".prompt.en" in p.path and p.severity == "error"]
+
+
+def test_a_record_state_checks_out_with_its_optional_prompt(tmp_path: Path) -> None:
+    def voicemail(s: dict[str, Any]) -> None:
+        state(s, "callback").update(type="record", max_length=60, prompt={
+            "en": "After the tone.", "fr": "Après le bip.", "ar": "بعد الصفارة."})
+        for key in ("yes", "no", "callback"):
+            state(s, "callback").pop(key, None)
+
+    problems = check_survey(write(tmp_path, mutate(voicemail)))
+    assert not [p for p in problems if p.severity == "error"], problems
+
+
+def test_the_bundled_tone_is_what_beep_wav_makes() -> None:
+    from edge.survey._audio import BEEP, audio_problem, beep_wav
+
+    assert BEEP.read_bytes() == beep_wav() and audio_problem(BEEP) is None
