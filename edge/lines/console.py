@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from ._base import BaseCall
@@ -65,6 +66,11 @@ class ConsoleCall(BaseCall):
             self._out.write("[the box hung up]\n")
             self.ended.set()
         self._scheduler.stop()
+
+    def _start_recording(self, record_id: int, path: Path, max_s: float, silence_s: float,
+                         finish_keys: str) -> None:
+        self._out.write("[the box would record your message now; the console cannot]\n")
+        super()._start_recording(record_id, path, max_s, silence_s, finish_keys)
 
     def typed(self, text: str) -> None:
         for char in text.strip():
