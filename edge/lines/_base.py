@@ -131,8 +131,11 @@ class BaseCall:
                finish_keys: str = "") -> None:
         """See :meth:`edge.lines.Call.record`. Lines override ``_start_recording``."""
         with self._gone_lock:
-            if self._recording_id is not None:
-                raise RuntimeError("a recording is already in progress on this call")
+            stale = self._recording_id
+        if stale is not None:  # never reported (the server gave up on it): replaced, as a
+            self._stop_recording("stopped", "")  # play replaces a play
+            self.post_recording(RecordingFinished(stale, None, 0.0, "failed"))
+        with self._gone_lock:
             self._recording_id, self._finish_keys = record_id, finish_keys
             gone = self._gone is not None
         if gone:

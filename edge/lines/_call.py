@@ -64,7 +64,8 @@ class Call(Protocol):
         path | None, seconds, reason, key)``, only once the file is complete and durable
         (temporary name beside ``path``, fsync, rename, directory fsync), and before any
         ``RemoteHangup``. A line that cannot record reports reason ``unsupported`` at once
-        (``BaseCall``'s default). One recording at a time; prompts do not play meanwhile.
+        (``BaseCall``'s default). One recording at a time (a new one replaces one never
+        reported, which is reported ``failed``); the server plays no prompt meanwhile.
         """
 
     def stop_recording(self) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 from edge.lines import (
     BaseCall,
     CallerId,
@@ -151,10 +149,14 @@ def test_a_line_that_fails_to_start_reports_failed(tmp_path) -> None:
     assert call.next_event(0) == RecordingFinished(1, None, 0.0, "failed")
 
 
-def test_stop_recording_asks_the_line_and_one_recording_at_a_time(tmp_path) -> None:
+def test_stop_recording_asks_the_line_and_a_new_recording_replaces_one_never_reported(
+        tmp_path) -> None:
     call = _Recording()
     call.record(1, tmp_path / "m.wav", 60, 5, "#")
-    with pytest.raises(RuntimeError):
-        call.record(2, tmp_path / "n.wav", 60, 5, "#")
     call.stop_recording()
     assert call.stops == [("stopped", "")]
+    call.record(2, tmp_path / "n.wav", 60, 5, "#")  # 1 never reported: given up, replaced
+    assert call.started == [1, 2] and call.stops == [("stopped", "")] * 2
+    assert call.next_event(0) == RecordingFinished(1, None, 0.0, "failed")
+    assert not call.post_recording(RecordingFinished(1, tmp_path / "m.wav", 3.0, "stopped"))
+    assert call.post_recording(RecordingFinished(2, None, 0.0, "silence"))
