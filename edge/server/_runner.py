@@ -38,6 +38,7 @@ from edge.survey.engine import (
     QueueRequest,
     Record,
     RecordAnswer,
+    RecordingEnded,
     RecordResults,
     RequestCallback,
     Session,
@@ -205,7 +206,11 @@ def _carry_out(
 ) -> str | None:
     """Do the actions in order; return the disposition when the call is over."""
     pending = list(actions)
-    while pending:
+    later: list[RecordingEnded] = []  # fed to the engine once these actions are carried out
+    while pending or later:
+        if not pending:
+            pending = session.feed(later.pop(0))
+            continue
         action = pending.pop(0)
         if isinstance(action, Play):
             call.play(action.play_id, action.utterances)
@@ -213,8 +218,8 @@ def _carry_out(
             call.stop_playback()
         elif isinstance(action, Record):
             refused = recordings.start(action, call)
-            if refused is not None:  # the engine hears at once; its actions come next
-                pending[:0] = session.feed(refused)
+            if refused is not None:  # no room on the disk: as if the line said so at once
+                later.append(refused)
         elif isinstance(action, StopRecording):
             call.stop_recording()
         elif isinstance(action, StartTimer):
