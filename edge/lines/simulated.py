@@ -172,7 +172,7 @@ class SimulatedCall(BaseCall):
         start = tick * size
         piece = speech.pcm[start:start + size]
         recorder.feed(piece + bytes(size - len(piece)))
-        if speech.then and start < len(speech.pcm) <= start + size:
+        if speech.then and tick == max(0, len(speech.pcm) - 1) // size:  # speech over
             if speech.then == HANGUP:
                 self.remote_hang_up()
                 return
