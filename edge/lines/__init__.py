@@ -7,7 +7,8 @@ Public face::
     BaseCall                                         the shared part of every line's Call
     KeyPressed, PlaybackFinished, RemoteHangup,
     RecordingFinished                                events a call reports
-    Recorder, write_durably, recording_problem       recording, kept once for every line
+    Recorder, write_durably, pcm_wav,
+    recording_problem, temp_path, FORMAT             recording, kept once for every line
     Utterance                                        a prompt to play
     LineKind, LineContext                            how a line kind declares itself
                                                      (edge.plugins.line_kinds() finds them)
@@ -30,6 +31,7 @@ from ._recording import (
     FORMAT,
     Recorder,
     durable_mkdir,
+    pcm_wav,
     recording_problem,
     temp_path,
     write_durably,
@@ -58,6 +60,7 @@ __all__ = [
     "RemoteHangup",
     "Utterance",
     "durable_mkdir",
+    "pcm_wav",
     "recording_problem",
     "temp_path",
     "write_durably",
