@@ -41,6 +41,11 @@ def build_channels(config: Config, db_path: Path, only: str | None = None) -> li
     """One channel per configured sink, each ledger on its own connection."""
     settings = sync_settings(config)
     box = config.box_id
+    from ._identity import mismatch
+
+    wrong = mismatch(box, db_path, only_unsent=True)
+    if wrong:  # HQ would refuse (and park) every such batch: stop before sending any
+        raise ConfigError(str(config.path), [ConfigProblem("box.id", wrong)])
     channels = []
     for name in configured_sinks(config):
         if only not in (None, "all", name):

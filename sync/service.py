@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from edge.plugins import ServiceContext
 
+from . import _heartbeat
 from ._batching import Backoff
 from ._runner import drain
 from ._setup import Channel, build_channels, configured_sinks, sync_settings
@@ -130,4 +131,5 @@ def start(context: ServiceContext) -> SyncService | _Idle:
         pull = puller_for(config)
     service = SyncService(channels, settings["interval_s"], settings["max_backoff_s"],
                           pull=pull, scheduler=context.scheduler)
+    _heartbeat.schedule(context, settings["interval_s"])  # box health to HQ, every run
     return service.start()

@@ -30,8 +30,8 @@ def test_link_up_triggers_an_immediate_drain(filled, hq, tmp_path):
     try:
         assert service.runs == 0
         service.notify("link-up")
-        assert _wait_for(lambda: hq.db.count() == 480)
-        assert_exactly_once(store, hq.db)
+        assert _wait_for(lambda: hq.storage.count() == 480)
+        assert_exactly_once(store, hq.storage)
     finally:
         service.stop()
     assert not service.scheduler.running
@@ -53,7 +53,7 @@ def test_in_a_box_sync_runs_on_the_box_scheduler(filled, hq, tmp_path):
         assert service.scheduler is box_scheduler
         assert box_scheduler.get_job("sync") is not None
         service.notify("link-up")
-        assert _wait_for(lambda: hq.db.count() == 480)
+        assert _wait_for(lambda: hq.storage.count() == 480)
         service.stop()
         assert box_scheduler.get_job("sync") is None and box_scheduler.running
     finally:
