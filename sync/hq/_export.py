@@ -61,8 +61,8 @@ def calls_by_survey(storage: Storage, since: str | None = None, box: str | None 
 
 
 def _answers(storage: Storage, box: str | None):  # type: ignore[no-untyped-def]
+    # In the order each box stored them (box, seq): the latest visit of a question wins.
     rows = [_answer_row(r["body"]) for r in storage.records("answer", box=box)]
-    rows.sort(key=lambda a: (a["call_id"] or "", a["visit"] or 0))
     return group_answers(rows), [a["question"] for a in rows]
 
 
