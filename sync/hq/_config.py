@@ -40,6 +40,8 @@ HQ = Section("hq", "The HQ receiver.", (
         "accepted this long (or until the box signs with the new one).", min=0, max=365),
     Key("body_only_auth", bool, False, "Accept boxes that predate X-Edgecall-Auth (their "
         "bodies are read before they are authenticated)."),
+    Key("boxes_file", str, "", "A TOML [boxes] table (box id = its hq_secret) enrolled when "
+        "serve starts; boxes already known keep their key. Empty: none (use hq add-box)."),
     Key("fleet_password", str, "", "Password of the fleet page at /fleet (any user name); "
         "empty: no fleet page."),
 ))

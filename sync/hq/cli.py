@@ -246,11 +246,14 @@ def run_serve(args: argparse.Namespace) -> int:
     database = args.db or config.database
     storage = _storage(args, config)  # creates the schema once, before any worker starts
     try:
-        if args.boxes is not None:
+        listed = config.resolve(config.hq["boxes_file"])
+        for boxes_file in (Path(listed) if listed else None, args.boxes):
+            if boxes_file is None:
+                continue
             try:
-                storage.import_boxes(load_box_secrets(args.boxes), _now())
+                storage.import_boxes(load_box_secrets(boxes_file), _now())
             except (OSError, ValueError) as exc:
-                raise UserError(f"{args.boxes}: {exc}") from exc
+                raise UserError(f"{boxes_file}: {exc}") from exc
         count = len(storage.boxes())
     finally:
         storage.close()
