@@ -4,6 +4,7 @@ JSON followed by the binary part, compressed (sync/PROTOCOL.md, "Batch bytes")."
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -180,27 +181,21 @@ def decode_batch(data: bytes, *, max_size: int = 64 * 1024 * 1024,
     return {"v": FORMAT_VERSION, **meta, "records": records}
 
 
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
 def _check_depth(text: bytes, max_depth: int) -> None:
-    """Refuse JSON nested deeper than ``max_depth`` before parsing it (the parser would
-    recurse until RecursionError). Brackets inside strings do not count."""
+    """Refuse JSON nested deeper than ``max_depth`` before parsing it. Brackets inside
+    strings do not count; the scan runs over the brackets alone."""
+    brackets = _STRING.sub(b"", text).translate(None, _NOT_BRACKETS)
+    if len(brackets) <= max_depth:
+        return
     depth = 0
-    in_string = escaped = False
-    for byte in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > max_depth:
-                raise CodecError(f"batch header nested deeper than {max_depth}")
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
+    for byte in brackets:
+        depth += 1 if byte in (0x5B, 0x7B) else -1
+        if depth > max_depth:
+            raise CodecError(f"batch header nested deeper than {max_depth}")
 
 
 def _decode_times(doc: dict[str, Any], blob: bytes) -> dict[int, int] | None:

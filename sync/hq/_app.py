@@ -26,6 +26,7 @@ from urllib.parse import unquote
 import bottle
 
 from edge.clock import format_utc
+from edge.records import canonical_json
 
 from .._signing import (
     HEADER_AUTH,
@@ -230,7 +231,8 @@ class Receiver:
         if not batch_id.startswith(box + "."):
             raise _Refusal(422, {"error": "foreign-records",
                                  "detail": f"batch id {batch_id!r} is not box {box}'s"})
-        refused = refuse_records(box, batch["records"], limits)
+        bodies = [canonical_json(r.body) for r in batch["records"]]  # checked, then stored
+        refused = refuse_records(box, batch["records"], limits, bodies)
         if refused is not None:
             error = {422: "foreign-records", 413: "too-large"}.get(refused[0], "malformed")
             raise _Refusal(refused[0], {"error": error, "detail": refused[1][:300]})
@@ -240,7 +242,7 @@ class Receiver:
         window_ms = int(self.settings.window_s * 1000)
         result = self.storage.store_batch(
             box, batch_id, hashlib.sha256(body).hexdigest(), batch["records"], signature,
-            stamp, format_utc(now), callbacks)
+            stamp, format_utc(now), callbacks, bodies)
         self.storage.prune_signatures(int(now * 1000) - 2 * window_ms)
         if result.status == "replay":
             raise _Refusal(401, {"error": "replay"})

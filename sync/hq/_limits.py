@@ -40,17 +40,16 @@ def digits(text: str | None, upper: int) -> int | None:
 
 
 def _ints_ok(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, bool) or value is None or isinstance(value, str | float):
-        return True
-    if isinstance(value, int):
+    """Every int inside ``value`` fits in 64 bits (readers and databases take no more)."""
+    kind = type(value)
+    if kind is int:
         return -INT64 - 1 <= value <= INT64
-    if depth > 32:
-        return False
-    if isinstance(value, list):
-        return all(_ints_ok(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return all(_ints_ok(v, depth + 1) for v in value.values())
-    return False
+    if kind is list or kind is dict:
+        if depth > 32:
+            return False
+        items = value.values() if kind is dict else value
+        return all(_ints_ok(v, depth + 1) for v in items)
+    return True
 
 
 def owned(box: str, record_id: Any) -> bool:
@@ -59,23 +58,38 @@ def owned(box: str, record_id: Any) -> bool:
     return isinstance(record_id, str) and record_id.startswith(box + ".")
 
 
-def refuse_records(box: str, records: list[Record], limits: Limits) -> tuple[int, str] | None:
+def refuse_records(box: str, records: list[Record], limits: Limits,
+                   bodies: list[str] | None = None) -> tuple[int, str] | None:
     """(status, reason) when a decoded batch must be refused, else None. A box may only
-    send records of its own ids (and answers, attempts and jobs only of its own calls)."""
-    for r in records:
-        if not owned(box, r.id):
-            return 422, f"record {r.id!r} does not belong to box {box}"
+    send records of its own ids (and answers, attempts and jobs only of its own calls).
+    ``bodies``: the records' canonical JSON, when the caller has it (it is stored too)."""
+    prefix = box + "."
+    if bodies is None:
+        bodies = [canonical_json(r.body) for r in records]
+    for r, text in zip(records, bodies, strict=True):
+        rid = r.id
+        if not rid.startswith(prefix):
+            return 422, f"record {rid!r} does not belong to box {box}"
+        body = r.body
         for field in ("id", "call", "job"):
-            value = r.body.get(field)
-            if value is not None and not owned(box, value):
-                return 422, f"record {r.id!r}: {field} {value!r} is not box {box}'s"
-        if not KIND.fullmatch(r.kind) or len(r.id) > 300 or len(r.created_utc) > 40:
-            return 400, f"record {r.id[:80]!r}: malformed kind, id or time"
-        if not (1 <= r.version <= INT64 and 0 <= r.seq <= INT64 and _ints_ok(r.body)):
-            return 400, f"record {r.id!r}: a number is out of range"
-        size = len(canonical_json(r.body).encode())
-        if size > limits.max_record_bytes:
-            return 413, f"record {r.id!r} is {size} bytes (at most {limits.max_record_bytes})"
+            value = body.get(field)
+            if value is not None and not (type(value) is str and value.startswith(prefix)):
+                return 422, f"record {rid!r}: {field} {value!r} is not box {box}'s"
+        if len(rid) > 300 or len(r.created_utc) > 40 or not KIND.fullmatch(r.kind):
+            return 400, f"record {rid[:80]!r}: malformed kind, id or time"
+        if type(r.version) is not int or type(r.seq) is not int \
+                or not (1 <= r.version <= INT64 and 0 <= r.seq <= INT64):
+            return 400, f"record {rid!r}: version or seq out of range"
+        for value in body.values():
+            kind = type(value)
+            if (kind is int and not -INT64 - 1 <= value <= INT64) or (
+                    (kind is list or kind is dict) and not _ints_ok(value)):
+                return 400, f"record {rid!r}: a number is out of range"
+        if len(text) > limits.max_record_bytes:  # characters <= bytes: checked exactly below
+            size = len(text.encode())
+            if size > limits.max_record_bytes:
+                return 413, (f"record {rid!r} is {size} bytes (at most "
+                             f"{limits.max_record_bytes})")
     return None
 
 

@@ -84,7 +84,14 @@ class Budget:
         self.left = max_chars
 
     def spend(self, values: list[Any]) -> None:
-        self.left -= 8 * len(values) + sum(len(v) for v in values if isinstance(v, str))
+        cost = 8 * len(values)
+        # Lists of ints cost rows only (bounded apart); literal lists live in the header.
+        if values and type(values[0]) is str:
+            try:
+                cost += sum(map(len, values))  # all strings: at C speed
+            except TypeError:
+                cost += sum(len(v) for v in values if isinstance(v, str))
+        self.left -= cost
         if self.left < 0:
             raise CodecError("batch decodes to more data than the receiver allows")
 

@@ -144,15 +144,19 @@ class Storage:
 
     def store_batch(self, box: str, batch_id: str, sha256: str, records: Iterable[Record],
                     signature: str | None, timestamp_ms: int, received_utc: str,
-                    callbacks: Iterable[dict[str, str]] = ()) -> StoreResult:
+                    callbacks: Iterable[dict[str, str]] = (),
+                    bodies: Sequence[str] | None = None) -> StoreResult:
         """Commit a batch's new records, its callbacks and its signature in ONE transaction.
 
         Two workers committing the same batch at once: the second waits on the first's
-        ``batches`` row, then finds every record there: one commit, both acknowledge."""
+        ``batches`` row, then finds every record there: one commit, both acknowledge.
+        ``bodies``: the records' canonical JSON when the caller has it already."""
+        records = list(records)
+        texts = bodies if bodies is not None else [canonical_json(r.body) for r in records]
         # Sorted so that two transactions touching the same keys take their locks in one
         # order (no deadlock between workers).
-        rows = sorted(((r.id, r.version, box, r.kind, r.seq, r.created_utc,
-                        canonical_json(r.body), batch_id, received_utc) for r in records),
+        rows = sorted(((r.id, r.version, box, r.kind, r.seq, r.created_utc, text, batch_id,
+                        received_utc) for r, text in zip(records, texts, strict=True)),
                       key=lambda row: (row[0], row[1]))
         calls = sorted((box, c["call"], c["requested_utc"], c["number"], batch_id,
                         received_utc) for c in callbacks)
