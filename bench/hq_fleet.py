@@ -86,9 +86,12 @@ def prepare(boxes: int, per_box: int) -> dict[str, list[tuple[str, bytes]]]:
     return out
 
 
-def post(port: int, box: str, batch_id: str, body: bytes) -> tuple[float, int, str]:
-    """One upload as a box makes it; (seconds to the answer, status, result)."""
-    stamp = int(time.time() * 1000)
+def post(port: int, box: str, batch_id: str, body: bytes, attempt: int = 0
+         ) -> tuple[float, int, str]:
+    """One upload as a box makes it; (seconds to the answer, status, result). A second
+    attempt is stamped a millisecond later, as a retry always is (the same stamp would be
+    the same signature: a replay)."""
+    stamp = int(time.time() * 1000) + attempt
     key = secret_of(box).encode()
     headers = {"Content-Type": "application/vnd.edgecall.batch", HEADER_BOX: box,
                HEADER_BATCH: batch_id, HEADER_TIMESTAMP: str(stamp),
@@ -137,11 +140,11 @@ def run(label: str, database: str, workers: int, threads: int,
             senders = 2 if box in doubled else 1
             outcomes: list[tuple[float, int, str]] = []
 
-            def send(batch_id: str = batch_id, body: bytes = body,
+            def send(attempt: int, batch_id: str = batch_id, body: bytes = body,
                      outcomes: list[tuple[float, int, str]] = outcomes) -> None:
-                outcomes.append(post(server.port, box, batch_id, body))
+                outcomes.append(post(server.port, box, batch_id, body, attempt))
 
-            crossing = [threading.Thread(target=send) for _ in range(senders)]
+            crossing = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
             for t in crossing:
                 t.start()
             for t in crossing:

@@ -265,7 +265,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     def ready(address: str) -> None:
         print(f"HQ listening on {scheme}://{address}/v1/batches ({plural(count, 'box')}, "
-              f"db {database})", flush=True)
+              f"db {_safe(database)})", flush=True)
 
     def factory() -> Any:
         return make_app(open_storage(database), settings)

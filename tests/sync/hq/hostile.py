@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,8 +45,18 @@ class ServeProcess:
         if "listening on" not in line:
             self.process.kill()
             raise RuntimeError(f"hq serve did not start: {line}{self.process.stderr.read()}")
+        # The log (one line per batch) is read as it comes: a full pipe would block the
+        # server's threads on their next log line.
+        self.log: list[str] = []
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
         self.url = line.split()[3].removesuffix("/v1/batches")
         self.port = int(self.url.rsplit(":", 1)[1])
+
+    def _read_log(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.log.append(line)
 
     def pids(self) -> list[int]:
         """The master and its workers."""
@@ -72,13 +83,15 @@ class ServeProcess:
         return total / 1024
 
     def stop(self) -> str:
+        """Stops the server; returns its log."""
         self.process.terminate()
         try:
-            _out, err = self.process.communicate(timeout=30)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _out, err = self.process.communicate()
-        return err
+            self.process.wait()
+        self._reader.join(10)
+        return "".join(self.log)
 
 
 def raw(port: int, head: bytes, body: bytes = b"", timeout_s: float = 10.0,
