@@ -13,6 +13,7 @@ import bottle
 from bottle import SimpleTemplate
 
 from edge.web._auth import Throttle, password_ok
+from edge.words import plural
 
 from ._fleet import ago, fleet
 from ._settings import HqSettings
@@ -46,7 +47,7 @@ margin:4px 4px 0 0}
 .ok{background:#dcfce7;color:#166534}.bad{background:#fee2e2;color:#991b1b}
 </style></head><body>
 <header><h1>edgecall fleet</h1>
-<p><span data-figure="boxes">{{len(rows)}}</span> boxes ·
+<p><span data-figure="boxes">{{plural(len(rows), 'box')}}</span> ·
 <span data-figure="alerting">{{sum(1 for r in rows if r.alerts)}}</span> with alerts ·
 {{now}} UTC</p></header>
 <main>
@@ -113,7 +114,8 @@ def add_fleet_routes(app: bottle.Bottle, storage: Storage, settings: HqSettings)
         authenticate()
         bottle.response.set_header("Cache-Control", "no-store")
         now, boxes = rows()
-        return _TEMPLATE.render(rows=boxes, ago=ago, now=now.strftime("%Y-%m-%d %H:%M"))
+        return _TEMPLATE.render(rows=boxes, ago=ago, plural=plural,
+                                now=now.strftime("%Y-%m-%d %H:%M"))
 
     @app.get("/fleet.json")
     def as_json() -> str:
