@@ -3,8 +3,10 @@ clock-quality flag, so HQ can repair timestamps taken while the clock was wrong.
 
 Quality is one of:
 - ``ntp``: the kernel reports the clock synchronised (adjtimex without STA_UNSYNC);
-- ``network``: the system clock is not synchronised but a GSM network time was received, and
-  stamps are corrected by the offset it gave;
+- ``network``: the system clock is not synchronised but a GSM network time was received and
+  seen to run true (two readings apart in time agree with the monotonic clock), and stamps are
+  corrected by the offset it gave. A module clock that is frozen or runs wild never gets here,
+  and NTP is always preferred: with the kernel synchronised, network times are ignored;
 - ``unsynchronised``: neither (a Pi without RTC resumes from fake-hwclock's last saved time).
 
 Timeouts and durations never use wall time: only ``mono``.
@@ -27,6 +29,11 @@ QUALITIES = ("unsynchronised", "network", "ntp")
 STEP_THRESHOLD_S = 2.0
 # Network times outside these years are a modem with an invalid RTC, not the network.
 PLAUSIBLE_YEARS = range(2024, 2100)
+# A network time is trusted once two readings at least NETWORK_SPAN_S apart (monotonic) have
+# moved with the monotonic clock to within NETWORK_TOLERANCE_S (+CCLK has whole seconds): a
+# frozen module clock moves 0 s in that span, a wild one too much.
+NETWORK_SPAN_S = 2.0
+NETWORK_TOLERANCE_S = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +134,7 @@ class Clock:
         self._probe_interval = probe_interval_s
         self._lock = threading.Lock()
         self._network_offset: float | None = None
+        self._network_reading: tuple[float, float] | None = None  # (network epoch, mono)
         self._synced = False
         self._probed_at: float | None = None
         self._last_offset: float | None = None
@@ -135,13 +143,16 @@ class Clock:
     def mono(self) -> float:
         return self._mono()
 
+    def epoch(self) -> float:
+        """The wall clock as UTC epoch seconds (for schedules such as calling hours; records
+        take ``now()``)."""
+        return self._wall()
+
     def now(self) -> Stamp:
         with self._lock:
             mono = self._mono()
             wall = self._wall()
-            if self._probed_at is None or mono - self._probed_at >= self._probe_interval:
-                self._synced = self._synchronised()
-                self._probed_at = mono
+            self._probe(mono)
             correction = self._track_steps(wall, mono)
             if self._synced:
                 quality, utc = "ntp", wall
@@ -154,6 +165,11 @@ class Clock:
             self.on_correction(correction)
         return stamp
 
+    def _probe(self, mono: float) -> None:
+        if self._probed_at is None or mono - self._probed_at >= self._probe_interval:
+            self._synced = self._synchronised()
+            self._probed_at = mono
+
     def _track_steps(self, wall: float, mono: float) -> ClockCorrection | None:
         offset = wall - mono
         previous, self._last_offset = self._last_offset, offset
@@ -164,13 +180,31 @@ class Clock:
         )
 
     def note_network_time(self, utc: datetime) -> ClockCorrection | None:
-        """A line reports the network's time. Implausible years are rejected (None)."""
+        """A line reports the network's time. Returns the correction when it is adopted; None
+        when it is not (yet): implausible years, a clock not yet seen to run true (one
+        reading, or readings too close together), one that does not run with the monotonic
+        clock (frozen, wild, or jumped: the next reading may confirm the jump), or the kernel
+        synchronised by NTP."""
         if utc.tzinfo is None or utc.year not in PLAUSIBLE_YEARS:
             return None
         with self._lock:
             mono = self._mono()
             wall = self._wall()
-            offset = utc.timestamp() - wall
+            self._probe(mono)
+            if self._synced:
+                self._network_reading = None
+                return None
+            network = utc.timestamp()
+            previous, self._network_reading = self._network_reading, (network, mono)
+            if previous is None:
+                return None
+            span = mono - previous[1]
+            if span < NETWORK_SPAN_S:
+                self._network_reading = previous  # the older reading makes the longer check
+                return None
+            if abs((network - previous[0]) - span) > NETWORK_TOLERANCE_S:
+                return None
+            offset = network - wall
             old = self._network_offset
             self._network_offset = offset
         if old is not None and abs(old - offset) < STEP_THRESHOLD_S:

@@ -74,12 +74,17 @@ def wide_csv(calls: Iterable[Mapping[str, Any]], answers: Answers,
     return buffer.getvalue()
 
 
-def calls_json(calls: Iterable[Mapping[str, Any]], answers: Answers) -> str:
+def calls_json(calls: Iterable[Mapping[str, Any]], answers: Answers,
+               results: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """Each call with its answers (and its Studio-shaped results, where a flow has them)."""
     out = []
     for call in calls:
         row = dict(call)
         row["withheld"] = bool(row["withheld"])
         row["answers"] = answers.get(row["call_id"], {})
+        found = (results or {}).get(row["call_id"])
+        if found is not None:  # flows with variables or cloud widgets (Studio's shape)
+            row["results"] = {"widgets": found["widgets"], "flow": found["flow"]}
         out.append(row)
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
 
@@ -90,4 +95,5 @@ def export_csv(store: Store, questions: Sequence[str] = ()) -> str:
 
 
 def export_json(store: Store) -> str:
-    return calls_json(store.reads.calls_for_export(), _answers(store))
+    return calls_json(store.reads.calls_for_export(), _answers(store),
+                      store.reads.call_results())

@@ -24,7 +24,7 @@ class OutboxRow:
     seq: int
     record_id: str
     version: int
-    kind: str  # "call" | "answer" | "clock"
+    kind: str  # "call" | "answer" | "clock" | "results" | "request"
     body: str  # canonical JSON
     created_utc: str
 
@@ -48,3 +48,25 @@ class AnswerInput:
 class EventInput:
     kind: str
     detail: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsInput:
+    """A call's results shaped like Studio's execution context: ``widgets`` (each widget's
+    outputs, e.g. ``{"menu": {"Digits": "2"}}``) and ``variables`` (``flow.variables``).
+    ``version`` counts up within the call: the newest version is the call's results."""
+
+    version: int
+    widgets: dict[str, Any]
+    variables: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInput:
+    """Work a cloud widget would have done online (an HTTP request, an SMS), queued for HQ to
+    perform once. ``state`` and ``visit`` make its id stable, so HQ never performs it twice."""
+
+    state: str
+    visit: int
+    widget: str  # the Studio widget type: "make-http-request" | "send-message"
+    body: dict[str, Any]

@@ -138,19 +138,35 @@ def _snippet(body: bytes) -> str:
 
 
 def classify_hq(status: int, headers: Mapping[str, str], body: bytes, batch_id: str,
-                now_epoch: float) -> Outcome:
-    """What an HQ response to a batch POST means (see sync/PROTOCOL.md)."""
+                now_epoch: float, *, who: str = "HQ", committed: bool = False,
+                forged: bool = False) -> Outcome:
+    """What an HQ response to a batch POST means (see sync/PROTOCOL.md). ``who`` names HQ in
+    reasons ("HQ 10.0.0.5:8750"); ``committed``: the reply is HQ's signed proof that it holds
+    this batch (sync._hq_proof); ``forged``: it carries a signature that is not HQ's."""
     if 200 <= status < 300:
         ack = _json(body)
         # A 2xx that does not name the batch is not HQ (a captive portal, a proxy's page):
         # treating it as an acknowledgement would lose the batch.
+        if forged:
+            return Outcome(RETRY, f"{who} answered {status} with a signature that is not "
+                                  "HQ's (a middlebox?)")
         if ack.get("batch") == batch_id and ack.get("status") in ("stored", "duplicate"):
             return Outcome(ACK, str(ack.get("status")))
-        return Outcome(RETRY, f"HTTP {status} without an acknowledgement of the batch")
+        return Outcome(RETRY, f"{who} answered {status} without an acknowledgement of the "
+                              "batch (a captive portal?)")
+    if 300 <= status < 400:
+        # Never followed: a redirect is a captive portal or a misconfigured proxy, not HQ.
+        where = headers.get("Location", "")
+        return Outcome(RETRY, f"{who} answered {status} (a captive portal?)"
+                              + (f" redirecting to {where[:100]}" if where else ""))
     if status == 409:
-        return Outcome(ACK, "duplicate")
+        # Only HQ's signed "already committed" acknowledges: anything can answer 409.
+        if committed:
+            return Outcome(ACK, "duplicate")
+        return Outcome(RETRY, f"{who} answered 409 without HQ's signed proof of the batch "
+                              "(a middlebox?)")
     if status in (429, 503):
-        return Outcome(RETRY, f"HTTP {status}",
+        return Outcome(RETRY, f"{who} answered {status}",
                        parse_retry_after(headers.get("Retry-After"), now_epoch))
     if status in (401, 403):
         error = _json(body).get("error", "")
@@ -160,7 +176,7 @@ def classify_hq(status: int, headers: Mapping[str, str], body: bytes, batch_id: 
             return Outcome(RETRY, f"HTTP {status} {error}", None, _server_epoch(headers))
         return Outcome(AUTH, f"HTTP {status} {error or _snippet(body)}".strip())
     if status == 408 or status >= 500:
-        return Outcome(RETRY, f"HTTP {status}")
+        return Outcome(RETRY, f"{who} answered {status}")
     if status == 416:  # a resumed upload HQ could not continue: sent again from its count
         return Outcome(RETRY, "HTTP 416 resume offset")
     return Outcome(PARK, f"HTTP {status}: {_snippet(body)}")

@@ -9,11 +9,12 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
 from ._batching import ACK, Outcome, classify_hq, classify_transport
+from ._hq_proof import proves_committed, signature_ok, signed
 from ._ledger import Batch
 from ._signing import (
     CONTENT_TYPE,
@@ -39,6 +40,7 @@ class HqSink:
                  wall: Callable[[], float] = time.time,
                  session: requests.Session | None = None) -> None:
         self.url = url
+        self.who = f"HQ {urlsplit(url).netloc}"  # names HQ in the reasons logged and shown
         self.box_id = box_id
         self.secret = secret
         self.verify = verify  # True, or a CA bundle path; False only if configured so
@@ -75,8 +77,12 @@ class HqSink:
             with self._lock:
                 self._cut.add(batch.batch_id)
             return classify_transport(exc)
-        outcome = classify_hq(response.status_code, response.headers, body, batch.batch_id,
-                              self.wall())
+        headers = response.headers
+        outcome = classify_hq(
+            response.status_code, headers, body, batch.batch_id, self.wall(), who=self.who,
+            committed=response.status_code == 409 and proves_committed(
+                headers, body, batch.batch_id, batch.body, self.secret),
+            forged=signed(headers) and not signature_ok(headers, body, self.secret))
         if outcome.server_epoch is not None:
             self.offset_s = outcome.server_epoch - self.wall()
         return outcome
@@ -118,6 +124,9 @@ class HqSink:
                                     verify=self.verify, allow_redirects=False)
         if response.status_code != 200:
             return 0
+        if signed(response.headers) and not signature_ok(response.headers, response.content,
+                                                         self.secret):
+            return 0  # claims to be HQ and is not: send it all
         return _received(response.content, batch)
 
     def close(self) -> None:

@@ -19,7 +19,14 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from edge.clock import format_utc
-from edge.store import StoreReads, move_ack_cursor
+from edge.store import (
+    StoreFull,
+    StoreReads,
+    apply_wal_policy,
+    move_ack_cursor,
+    register_sink,
+    room_problem,
+)
 
 from ._batching import BatchSpan, ack_frontier, fit_batch
 
@@ -85,8 +92,13 @@ class Batch:
 def connect(db_path: Path, busy_timeout_s: float = 15.0) -> sqlite3.Connection:
     conn = sqlite3.connect(str(db_path), timeout=busy_timeout_s, check_same_thread=False,
                            isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        apply_wal_policy(conn)  # this connection writes batches: keep the WAL small too
+    except sqlite3.Error:
+        conn.close()
+        raise
     return conn
 
 
@@ -116,9 +128,13 @@ class Ledger:
         self.store = StoreReads(conn, self._lock)  # the store's tables, read the store's way
         self._bytes_per_row: float | None = None  # of the last batch: first guess for the next
         migrations.apply(Database(conn, execute_plugins=False))
+        self.data_dir = Path(conn.execute("PRAGMA database_list").fetchone()[2]).parent
         epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
         # The store's random epoch keeps batch ids unique if a box's disk is wiped.
         self.prefix = f"{box_id}.{epoch[0] if epoch else 'x'}.{sink}"
+        if not conn.execute("SELECT 1 FROM outbox_acks WHERE sink = ?", [sink]).fetchone():
+            with self._tx() as tx:  # the outbox retention keeps what this sink still needs
+                register_sink(tx, sink, self._now())
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -192,6 +208,8 @@ class Ledger:
                                     [self.sink]).fetchone()[0] or 0
             if now_last != last:  # another process sealed meanwhile: use its batch
                 return None
+            if reason := room_problem(conn, self.data_dir):  # never the disk's last MiB
+                raise StoreFull(reason)
             conn.execute(
                 "INSERT INTO sync_batches (sink, seq, batch_id, first_seq, last_seq, records,"
                 " size, sha256, body, sealed_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -231,12 +249,20 @@ class Ledger:
                 "UPDATE sync_batches SET state = 'parked', reason = ?, done_utc = ?"
                 " WHERE sink = ? AND seq = ?", [reason[:500], self._now(), self.sink, batch.seq])
 
-    def unpark(self) -> int:
-        """Put parked batches back in line (after the cause was fixed); returns how many."""
+    def unpark(self, parked_before_utc: str | None = None) -> int:
+        """Put parked batches back in line (after the cause was fixed; or, with
+        ``parked_before_utc``, those parked before then: serve's scheduled retry); returns
+        how many."""
         with self._tx() as conn:
             return conn.execute(
                 "UPDATE sync_batches SET state = 'sealed', reason = NULL, done_utc = NULL"
-                " WHERE sink = ? AND state = 'parked'", [self.sink]).rowcount
+                " WHERE sink = ? AND state = 'parked' AND (? IS NULL OR done_utc < ?)",
+                [self.sink, parked_before_utc, parked_before_utc]).rowcount
+
+    def parked(self) -> int:
+        """Batches parked now (whichever run parked them)."""
+        return self._one("SELECT count(*) FROM sync_batches WHERE sink = ? AND state ="
+                         " 'parked'", [self.sink])[0]
 
     def note_failure(self, reason: str) -> None:
         with self._tx() as conn:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, TextIO
 
 from edge.words import plural
@@ -23,7 +25,8 @@ def register(subparsers: Any) -> None:
         description="Send the outbox to every configured sink ([hq], [twilio]) now, with a "
         "progress bar and a summary per sink; then fetch the survey pack HQ publishes. "
         "'edgecall serve' does the same every [sync] interval_s. Exit 0 when all is "
-        "acknowledged, 1 when a failure remains, 3 when batches are parked. See docs/sync.md.")
+        "acknowledged, 1 when a failure remains, 3 when batches are parked (a backlog "
+        "remains; fix the cause, then --retry-parked). See docs/sync.md.")
     add_config_argument(sync)
     sync.add_argument("--once", action="store_true",
                       help="drain every configured sink once (required: the service does the "
@@ -67,9 +70,9 @@ class _Progress:
 
 def run_sync(args: argparse.Namespace) -> int:
     from edge.cli import UserError, open_store, read_config, setup_logging
+    from edge.store import StoreUnavailable, as_unavailable
 
-    from ._runner import drain
-    from ._setup import build_channels, sync_settings
+    from ._setup import sync_settings
 
     config = read_config(args)
     setup_logging("warning" if config.sections["box"]["log_level"] == "info"
@@ -80,7 +83,22 @@ def run_sync(args: argparse.Namespace) -> int:
     settings = sync_settings(config)
     max_wait = settings["once_max_wait_s"] if args.max_wait is None else args.max_wait
     try:
-        channels = build_channels(config, store.path, only=args.sink)
+        return _sync(args, config, store.path, max_wait)
+    except (sqlite3.Error, StoreUnavailable) as exc:  # a full disk: a sentence, exit 1
+        raise UserError(f"sync stopped: {as_unavailable(exc, store.path.parent)}",
+                        exit_code=1) from exc
+    finally:
+        store.close()
+
+
+def _sync(args: argparse.Namespace, config: Any, db_path: Path, max_wait: float) -> int:
+    from edge.cli import UserError
+
+    from ._runner import drain
+    from ._setup import build_channels
+
+    channels = build_channels(config, db_path, only=args.sink)
+    try:
         if not channels:
             raise UserError("no sink is configured: add an [hq] or [twilio] section")
         stop = threading.Event()
@@ -100,9 +118,11 @@ def run_sync(args: argparse.Namespace) -> int:
             line = (f"{channel.sink.name}: {plural(report.acked_records, 'record')} in "
                     f"{plural(report.acked_batches, 'batch')} acknowledged in {took:.1f} s; "
                     f"backlog {ledger.backlog()}")
-            if report.parked:
-                line += (f"; {plural(len(report.parked), 'batch')} parked "
-                         "(see 'edgecall status')")
+            parked = ledger.parked()  # parked in this run or an earlier one (serve's)
+            if parked:
+                # A backlog that retrying now will not clear: exit 3 (docs/sync.md).
+                line += (f"; {plural(parked, 'batch')} parked "
+                         "(see 'edgecall status'; --retry-parked after fixing the cause)")
                 status = max(status, 3)
             if not report.done:
                 line += f"; stopped: {report.last_error or 'interrupted'}"
@@ -120,4 +140,5 @@ def run_sync(args: argparse.Namespace) -> int:
                 status = max(status, 1)
         return status
     finally:
-        store.close()
+        for channel in channels:
+            channel.ledger.conn.close()

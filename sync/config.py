@@ -1,6 +1,6 @@
 """Config sections of sync: ``[sync]`` (when and how), ``[hq]`` and ``[twilio]`` (the sinks;
-a sink is on when its section is present). Secrets (in the secrets file): ``hq_secret`` and
-``twilio_api_key_secret``."""
+a sink is on when its section is present). Secrets (in the secrets file): ``hq_secret``, and
+``twilio_api_key_secret`` or ``twilio_auth_token``."""
 
 from __future__ import annotations
 
@@ -9,11 +9,18 @@ from typing import Any
 
 from edge.config import REQUIRED, ConfigProblem, Key, Section
 
+from ._twilio_item import max_batch_bytes
+
 SECRET_KEYS = {
     "hq_secret": "the box's HMAC key for signing batches to HQ (>= 16 characters; HQ holds "
                  "the same string for this box id)",
     "twilio_api_key_secret": "secret of the Twilio API key named in [twilio] api_key_sid",
+    "twilio_auth_token": "Auth Token of the Twilio account named in [twilio] account_sid",
 }
+
+# The largest [twilio] batch_max_bytes: the batch in base64, wrapped in the item's JSON, must
+# fit Twilio's 16 KiB item Data (12,168 bytes; see sync._twilio_item).
+TWILIO_MAX_BATCH_BYTES = max_batch_bytes()
 
 
 def _url(value: str) -> str | None:
@@ -22,13 +29,31 @@ def _url(value: str) -> str | None:
     return None
 
 
-def _prefix(prefix: str):  # type: ignore[no-untyped-def]
+def _prefix(prefix: str, optional: bool = False):  # type: ignore[no-untyped-def]
     def check(value: str) -> str | None:
+        if optional and not value:
+            return None
         if not value.startswith(prefix):
             return f"expected a Twilio SID starting with {prefix}"
         return None
 
     return check
+
+
+def twilio_login(section: dict[str, Any]) -> tuple[str, str]:
+    """The Basic-auth user of the Twilio sink and the secrets-file key of its password: an API
+    key (SK..., ``twilio_api_key_secret``) or the account (AC..., ``twilio_auth_token``)."""
+    if section.get("api_key_sid"):
+        return section["api_key_sid"], "twilio_api_key_secret"
+    return section.get("account_sid", ""), "twilio_auth_token"
+
+
+def _twilio_check(values: dict[str, Any]) -> list[ConfigProblem]:
+    if bool(values["api_key_sid"]) == bool(values["account_sid"]):
+        return [ConfigProblem("twilio.api_key_sid", "give either api_key_sid (an API key, "
+                              "SK...; recommended) or account_sid (AC..., with the Auth "
+                              "Token), not both and not neither")]
+    return []
 
 
 def _map_names(value: list[str]) -> str | None:
@@ -61,6 +86,10 @@ SYNC = Section(
             "receivers without lzma, e.g. Node).", choices=("xz", "gzip")),
         Key("once_max_wait_s", float, 120.0, "How long 'edgecall sync --once' keeps retrying "
             "transient failures before giving up.", min=0, max=86400),
+        Key("retry_parked_s", float, 21600.0, "'edgecall serve' puts a parked batch back in "
+            "line once it has been parked this long (the cause may be gone: an HQ limit "
+            "raised, a proxy fixed); 0: only 'edgecall sync --once --retry-parked'.", min=0,
+            max=7 * 86400),
         Key("send_callback_numbers", bool, False, "Send the raw number of each pending "
             "callback with the next batch, so that HQ can place the call (off: caller "
             "numbers leave the box only as pseudonyms)."),
@@ -96,24 +125,31 @@ TWILIO = Section(
     (
         Key("service_sid", str, REQUIRED, "Sync Service SID (IS...).", check=_prefix("IS"),
             example="IS" + "x" * 32),
-        Key("api_key_sid", str, REQUIRED, "API key SID (SK...); its secret goes in the "
-            "secrets file as twilio_api_key_secret.", check=_prefix("SK"),
-            example="SK" + "x" * 32),
+        Key("api_key_sid", str, "", "API key SID (SK...; recommended); its secret goes in "
+            "the secrets file as twilio_api_key_secret. Empty when account_sid is given.",
+            check=_prefix("SK", optional=True), example="SK" + "x" * 32),
+        Key("account_sid", str, "", "Account SID (AC...), to sign in with the account's Auth "
+            "Token (secrets file: twilio_auth_token) instead of an API key; empty when "
+            "api_key_sid is given.", check=_prefix("AC", optional=True)),
         Key("maps", list, ["edgecall-0", "edgecall-1", "edgecall-2", "edgecall-3"],
             "Map unique names (created beforehand); batches are spread over them because "
             "Twilio allows 20 writes/s per Map.", item=str, check=_map_names),
         Key("base_url", str, "https://sync.twilio.com", "Twilio Sync API base URL.",
             check=_url),
         Key("batch_max_bytes", int, 11 * 1024, "Largest batch before base64; the item's Data "
-            "must stay under 16 KiB.", min=1024, max=12 * 1024, unit="bytes"),
+            "(the batch in base64, in JSON) must stay within Twilio's 16 KiB, so at most "
+            f"{TWILIO_MAX_BATCH_BYTES:,} bytes.", min=1024, max=TWILIO_MAX_BATCH_BYTES,
+            unit="bytes"),
         Key("item_ttl_s", int, 0, "Item time-to-live in seconds (0: kept).", min=0,
             max=31_536_000),
-        Key("writes_per_s", float, 15.0, "Writes per second per Map the box allows itself "
-            "(Twilio's limit is 20).", min=0.1, max=20),
+        Key("writes_per_s", float, 15.0, "Writes per Map the box allows itself in any one "
+            "second (whole writes; below 1, one write every 1/rate s). Twilio's limit is 20.",
+            min=0.1, max=20),
         Key("read_timeout_s", float, 60.0, "Seconds to wait for Twilio's answer.", min=1,
             max=600),
     ),
     optional=True,
+    extra_check=_twilio_check,
 )
 
 SECTIONS = (SYNC, HQ, TWILIO)

@@ -45,6 +45,7 @@ from ._signing import (
     signed_get,
     verify,
 )
+from .config import twilio_login
 from .pull import base_url
 
 # The technician waits for doctor: shorter than the sink's own timeouts (made for GPRS).
@@ -293,8 +294,9 @@ def judge_skew(skew_s: float | None) -> Verdict:
                    "network time; records are flagged and corrected anyway", facts)
 
 
-_TWILIO_KEY_FIX = ("wrong api_key_sid or twilio_api_key_secret: copy both from the Twilio "
-                   "Console (Account > API keys) into [twilio] api_key_sid and the secrets file")
+_TWILIO_KEY_FIX = ("wrong api_key_sid or twilio_api_key_secret (or account_sid or "
+                   "twilio_auth_token): copy both from the Twilio Console (Account > API keys, "
+                   "or the Account Info) into [twilio] and the secrets file")
 
 
 def judge_twilio_service(reply: Reply | str, service_sid: str, base: str,
@@ -489,15 +491,17 @@ def hq_verdicts(config: Any, hq: Mapping[str, Any]) -> Iterator[tuple[str, Verdi
 
 
 def twilio_verdicts(config: Any, tw: Mapping[str, Any]) -> Iterator[tuple[str, Verdict]]:
-    secret = config.secrets.get("twilio_api_key_secret")
+    user, secret_key = twilio_login(dict(tw))
+    secret = config.secrets.get(secret_key)
     if not isinstance(secret, str) or not secret:
-        yield "twilio", Verdict("fail", "no twilio_api_key_secret in the secrets file",
-                                "add twilio_api_key_secret = \"...\" (the secret of API key "
-                                f"{tw['api_key_sid']}) to the secrets file")
+        what = "API key" if secret_key == "twilio_api_key_secret" else "account"
+        yield "twilio", Verdict("fail", f"no {secret_key} in the secrets file",
+                                f"add {secret_key} = \"...\" (the secret of {what} {user}) "
+                                "to the secrets file")
         return
     base = tw["base_url"].rstrip("/")
     service = f"{base}/v1/Services/{quote(tw['service_sid'])}"
-    auth = (tw["api_key_sid"], secret)
+    auth = (user, secret)
     timeout = (CONNECT_TIMEOUT_S, min(tw["read_timeout_s"], READ_TIMEOUT_S))
     reply = http("GET", service, auth=auth, timeout=timeout)
     verdict = judge_twilio_service(reply, tw["service_sid"], base,

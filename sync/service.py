@@ -6,19 +6,25 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from edge.clock import format_utc
 from edge.plugins import ServiceContext
+from edge.store import StoreUnavailable, as_unavailable
 
 from . import _heartbeat
 from ._batching import Backoff
 from ._runner import drain
-from ._setup import Channel, build_channels, configured_sinks, sync_settings
+from ._setup import Channel, build_sinks, configured_sinks, open_channels, sync_settings
+from .pull import PullError
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +40,22 @@ class _Idle:
 
 
 class SyncService:
-    """``notify("link-up")`` triggers an attempt now; ``stop()`` ends the job and any wait."""
+    """``notify("link-up")`` triggers an attempt now; ``stop()`` ends the job and any wait.
 
-    def __init__(self, channels: list[Channel], interval_s: float, max_backoff_s: float,
-                 rand: Callable[[], float] = random.random, pull: Callable[[], Any] | None = None,
-                 in_run_wait_s: float = 30.0, scheduler: Any = None) -> None:
-        self.channels = channels
+    ``channels`` may be a function that opens them: it is called again at each run until it
+    succeeds (the database could not be written at start: a full disk)."""
+
+    def __init__(self, channels: list[Channel] | Callable[[], list[Channel]], interval_s: float,
+                 max_backoff_s: float, rand: Callable[[], float] = random.random,
+                 pull: Callable[[], Any] | None = None, in_run_wait_s: float = 30.0,
+                 scheduler: Any = None, retry_parked_s: float = 0.0,
+                 wall: Callable[[], float] = time.time, data_dir: Path | None = None) -> None:
+        self._open = channels if callable(channels) else None
+        self.channels: list[Channel] = [] if callable(channels) else channels
+        # A parked batch goes back in line once parked this long (0: never on its own).
+        self.retry_parked_s = retry_parked_s
+        self.wall = wall
+        self.data_dir = data_dir or Path(".")  # where the database is: names a full disk
         self.interval_s = interval_s
         self.backoff = Backoff(base_s=interval_s, cap_s=max_backoff_s)
         self.rand = rand
@@ -59,38 +75,74 @@ class SyncService:
             misfire_grace_time=None)
 
     def start(self) -> SyncService:
+        if self._open is not None:
+            self.open_channels()  # now if it can; else at each run until it can
         if self._owns_scheduler:
             self.scheduler.start()
         return self
 
+    def open_channels(self) -> str | None:
+        """Open the ledgers if not yet done; the reason in words when they cannot be."""
+        if self._open is None or self.channels:
+            return None
+        try:
+            self.channels = self._open()
+        except (StoreUnavailable, sqlite3.Error) as exc:
+            return f"the database cannot be written: {as_unavailable(exc, self.data_dir)}"
+        return None
+
     def run_once(self) -> None:
         self.runs += 1
-        ok = True
+        trouble: list[str] = []  # one entry per sink that did not finish, in words
+        disk = False  # disk or database trouble: a warning, not news of a flaky link
+        waiting = self.open_channels()
+        if waiting:
+            trouble.append(f"sync: {waiting}")
+            disk = True
         for channel in self.channels:
             if self._stop.is_set():
                 return
+            name = channel.sink.name
             try:
+                self._unpark_due(channel)
                 # Short in-run retries (Retry-After, a blip); longer waits become the
                 # scheduler's next run so that stop() is never held up.
                 report = drain(channel.ledger, channel.sink, wait=self._stop.wait,
                                max_wait_s=self.in_run_wait_s, rand=self.rand)
-            except Exception:
-                log.exception("sync to %s failed", channel.sink.name)
-                ok = False
+            except (StoreUnavailable, sqlite3.Error) as exc:  # a full disk: expected, in words
+                trouble.append(f"{name}: {as_unavailable(exc, self.data_dir)}")
+                disk = True
                 continue
-            ok = ok and report.done
-        if self.pull is not None and ok:
+            except Exception:  # a bug: the traceback is wanted
+                log.exception("sync to %s failed", name)
+                trouble.append(f"{name}: failed")
+                continue
+            if not report.done:
+                trouble.append(f"{name}: {report.last_error or 'stopped'}")
+        if self.pull is not None and not trouble:
             try:
                 self.pull()
+            except (PullError, OSError) as exc:
+                log.warning("survey pull: %s", exc)
             except Exception:
                 log.exception("survey pull failed")
-        if ok:
+        if not trouble:
             self.failures = 0
             return
         self.failures += 1
         delay = self.backoff.delay(self.failures, self.rand)
-        log.info("sync incomplete; next attempt in %.0f s", delay)
+        log.log(logging.WARNING if disk else logging.INFO, "%s; retrying in %.0f s",
+                "; ".join(trouble), delay)
         self._reschedule(delay)
+
+    def _unpark_due(self, channel: Channel) -> None:
+        """The scheduled retry of parked batches (docs/sync.md, "Parked batches")."""
+        if not self.retry_parked_s:
+            return
+        due = channel.ledger.unpark(format_utc(self.wall() - self.retry_parked_s))
+        if due:
+            log.info("%s: %d parked batches back in line (parked over %.0f s ago)",
+                     channel.sink.name, due, self.retry_parked_s)
 
     def _reschedule(self, delay_s: float) -> None:
         if self._stop.is_set():
@@ -122,14 +174,17 @@ def start(context: ServiceContext) -> SyncService | _Idle:
     if not configured_sinks(config):
         return _Idle()
     settings = sync_settings(config)
-    channels = build_channels(config, context.store.path)
+    sinks = build_sinks(config)  # a config problem (a missing secret) shows at start
+    db_path = context.store.path
     pull = None
     hq = config.section("hq")
     if hq is not None and hq["pull_surveys"]:
         from .pull import puller_for
 
         pull = puller_for(config)
-    service = SyncService(channels, settings["interval_s"], settings["max_backoff_s"],
-                          pull=pull, scheduler=context.scheduler)
+    service = SyncService(lambda: open_channels(config, db_path, sinks),
+                          settings["interval_s"], settings["max_backoff_s"], pull=pull,
+                          scheduler=context.scheduler, retry_parked_s=settings["retry_parked_s"],
+                          data_dir=db_path.parent)
     _heartbeat.schedule(context, settings["interval_s"])  # box health to HQ, every run
     return service.start()

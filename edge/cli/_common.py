@@ -43,9 +43,10 @@ def read_config(args: argparse.Namespace, with_secrets: bool = True) -> Config:
     return load_config(find_config(args.config), all_sections(), with_secrets=with_secrets)
 
 
-def open_store(config: Config, clock: Clock | None = None, create: bool = True) -> Store:
+def open_store(config: Config, clock: Clock | None = None, create: bool = True, *,
+               read_only: bool = False) -> Store:
     try:
-        return open_box_store(config, clock, create)
+        return open_box_store(config, clock, create, read_only=read_only)
     except BoxError as exc:
         raise UserError(str(exc)) from exc
 

@@ -27,7 +27,8 @@ pseudonym_key = "{key}"
 status_page_password = "{password}"
 # The box's key for signing batches to HQ ([hq]); give HQ the same string for this box id.
 hq_secret = "{hq_secret}"
-# Secret of the Twilio API key named in [twilio] api_key_sid, when the Twilio sink is used.
+# Secret of the Twilio API key named in [twilio] api_key_sid, when the Twilio sink is used
+# (or, with [twilio] account_sid instead, the account's Auth Token as twilio_auth_token).
 # twilio_api_key_secret = ""
 # Password of the [sip] account when the box registers (used when [sip] password is empty).
 # sip_password = ""

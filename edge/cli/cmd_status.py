@@ -31,7 +31,7 @@ def _line(label: str, summary: Summary) -> str:
 
 def run(args: argparse.Namespace) -> int:
     config = read_config(args, with_secrets=False)
-    store = open_store(config, create=False)
+    store = open_store(config, read_only=True)  # creates nothing; works on a full disk
     try:
         today_start, week_start = day_and_week_starts()
         today, week = summarise(store, today_start), summarise(store, week_start)

@@ -51,6 +51,10 @@ SERVER = Section(
             "before the call is treated as a store failure.", min=0.1, max=120),
         Key("min_free_mb", int, 20, "Below this much free disk in data_dir new calls get the "
             "busy prompt (answers already committed are kept).", min=0, max=100000),
+        Key("outbox_keep_days", float, 30.0, "Outbox records (what sync sends) are deleted "
+            "this many days after they were made, once every configured sink has "
+            "acknowledged them (calls and answers themselves are kept); by the daily "
+            "retention purge.", min=0, max=3650),
         Key("when_busy", str, "message", "What a caller gets while every line is busy: "
             "'reject' declines the call unanswered (SIP 486 Busy Here; a modem hangs up without "
             "answering), so the caller hears busy and pays nothing; 'message' answers, plays "
@@ -59,9 +63,12 @@ SERVER = Section(
 )
 
 def _hours(value: str) -> str | None:
-    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", value)
+    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)", value)
+    if match and match.group(3) == "24" and match.group(4) != "00":
+        match = None
     if not match or match.group(1, 2) == match.group(3, 4):
-        return 'write the local hours when calls may be placed as "HH:MM-HH:MM", e.g. "08:00-20:00"'
+        return ('write the local hours when calls may be placed as "HH:MM-HH:MM", e.g. '
+                '"08:00-20:00" ("00:00-24:00": any time)')
     return None
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from edge.lines import Line, LineContext
-from edge.lines.simulated import SimulatedLine
+from edge.lines.simulated import SimulatedLine, SimulatedPhone
 from edge.plugins import demo_lines
 from edge.survey import Survey
 
@@ -25,6 +25,8 @@ from ._personas import DemoCaller, key_groups
 
 class CallerNetwork(Protocol):
     lines: list[Line]
+    # Whether callers can ring off and be called back (the box dials them on these lines).
+    calls_back: bool
 
     def timer_scale(self, speed: float) -> float:
         """How much to shrink the box's silence timeouts for callers this fast."""
@@ -35,14 +37,22 @@ class CallerNetwork(Protocol):
 
 
 class SimulatedNetwork:
+    calls_back = True
+
     def __init__(self, speed: float) -> None:
-        self._line = SimulatedLine("sim", speed=speed)
+        self._phones: dict[str, SimulatedPhone] = {}
+        self._line = SimulatedLine("sim", speed=speed, phones=self._phone)
         self.lines: list[Line] = [self._line]
+
+    def _phone(self, number: str) -> SimulatedPhone:
+        return self._phones.get(number, SimulatedPhone("no-answer"))
 
     def timer_scale(self, speed: float) -> float:
         return 1 / speed
 
     def place(self, caller: DemoCaller) -> None:
+        if caller.callback_script is not None:  # if the box calls back, they answer
+            self._phones[caller.number] = SimulatedPhone("answers", 4.0, caller.callback_script)
         self._line.place_call(caller.number, caller.script)
 
     def close(self) -> None:
@@ -51,6 +61,8 @@ class SimulatedNetwork:
 
 class PluginNetwork:
     """Callers through a plug-in's simulated hardware and real drivers."""
+
+    calls_back = False
 
     def __init__(self, factory: Callable[..., Any], directory: Path, survey: Survey,
                  lines: int, speed: float) -> None:

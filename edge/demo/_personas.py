@@ -1,5 +1,6 @@
 """Simulated callers for the demo: scripts drawn from the survey itself, so every kind of
-call the field sees (complete, fumbling, silent, dropped, opting out) shows up."""
+call the field sees (complete, fumbling, silent, dropped, opting out, ringing off to be called
+back) shows up."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ PERSONAS = {
     "opts_out": 0.05,
     "declines": 0.05,
 }
+# A caller with no credit rings and hangs up before the box answers, and expects a call back:
+# only on networks that can ring off and take a call back (the simulated line).
+MISSED = "rings_off"
+MISSED_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -27,13 +32,21 @@ class DemoCaller:
     persona: str
     number: str
     script: CallerScript
+    # How this caller's phone answers when the box calls back: the survey answered, no
+    # second callback asked for.
+    callback_script: CallerScript | None = None
+    rang_off: bool = False
 
 
 def _valid(survey: Survey, name: str, rng: random.Random, first_yesno: str | None) -> str:
     state = survey.states[name]
     if state.kind == "number":
-        low, high = state.props["min"], state.props["max"]
+        low, high = int(state.props["min"]), int(state.props["max"])
         return str(rng.randint(low, min(high, low + 6))) + (state.props["finish_key"] or "")
+    if state.kind == "digits":  # a code or case number: as many digits as it takes
+        width = max(state.props["min_digits"], min(4, state.props["max_digits"] or 4))
+        return "".join(rng.choice("0123456789") for _ in range(width)) + (
+            state.props["finish_key"] if state.props["max_digits"] != width else "")
     keys = list(state.props["options"])
     if state.kind == "yesno":
         # The first yes/no is the consent question: only "declines" callers say no to it.
@@ -61,7 +74,10 @@ def _questions_on_path(survey: Survey, responses: dict[str, list[str]]) -> list[
 def _invalid(survey: Survey, name: str, rng: random.Random) -> str:
     state = survey.states[name]
     if state.kind == "number":
-        return str(state.props["max"] + rng.randint(1, 50)) + (state.props["finish_key"] or "")
+        return str(int(state.props["max"]) + rng.randint(1, 50)) + (
+            state.props["finish_key"] or "")
+    if state.kind == "digits":  # too short, when it has a minimum; else a stray star
+        return "1#" if state.props["min_digits"] > 1 else "#"
     used = set(KINDS[state.kind].keys_used(state)) | {survey.settings.opt_out_key}
     return rng.choice([k for k in "0123456789#" if k not in used])
 
@@ -92,13 +108,16 @@ def key_groups(survey: Survey, script: CallerScript) -> tuple[list[str], bool]:
     return groups, False
 
 
-def make_caller(survey: Survey, rng: random.Random) -> DemoCaller:
-    persona = rng.choices(list(PERSONAS), weights=list(PERSONAS.values()))[0]
+def make_caller(survey: Survey, rng: random.Random, rings_off: bool = False) -> DemoCaller:
+    """A random caller; with ``rings_off`` some ring and hang up to be called back."""
+    personas = {**PERSONAS, **({MISSED: MISSED_SHARE} if rings_off else {})}
+    persona = rng.choices(list(personas), weights=list(personas.values()))[0]
     all_questions = [n for n in survey.questions() if survey.states[n].kind != "language"]
     yesno = [n for n in all_questions if survey.states[n].kind == "yesno"]
     first_yesno = yesno[0] if yesno else None
     responses = {f"{n}.prompt": [_valid(survey, n, rng, first_yesno)]
                  for n in survey.questions()}
+    complete = dict(responses)
     questions = [n for n in _questions_on_path(survey, responses)
                  if survey.states[n].kind != "language"] or all_questions
     target = rng.choice(questions[1:] or questions)
@@ -116,4 +135,18 @@ def make_caller(survey: Survey, rng: random.Random) -> DemoCaller:
         responses[f"{yesno[0]}.prompt"] = [list(state.props["options"])[1]]
     number = "+2557" + "".join(rng.choice("0123456789") for _ in range(8))
     delay = rng.uniform(0.3, 1.5)  # some listen to the whole prompt, most barge in
-    return DemoCaller(persona, number, CallerScript(responses, key_delay_s=delay))
+    answers_callback = CallerScript(_no_second_callback(survey, complete), key_delay_s=delay)
+    if persona == MISSED:
+        return DemoCaller(persona, number, CallerScript(hang_up_before_answer=True),
+                          answers_callback, rang_off=True)
+    return DemoCaller(persona, number, CallerScript(responses, key_delay_s=delay),
+                      answers_callback)
+
+
+def _no_second_callback(survey: Survey, responses: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The caller's answers for the call back: the same, but "no" to a callback question."""
+    out = dict(responses)
+    for name, state in survey.states.items():
+        if state.kind == "yesno" and state.props.get("callback"):
+            out[f"{name}.prompt"] = [list(state.props["options"])[1]]
+    return out

@@ -26,7 +26,7 @@ from edge.words import plural
 
 from ._files import write_files
 from ._networks import open_network
-from ._personas import make_caller
+from ._personas import MISSED, make_caller
 
 
 @dataclass
@@ -40,9 +40,10 @@ class DemoOptions:
     via: str = "simulated"  # or a demo line plug-in such as "modem"
 
 
-def demo_config(options: DemoOptions, lines: int) -> Config:
-    """The demo box's config: box id ``demo``, data in ``DIR/data``, the chosen survey;
-    also written as ``DIR/edgecall.toml`` (with a local HQ's files) for the commands after."""
+def demo_config(options: DemoOptions, lines: int, calls_back: bool = False) -> Config:
+    """The demo box's config: box id ``demo``, data in ``DIR/data``, the chosen survey; with
+    ``calls_back``, callers who ring off are called back at any hour. Also written as
+    ``DIR/edgecall.toml`` (with a local HQ's files) for the commands after the demo."""
     directory = options.directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     write_files(directory, options.survey.resolve())
@@ -50,14 +51,17 @@ def demo_config(options: DemoOptions, lines: int) -> Config:
                    "secrets_file": str(directory / "secrets.toml")},
            "survey": {"file": str(options.survey.resolve())},
            "server": {"max_concurrent_calls": lines, "shutdown_grace_s": 5.0}}
+    if calls_back:
+        raw["outbound"] = {"enabled": True, "calling_hours": "00:00-24:00",
+                           "max_outbound": max(1, lines // 2), "reserve_inbound": 1}
     config = parse_config(raw, "the demo", all_sections())
     return Config(config.path, config.sections, load_secrets(config.secrets_path))
 
 
 def _box(options: DemoOptions, lines: list[Line], max_calls: int, timer_scale: float,
-         on_call_end: Callable[[str | None, str], None]) -> Box:
-    return Box(demo_config(options, max_calls), lines=lines, timer_scale=timer_scale,
-               on_call_end=on_call_end, services=False)
+         on_call_end: Callable[[str | None, str], None], calls_back: bool = False) -> Box:
+    return Box(demo_config(options, max_calls, calls_back), lines=lines,
+               timer_scale=timer_scale, on_call_end=on_call_end, services=False)
 
 
 def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
@@ -70,6 +74,10 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     done: Counter[str] = Counter()
     finished = threading.Semaphore(0)
     lock = threading.Lock()
+    # Drawn up front from the seed: who calls and when, whatever the speed.
+    callers = [make_caller(survey, rng, rings_off=network.calls_back)
+               for _ in range(options.calls)]
+    gaps = [rng.expovariate(1 / 15) for _ in callers]  # about every 15 s of simulated time
 
     def on_call_end(call_id: str | None, disposition: str) -> None:
         with lock:
@@ -79,13 +87,15 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
             if call_id:
                 row = store.reads.call(call_id) or {"language": None, "answered": 0}
                 detail = f"{row['language'] or '--'}  {plural(row['answered'], 'answer')}"
-            out.write(f"  [{n:>3}/{options.calls}] {call_id or '(not recorded)':<22} "
+                if row.get("attempt"):
+                    detail += "  (the box called back)"
+            out.write(f"  [{n:>3}] {call_id or '(not recorded)':<22} "
                       f"{disposition:<9} {detail}\n")
             out.flush()
         finished.release()
 
     box = _box(options, network.lines, options.lines, network.timer_scale(options.speed),
-               on_call_end)
+               on_call_end, calls_back=network.calls_back)
     store = box.store
     first_call_no = store.reads.last_call_no()
     through = ("a simulated line" if options.via == "simulated"
@@ -97,26 +107,33 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> dict[str, int]:
     box.start()
     started = time.monotonic()
     personas: Counter[str] = Counter()
-    for _ in range(options.calls):
-        caller = make_caller(survey, rng)
+    for caller, gap in zip(callers, gaps, strict=True):
         personas[caller.persona] += 1
-        # Callers arrive about every 15 s of simulated time. One who finds every line busy
-        # redials until one is free (as on the modem network): whether a caller finds the
-        # lines busy would hang on how fast this machine runs, and a seeded demo must give the
-        # same dispositions at any speed.
+        # One who finds every line busy redials until one is free (as on the modem network):
+        # whether a caller finds the lines busy would hang on how fast this machine runs, and
+        # a seeded demo must give the same dispositions at any speed.
         _wait_for_a_free_line(box, options)
         network.place(caller)
-        time.sleep(rng.expovariate(1 / 15) / options.speed)
-    deadline = time.monotonic() + 120 + options.calls * 60 / options.speed
+        time.sleep(gap / options.speed)
+    deadline = time.monotonic() + 120 + options.calls * 120 / options.speed
     for _ in range(options.calls):
         if not finished.acquire(timeout=max(0.1, deadline - time.monotonic())):
             out.write("  (some calls did not finish in time)\n")
             break
+    # Then the calls back: every callback placed and its call over.
+    while time.monotonic() < deadline and (
+            box.server.active_calls or _callbacks_waiting(store)):
+        time.sleep(min(0.05, 5 / options.speed))
     elapsed = time.monotonic() - started
     _summary(store, options, dict(done), personas, elapsed, first_call_no, out)
     box.stop()
     network.close()
     return dict(done)
+
+
+def _callbacks_waiting(store: Store) -> int:
+    counts = store.reads.callback_counts()
+    return counts.get("pending", 0) + counts.get("dialling", 0)
 
 
 def _wait_for_a_free_line(box: Box, options: DemoOptions) -> None:
@@ -133,6 +150,11 @@ def _summary(store: Store, options: DemoOptions, done: dict[str, int],
     answers = store.reads.answer_count(after_call_no=first_call_no)
     out.write(f"  answers stored: {answers}; callers by behaviour: "
               + ", ".join(f"{k} {v}" for k, v in personas.most_common()) + "\n")
+    callbacks = store.reads.callback_counts()
+    if callbacks:
+        out.write(f"  called back: {plural(callbacks.get('done', 0), 'caller')} "
+                  f"({personas.get(MISSED, 0)} rang off before the box answered, the others "
+                  "asked for a callback in the survey)\n")
     everything = summarise(store, "")
     exports = options.directory / "exports"
     exports.mkdir(exist_ok=True)

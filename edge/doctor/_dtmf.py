@@ -7,6 +7,7 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from edge.lines import Call, CallGone, KeyPressed, Line, RemoteHangup, Utterance
 
@@ -35,24 +36,41 @@ def collect_keys(call: Call, limit_s: float, mono: Callable[[], float] = time.mo
     return keys
 
 
-def judge(keys: str) -> CheckResult:
+Advice = Callable[[str], str | None]
+
+
+def judge(keys: str, advice: Advice | None = None) -> CheckResult:
+    """``advice(case)``, from the line the call came on, words the fix its own way for
+    ``none`` (no key), ``missing`` and ``irregular``; the defaults fit a SIP gateway."""
+
+    def fix(case: str, default: str) -> str:
+        return (advice(case) if advice else None) or default
+
     missing = [k for k in EXPECTED if k not in keys]
     doubled = sorted({k for k in keys if keys.count(k) > 1})
     facts = {"received": keys, "missing": "".join(missing), "doubled": "".join(doubled)}
     if not keys:
-        return fail("dtmf test", "no key arrived",
-                    "check DTMF reporting: [sip] dtmf mode / gateway RFC 2833 setting, or the "
-                    "modem's DTMF detection (AT+DDET / AT+QTONEDET); some operators do not carry "
-                    "tones at all", **facts)
+        return fail("dtmf test", "no key arrived", fix(
+                    "none", "check DTMF reporting: [sip] dtmf mode / gateway RFC 2833 setting, "
+                    "or the modem's DTMF detection (AT+DDET / AT+QTONEDET); some operators do not "
+                    "carry tones at all"), **facts)
     if missing:
-        return fail("dtmf test", f"received {keys!r}; missing {''.join(missing)!r}",
-                    "press each key firmly for half a second; if keys stay missing, try another "
-                    "DTMF mode (rfc2833, info, inband) or SIM", **facts)
+        return fail("dtmf test", f"received {keys!r}; missing {''.join(missing)!r}", fix(
+                    "missing", "press each key firmly for half a second; if keys stay missing, "
+                    "try another DTMF mode (rfc2833, info, inband) or SIM"), **facts)
     if doubled or keys != EXPECTED:
         return warn("dtmf test", f"received {keys!r}: every key, but some repeated or out of "
-                    "order", "hold keys shorter; if doubles persist, report the gateway model",
-                    **facts)
+                    "order", fix("irregular", "hold keys shorter; if doubles persist, report the "
+                                 "gateway model"), **facts)
     return ok("dtmf test", "all 12 keys arrived once, in order", **facts)
+
+
+def _advice_of(lines: Sequence[Line], name: str) -> Advice | None:
+    # A line kind may word its own advice (a modem has no DTMF mode to change) with an optional
+    # dtmf_advice(case) method; edge/ never knows which kinds exist.
+    line: Any = next((line for line in lines if line.name == name), None)
+    advice = getattr(line, "dtmf_advice", None)
+    return advice if callable(advice) else None
 
 
 def dtmf_test(lines: Sequence[Line], wait_s: float, limit_s: float = 60.0,
@@ -74,7 +92,7 @@ def dtmf_test(lines: Sequence[Line], wait_s: float, limit_s: float = 60.0,
             keys = collect_keys(call, limit_s)
         except CallGone:
             return fail("dtmf test", "the call ended before it was answered", "call again")
-        return judge(keys)
+        return judge(keys, _advice_of(lines, call.line_name))
     finally:
         for line in lines:
             line.stop()

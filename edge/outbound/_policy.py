@@ -146,6 +146,7 @@ def decide(now: float, jobs: Sequence[Job], policy: OutboundPolicy, *, free_line
 def policy_from_settings(settings: Mapping[str, Any]) -> OutboundPolicy:
     """The ``[outbound]`` section as a policy."""
     start, end = str(settings["calling_hours"]).split("-")
+    end = "23:59:59.999999" if end == "24:00" else end  # "00:00-24:00": the whole day
     failed = float(settings["retry_failed_s"])
     return OutboundPolicy(
         timezone=str(settings["timezone"]),

@@ -21,14 +21,16 @@ from typing import Any
 
 from edge.clock import format_utc
 from edge.lines import Call, Dialer, DialResult, Line
+from edge.logthrottle import LogThrottle
 from edge.privacy import Pseudonymiser
-from edge.store import Attempt, Store
+from edge.store import Attempt, Store, StoreUnavailable
 from edge.survey import Survey, load_survey
 
 from ._numbers import BadNumber, to_e164
 from ._policy import Job, OutboundPolicy, day_start, decide, retry_at
 
 log = logging.getLogger("edgecall.outbound")
+_throttled = LogThrottle(log, interval_s=600.0)
 
 JOB_ID = "outbound-dispatch"
 
@@ -67,12 +69,22 @@ class OutboundService:
         self.attempts_started = 0
 
     # -- life cycle ------------------------------------------------------------------------
-    def start(self, scheduler: Any) -> OutboundService:
-        recovered = self.store.outbound.recover_interrupted(
-            lambda n: self._retry_utc("failed", n))
+    def recover(self) -> None:
+        """Attempts an earlier stop left open are recorded as failed; on a store that cannot
+        take writes (a full disk at start) the Box asks again once it can."""
+        try:
+            recovered = self.store.outbound.recover_interrupted(
+                lambda n: self._retry_utc("failed", n))
+        except StoreUnavailable as exc:
+            log.warning("attempts left open by an earlier stop are recorded once the store "
+                        "takes writes (%s)", exc)
+            return
         if recovered:
             log.warning("%d attempts left open by an earlier stop were recorded as failed",
                         recovered)
+
+    def start(self, scheduler: Any) -> OutboundService:
+        self.recover()
         if not self.dialers:
             log.warning("[outbound] is on but no line can place calls")
         self._scheduler = scheduler
@@ -121,6 +133,12 @@ class OutboundService:
     def tick(self) -> None:
         if self._stopping.is_set():
             return
+        try:
+            self._tick()
+        except StoreUnavailable as exc:  # a full disk: one line, the next check tries again
+            _throttled.warning("store", "outbound queue not worked: %s", exc)
+
+    def _tick(self) -> None:
         now = self.now()
         rows = self.store.outbound.waiting(format_utc(now))
         jobs = [Job(r["id"], r["kind"], _epoch(r["created_utc"]), _epoch(r["due_utc"]),
@@ -148,7 +166,11 @@ class OutboundService:
         slot = self.server.claim_slot(self.policy.reserve_inbound)
         if slot is None:
             return False
-        attempt = self.store.outbound.begin_attempt(job_id, line.name)
+        try:
+            attempt = self.store.outbound.begin_attempt(job_id, line.name)
+        except StoreUnavailable:
+            self.server.release_slot(slot)  # else the slot is lost for good
+            raise
         if attempt is None:
             self.server.release_slot(slot)
             return True

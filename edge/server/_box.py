@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from edge.clock import Clock, format_utc
+from edge.clock import Clock, ClockCorrection, format_utc
 from edge.config import Config
 from edge.lines import Line, LineContext
 from edge.linkwatch import LinkWatch
 from edge.outbound import OutboundService, policy_from_settings
 from edge.plugins import Service, ServiceContext, line_kinds, service_starters
 from edge.privacy import Pseudonymiser
-from edge.store import DB_NAME, Store, StoreUnavailable
+from edge.store import CHECKPOINT_INTERVAL_S, DB_NAME, Store, StoreUnavailable
 from edge.survey import SurveyError, resolve_survey_path
 
 from ._server import CallServer, data_dir_problem
@@ -32,6 +32,8 @@ log = logging.getLogger("edgecall")
 
 # Ended outbound jobs are kept this long (once every sink has them) before the purge.
 RETENTION_DAYS = 30
+# While the store cannot take writes (a full disk at start): how often it tries again.
+STORE_RECOVER_S = 30
 
 
 class BoxError(Exception):
@@ -39,17 +41,30 @@ class BoxError(Exception):
     directory or survey). One sentence saying what to fix."""
 
 
-def open_store(config: Config, clock: Clock | None = None, create: bool = True) -> Store:
-    """The box's store; ``create=False`` for commands that only read what serve wrote."""
+def open_store(config: Config, clock: Clock | None = None, create: bool = True, *,
+               read_only: bool = False, degraded_ok: bool = False) -> Store:
+    """The box's store; ``create=False`` for commands that work on what serve wrote;
+    ``read_only`` for those that only read (nothing created, migrated or written: works on a
+    full disk); ``degraded_ok`` (serve): a database that cannot take writes (a full disk) is
+    opened read-only until it can (edge.store.Store.recover)."""
     data_dir = config.data_dir
-    if not create and not (data_dir / DB_NAME).is_file():
+    if (not create or read_only) and not (data_dir / DB_NAME).is_file():
         raise BoxError(f"no database in {data_dir}: has 'edgecall serve' run with this config?")
+    if read_only:
+        try:
+            store = Store.open_read_only(data_dir, clock=clock, box_id=config.box_id)
+        except StoreUnavailable as exc:
+            raise BoxError(f"cannot read the database: {exc}") from exc
+        if not store.outdated():
+            return store
+        store.close()  # written by an older version: upgraded (written) like serve would
     problem = data_dir_problem(data_dir)
     if problem:
         raise BoxError(problem + " (fix the path in [box] data_dir or the permissions)")
     try:
         return Store.open(data_dir, clock=clock, box_id=config.box_id,
-                          busy_timeout_s=config.sections["server"]["store_busy_timeout_s"])
+                          busy_timeout_s=config.sections["server"]["store_busy_timeout_s"],
+                          degraded_ok=degraded_ok)
     except StoreUnavailable as exc:
         raise BoxError(f"cannot open the database: {exc}") from exc
 
@@ -94,16 +109,20 @@ class Box:
     ``lines`` replaces the config's lines (the demo puts simulated callers there);
     ``timer_scale`` shrinks silence timeouts for accelerated callers (demo only);
     ``services`` false leaves out the plug-in services and the link watch (doctor, demo).
+    ``time_scale``: how many seconds of the clock's time pass per real second (1 on a box;
+    benchmarks give a simulated clock that runs faster, and schedules follow it).
     """
 
     def __init__(self, config: Config, *, clock: Clock | None = None,
                  lines: Sequence[Line] | None = None, timer_scale: float = 1.0,
                  on_call_end: Callable[[str | None, str], None] | None = None,
-                 services: bool = True) -> None:
+                 services: bool = True, time_scale: float = 1.0) -> None:
         self.config = config
         self.clock = clock or Clock()
-        self.store = open_store(config, self.clock)
-        self.clock.on_correction = self.store.record_clock_correction
+        # A full disk does not stop the box: the store opens read-only and callers hear the
+        # busy message until it can take writes again.
+        self.store = open_store(config, self.clock, degraded_ok=True)
+        self.clock.on_correction = self._record_correction
         try:
             self.surveys = survey_source(config)
             self.pseudonymiser = Pseudonymiser(bytes.fromhex(config.secrets["pseudonym_key"]))
@@ -123,6 +142,7 @@ class Box:
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self._with_services = services
         self.services: list[Service] = []
+        self.time_scale = time_scale
         self.outbound = self._outbound(on_call_end)
 
     # -- life cycle ------------------------------------------------------------------------
@@ -139,7 +159,9 @@ class Box:
         service = OutboundService(
             self.store, self.server, self.lines, self.pseudonymiser,
             policy_from_settings(settings), current_survey=self.surveys.current, kinds=kinds,
-            country_code=settings["country_code"], interval_s=settings["check_interval_s"])
+            country_code=settings["country_code"],
+            interval_s=settings["check_interval_s"] / self.time_scale,
+            now=self.clock.epoch, time_scale=self.time_scale)
         self.server.on_callback = service.queue_callback
         self.server.call_back_lines = {line.name for line in self.lines
                                        if getattr(line, "on_ring", "answer") == "callback"}
@@ -161,6 +183,13 @@ class Box:
         self.scheduler.add_job(self.purge, "interval", hours=24, id="retention-purge",
                                coalesce=True, misfire_grace_time=None,
                                next_run_time=datetime.now(UTC) + timedelta(minutes=5))
+        # The WAL back into the database and its file emptied (edge.store._wal).
+        self.scheduler.add_job(self.checkpoint, "interval", seconds=CHECKPOINT_INTERVAL_S,
+                               id="wal-checkpoint", coalesce=True, misfire_grace_time=None)
+        self.store.on_recovered.append(self._store_recovered)
+        if self.store.degraded is not None:
+            self.scheduler.add_job(self._try_store, "interval", seconds=STORE_RECOVER_S,
+                                   id="store-recover", coalesce=True, misfire_grace_time=None)
         if self.outbound is not None:
             self.outbound.start(self.scheduler)
         if self._with_services:
@@ -184,9 +213,11 @@ class Box:
         every call ended within the grace period."""
         if grace_s is None:
             grace_s = self.config.sections["server"]["shutdown_grace_s"]
+        # The server stops first: from then on no slot can be claimed for a new dial, and
+        # placed calls get the same grace period as the others.
+        clean = self.server.stop(grace_s)
         if self.outbound is not None:
             self.outbound.stop()
-        clean = self.server.stop(grace_s)
         for service in self.services:
             try:
                 service.stop()
@@ -202,17 +233,54 @@ class Box:
         return clean
 
     def purge(self) -> int:
-        """The retention purge: ended outbound jobs older than ``RETENTION_DAYS`` that every
-        sink has acknowledged."""
-        before = format_utc(time.time() - RETENTION_DAYS * 86_400)
+        """The retention purge: ended outbound jobs older than ``RETENTION_DAYS`` and outbox
+        records older than ``[server] outbox_keep_days``, each only once every sink has
+        acknowledged it; then the WAL is emptied so the space is the database's again.
+        Returns how many rows went."""
+        now = time.time()
+        keep_days = self.config.sections["server"]["outbox_keep_days"]
         try:
-            purged = self.store.outbound.purge(before)
+            jobs = self.store.outbound.purge(format_utc(now - RETENTION_DAYS * 86_400))
+            records = self.store.purge_outbox(format_utc(now - keep_days * 86_400))
         except StoreUnavailable as exc:
             log.warning("retention purge skipped: %s", exc)
             return 0
-        if purged:
-            log.info("retention purge: %d ended outbound jobs removed", purged)
-        return purged
+        if jobs or records:
+            log.info("retention purge: %d ended outbound jobs and %d acknowledged outbox "
+                     "records removed", jobs, records)
+        self.checkpoint()
+        return jobs + records
+
+    def checkpoint(self) -> None:
+        """The box's "wal-checkpoint" job (edge.store._wal); trouble is one line."""
+        try:
+            busy, _frames, _done = self.store.checkpoint()
+        except StoreUnavailable as exc:
+            log.warning("WAL checkpoint skipped: %s", exc)
+            return
+        if busy:
+            log.debug("WAL checkpoint incomplete (readers); next time")
+
+    def _try_store(self) -> None:
+        """While the store cannot take writes: try again (the "store-recover" job)."""
+        if self.store.recover():
+            try:
+                self.scheduler.remove_job("store-recover")
+            except Exception:  # already gone (stopping)
+                log.debug("store-recover job already removed", exc_info=True)
+
+    def _store_recovered(self) -> None:
+        """The store takes writes again: do what start-up could not (under its lock, so no
+        call begins first)."""
+        self.server.close_interrupted()
+        if self.outbound is not None:
+            self.outbound.recover()
+
+    def _record_correction(self, correction: ClockCorrection) -> None:
+        try:
+            self.store.record_clock_correction(correction)
+        except StoreUnavailable as exc:
+            log.warning("a clock correction could not be stored: %s", exc)
 
     # -- between parts ---------------------------------------------------------------------
     def notify(self, topic: str) -> None:

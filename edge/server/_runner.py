@@ -19,6 +19,7 @@ from edge.store import Store, StoreUnavailable
 from edge.survey import Survey
 from edge.survey.engine import (
     Action,
+    CallInfo,
     CancelTimer,
     End,
     HungUp,
@@ -26,7 +27,9 @@ from edge.survey.engine import (
     Note,
     Play,
     PromptEnded,
+    QueueRequest,
     RecordAnswer,
+    RecordResults,
     RequestCallback,
     Session,
     StartTimer,
@@ -107,7 +110,7 @@ def run_call(
             on_missed(call_id)
         return "breakoff"
     log.info("call %s answered on %s", call_id, call.line_name)
-    session = Session(survey)
+    session = Session(survey, call=call_info(call, call_id, pseudonymiser))
     notes: list[EventInput] = []
     timer = _Timer(mono)
     started = mono()
@@ -152,6 +155,15 @@ def run_call(
             actions = []
 
 
+def call_info(call: Call, call_id: str, pseudonymiser: Pseudonymiser) -> CallInfo:
+    """Studio's ``trigger.call`` for the engine. ``To`` is the number the line answers on when
+    the line knows it (``called``), else the line's name."""
+    number = None if call.caller.withheld else call.caller.number
+    return CallInfo(from_number=number, to=getattr(call, "called", None) or call.line_name,
+                    call_sid=call_id,
+                    caller_label=pseudonymiser.pseudonym(number) if number else None)
+
+
 def _carry_out(
     actions: list[Action],
     call: Call,
@@ -188,6 +200,18 @@ def _carry_out(
             except StoreUnavailable as exc:
                 # Not committed: the caller must not be led on as if it were. Apologise, stop.
                 log.error("call %s: answer not stored (%s); ending the call", call_id, exc)
+                _apologise(call, session)
+                _try_end(store, call_id, "error", [EventInput("store_error", {"error": str(exc)})])
+                return "error"
+            notes.clear()
+        elif isinstance(action, RecordResults | QueueRequest):
+            try:
+                if isinstance(action, RecordResults):
+                    store.record_results(call_id, action.results, notes)
+                else:
+                    store.queue_request(call_id, action.request, notes)
+            except StoreUnavailable as exc:
+                log.error("call %s: results not stored (%s); ending the call", call_id, exc)
                 _apologise(call, session)
                 _try_end(store, call_id, "error", [EventInput("store_error", {"error": str(exc)})])
                 return "error"

@@ -6,7 +6,9 @@ progress get a grace period, then are hung up and recorded."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import os
 import queue
 import shutil
 import threading
@@ -77,9 +79,7 @@ class CallServer:
 
     # -- life cycle --------------------------------------------------------------------
     def start(self) -> None:
-        closed = self.store.close_interrupted_calls()
-        if closed:
-            log.warning("%d calls left open by an earlier stop were recorded as error", closed)
+        self.close_interrupted()
         self._busy_threads = [threading.Thread(target=self._turn_away_loop, daemon=True,
                                                name=f"busy-{i}") for i in range(BUSY_THREADS)]
         for thread in self._busy_threads:
@@ -87,6 +87,18 @@ class CallServer:
         for line in self.lines:
             line.start(self._on_call)
             log.info("line %s started", line.name)
+
+    def close_interrupted(self) -> None:
+        """Calls an earlier stop left open become ``error``. A store that cannot take writes
+        (a full disk at start) does it when it recovers (the Box asks again then)."""
+        try:
+            closed = self.store.close_interrupted_calls()
+        except StoreUnavailable as exc:
+            log.warning("calls left open by an earlier stop are recorded once the store takes "
+                        "writes (%s)", exc)
+            return
+        if closed:
+            log.warning("%d calls left open by an earlier stop were recorded as error", closed)
 
     def stop(self, grace_s: float = 30.0) -> bool:
         """Stop taking calls, let calls in progress finish for ``grace_s``, then hang them up.
@@ -331,12 +343,26 @@ class CallServer:
 
 
 def data_dir_problem(path: Path) -> str | None:
-    """Why the box cannot keep data in ``path`` (None when it can)."""
+    """Why the box cannot keep data in ``path`` (None when it can). A full disk is not such a
+    reason: the store then starts read-only and callers hear the busy message.
+
+    Nothing is left behind, not even after a crash or on a full disk: the check creates an
+    unnamed file (O_TMPFILE: it never has a name and vanishes when closed) and writes
+    nothing to it; where the filesystem cannot do that, it asks the kernel (access(2))."""
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".edgecall-write-test"
-        probe.write_bytes(b"ok")
-        probe.unlink()
     except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            return None
+        return f"data directory {path} is not writable: {exc.strerror or exc}"
+    try:
+        os.close(os.open(path, os.O_TMPFILE | os.O_WRONLY, 0o600))
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return None
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):  # no O_TMPFILE here
+            if os.access(path, os.W_OK | os.X_OK):
+                return None
+            return f"data directory {path} is not writable: permission denied"
         return f"data directory {path} is not writable: {exc.strerror or exc}"
     return None

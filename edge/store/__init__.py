@@ -2,10 +2,11 @@
 sync/ reads. Public face: :class:`Store` (writes) and :class:`StoreReads` (every read other
 modules need of the store's tables). The records it takes and gives are in edge.records."""
 
-from ._acks import move_ack_cursor
+from ._acks import move_ack_cursor, register_sink
 from ._migrations import migrations
 from ._outbound import Attempt, OutboundStore
 from ._reads import StoreReads
+from ._room import room_problem
 from ._store import (
     DB_NAME,
     DISPOSITIONS,
@@ -13,9 +14,12 @@ from ._store import (
     StoreBusy,
     StoreFull,
     StoreUnavailable,
+    as_unavailable,
 )
+from ._wal import CHECKPOINT_INTERVAL_S, apply_wal_policy
 
 __all__ = [
+    "CHECKPOINT_INTERVAL_S",
     "DB_NAME",
     "DISPOSITIONS",
     "Attempt",
@@ -25,6 +29,10 @@ __all__ = [
     "StoreFull",
     "StoreReads",
     "StoreUnavailable",
+    "apply_wal_policy",
+    "as_unavailable",
     "migrations",
     "move_ack_cursor",
+    "register_sink",
+    "room_problem",
 ]

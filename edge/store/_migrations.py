@@ -150,3 +150,15 @@ def m003_outbound(db: Database) -> None:
             "status": "pending" if pending else "done", "done_utc": done})
     db.execute("UPDATE meta SET value = ? WHERE key = 'next_job_no'", [str(len(rows) + 1)])
     db["callbacks"].drop()
+
+
+@migrations()
+def m004_call_results(db: Database) -> None:
+    # A call's Studio-shaped results (widget outputs, flow variables): the newest version per
+    # call, for export; every version also goes through the outbox.
+    db["call_results"].create(
+        {"call_id": str, "version": int, "body": str, "utc": str},
+        pk="call_id",
+        foreign_keys=[("call_id", "calls", "id")],
+        not_null={"version", "body", "utc"},
+    )

@@ -55,15 +55,22 @@ class OutboundStore:
         store = self._store
         stamp = store.clock.now()
         with store._write() as db:
-            if self._duplicate(db, caller, kind, stamp, dedup_window_s):
-                return None
-            job_id = self._next_id(db)
-            row = {"id": job_id, "kind": kind, "number": number, "caller": caller,
-                   "source_call": source_call, "campaign": campaign, "survey": survey,
-                   "created_utc": stamp.utc, "due_utc": due_utc or stamp.utc, "attempts": 0,
-                   "status": "pending", "last_outcome": None, "done_utc": None, "version": 1}
-            db["outbound"].insert(row)
-            store._outbox(db, job_id, 1, "job", _job_body(row), stamp)
+            return self._enqueue(db, stamp, kind, number, caller, source_call=source_call,
+                                 campaign=campaign, survey=survey, due_utc=due_utc,
+                                 dedup_window_s=dedup_window_s)
+
+    def _enqueue(self, db: Database, stamp: Stamp, kind: str, number: str, caller: str, *,
+                 source_call: str | None, campaign: str | None, survey: str | None,
+                 due_utc: str | None, dedup_window_s: float) -> str | None:
+        if self._duplicate(db, caller, kind, stamp, dedup_window_s):
+            return None
+        job_id = self._next_id(db)
+        row = {"id": job_id, "kind": kind, "number": number, "caller": caller,
+               "source_call": source_call, "campaign": campaign, "survey": survey,
+               "created_utc": stamp.utc, "due_utc": due_utc or stamp.utc, "attempts": 0,
+               "status": "pending", "last_outcome": None, "done_utc": None, "version": 1}
+        db["outbound"].insert(row)
+        self._store._outbox(db, job_id, 1, "job", _job_body(row), stamp)
         return job_id
 
     def _duplicate(self, db: Database, caller: str, kind: str, stamp: Stamp,
@@ -173,24 +180,25 @@ class OutboundStore:
     def add_campaign(self, campaign_id: str, name: str, survey: str | None,
                      numbers: Sequence[tuple[str, str]], invalid: int,
                      dedup_window_s: float = 0.0) -> dict[str, int]:
-        """Create a campaign and queue its numbers (E.164, pseudonym); returns counts."""
+        """Create a campaign and queue its numbers (E.164, pseudonym) in one transaction (one
+        fsync, however long the list); returns counts."""
         store = self._store
         stamp = store.clock.now()
+        queued = duplicates = opted_out = 0
         with store._write() as db:
             db["campaigns"].insert({"id": campaign_id, "name": name, "survey": survey,
                                     "status": "active", "created_utc": stamp.utc,
                                     "numbers": 0, "invalid": invalid, "duplicates": 0,
                                     "opted_out": 0})
-        queued = duplicates = opted_out = 0
-        for number, caller in numbers:
-            if store.query("SELECT 1 FROM opt_outs WHERE caller = ?", [caller]):
-                opted_out += 1
-            elif self.enqueue("campaign", number, caller, campaign=campaign_id, survey=survey,
-                              dedup_window_s=dedup_window_s):
-                queued += 1
-            else:
-                duplicates += 1
-        with store._write() as db:
+            for number, caller in numbers:
+                if db.execute("SELECT 1 FROM opt_outs WHERE caller = ?", [caller]).fetchone():
+                    opted_out += 1
+                elif self._enqueue(db, stamp, "campaign", number, caller, source_call=None,
+                                   campaign=campaign_id, survey=survey, due_utc=None,
+                                   dedup_window_s=dedup_window_s):
+                    queued += 1
+                else:
+                    duplicates += 1
             db["campaigns"].update(campaign_id, {"numbers": queued, "duplicates": duplicates,
                                                  "opted_out": opted_out})
         return {"queued": queued, "invalid": invalid, "duplicates": duplicates,
@@ -237,7 +245,7 @@ class OutboundStore:
         numbers were erased when they ended; this keeps the tables small."""
         store = self._store
         acked = store.reads.acked_seq()
-        with store._write() as db:
+        with store._write(frees=True) as db:
             ids = [r[0] for r in db.execute(
                 "SELECT o.id FROM outbound o WHERE o.status IN ('done', 'failed', 'expired',"
                 " 'cancelled') AND o.done_utc < ? AND NOT EXISTS (SELECT 1 FROM outbox x"

@@ -9,6 +9,7 @@ read-only one.
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -95,6 +96,12 @@ class StoreReads:
                 "attempts": attempts,
                 "minutes": round(self.placed_call_seconds_since(since_utc) / 60, 1)}
 
+    def callback_counts(self) -> dict[str, int]:
+        """Callbacks (every outbound job but campaign numbers) by status."""
+        return {r["status"]: r["n"] for r in self._rows(
+            "SELECT status, count(*) AS n FROM outbound WHERE kind != 'campaign'"
+            " GROUP BY status")}
+
     def campaigns(self) -> list[dict[str, Any]]:
         """Every campaign with its jobs counted by status."""
         rows = self._rows("SELECT * FROM campaigns ORDER BY created_utc")
@@ -153,6 +160,11 @@ class StoreReads:
         return self._rows(
             "SELECT call_id, question, visit, raw, value, attempts, invalid, timeouts, utc,"
             f" clock_quality FROM answers {where} ORDER BY rowid", params)
+
+    def call_results(self) -> dict[str, dict[str, Any]]:
+        """call id -> the newest version of its Studio-shaped results (widgets, flow)."""
+        return {r["call_id"]: json.loads(r["body"])
+                for r in self._rows("SELECT call_id, body FROM call_results")}
 
     def answer_count(self, after_call_no: int = 0) -> int:
         """Answers of calls numbered after ``after_call_no``."""

@@ -9,9 +9,11 @@ answer (see bench/keypress_latency.py), paid before the next prompt starts.
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,13 +21,20 @@ from typing import Any
 from sqlite_utils import Database
 
 from edge.clock import Clock, ClockCorrection, Stamp
-from edge.records import AnswerInput, EventInput, canonical_json
+from edge.records import AnswerInput, EventInput, RequestInput, ResultsInput, canonical_json
 
 from ._migrations import migrations
 from ._outbound import OutboundStore
 from ._reads import StoreReads
+from ._retention import purge_outbox
+from ._room import room_problem
+from ._wal import apply_wal_policy, checkpoint
+
+log = logging.getLogger("edgecall.store")
 
 DB_NAME = "edgecall.db"
+# Less free space than this when the database cannot be opened: the disk is full.
+_FULL_BYTES = 1024 * 1024
 
 DISPOSITIONS = ("complete", "partial", "breakoff", "no-input", "refused", "error", "busy")
 
@@ -62,7 +71,8 @@ def _translate(exc: sqlite3.Error) -> StoreUnavailable | None:
 
 
 class Store:
-    def __init__(self, db: Database, path: Path, clock: Clock, box_id: str) -> None:
+    def __init__(self, db: Database, path: Path, clock: Clock, box_id: str,
+                 degraded: StoreUnavailable | None = None) -> None:
         self.db = db
         self.path = path
         self.clock = clock
@@ -71,6 +81,13 @@ class Store:
         self._epoch = self._meta("epoch")
         self.reads = StoreReads(db.conn, self._lock)
         self.outbound = OutboundStore(self)
+        # Why writes are refused (the disk was full at start, or opened read-only); reads go to
+        # what could be opened. None: a normal, writable store.
+        self.degraded = degraded
+        self._reopen: tuple[float, Sequence[Any]] | None = None  # how to open it writable
+        # Run when a degraded store takes writes again, still under the store's lock, so that
+        # no call begins before they are done (closing calls an earlier stop left open).
+        self.on_recovered: list[Callable[[], None]] = []
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -81,30 +98,93 @@ class Store:
         box_id: str = "box",
         busy_timeout_s: float = 5.0,
         extra_migrations: Sequence[Any] = (),
+        degraded_ok: bool = False,
     ) -> Store:
-        """Open (creating and migrating) ``data_dir/edgecall.db``."""
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path = data_dir / DB_NAME
+        """Open (creating and migrating) ``data_dir/edgecall.db``.
+
+        With ``degraded_ok`` (serve) a database that cannot be opened for writing (a full
+        disk) is opened read-only instead: the store refuses writes (the server gives callers
+        the busy message) until :meth:`recover` opens it writable."""
         try:
-            conn = sqlite3.connect(str(path), timeout=busy_timeout_s, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            db = Database(conn, execute_plugins=False)
-            for migration_set in (migrations, *extra_migrations):
-                migration_set.apply(db)
+            db = _open_writable(data_dir, busy_timeout_s, extra_migrations)
+        except StoreUnavailable as exc:
+            if not degraded_ok:
+                raise
+            log.warning("the database cannot take writes (%s): starting read-only; callers "
+                        "hear the busy message until it can", exc)
+            store = cls(_open_read_only(data_dir / DB_NAME, missing_ok=True),
+                        data_dir / DB_NAME, clock or Clock(), box_id, degraded=exc)
+            store._reopen = (busy_timeout_s, extra_migrations)
+            return store
+        return cls(db, data_dir / DB_NAME, clock or Clock(), box_id)
+
+    @classmethod
+    def open_read_only(cls, data_dir: Path, clock: Clock | None = None,
+                       box_id: str = "box") -> Store:
+        """For commands that only read (status): nothing is created, migrated or written, so
+        it also works on a full disk or a read-only mount. Writes raise StoreUnavailable."""
+        path = data_dir / DB_NAME
+        return cls(_open_read_only(path), path, clock or Clock(), box_id,
+                   degraded=StoreUnavailable(f"{path} is open read-only"))
+
+    def outdated(self) -> bool:
+        """Does the database lack migrations of this version (read-only check)?"""
+        return bool(migrations.pending(self.db))
+
+    def recover(self) -> bool:
+        """A degraded store tries to open its database writable again (space was freed);
+        True when it now takes writes."""
+        with self._lock:
+            if self.degraded is None:
+                return True
+            if self._reopen is None:  # opened read-only on purpose
+                return False
+            busy_timeout_s, extra_migrations = self._reopen
+            try:
+                db = _open_writable(self.path.parent, busy_timeout_s, extra_migrations)
+            except StoreUnavailable as exc:
+                self.degraded = exc
+                return False
+            old, self.db = self.db, db
+            self.reads._conn = db.conn
+            self._epoch = self._meta("epoch")
+            self.degraded = None
+            self._reopen = None
+            old.conn.close()
+            log.warning("the database takes writes again")
+            for hook in self.on_recovered:
+                hook()
+        return True
+
+    def purge_outbox(self, before_utc: str) -> int:
+        """Outbox rows every sink has acknowledged, created before ``before_utc``, deleted
+        (edge.store._retention); returns how many."""
+        return purge_outbox(self, before_utc)
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """The WAL into the database, its file truncated (edge.store._wal); raises
+        StoreUnavailable when that cannot be done now."""
+        if self.degraded is not None:
+            raise self.degraded
+        try:
+            return checkpoint(self.path)
         except sqlite3.Error as exc:
-            raise _translate(exc) or StoreUnavailable(f"{path}: {exc}") from exc
-        return cls(db, path, clock or Clock(), box_id)
+            raise _translate(exc) or StoreUnavailable(str(exc)) from exc
 
     def close(self) -> None:
         with self._lock:
             self.db.conn.close()
 
     @contextmanager
-    def _write(self) -> Iterator[Database]:
-        """One transaction, serialised across threads; SQLite errors become StoreUnavailable."""
+    def _write(self, frees: bool = False) -> Iterator[Database]:
+        """One transaction, serialised across threads; SQLite errors become StoreUnavailable.
+        Unless it ``frees`` space (a purge), it does not start in the disk's last MiB
+        (edge.store._room)."""
         with self._lock:
+            if self.degraded is not None:
+                raise self.degraded
+            if not frees and (reason := room_problem(self.db.conn, self.path.parent)):
+                raise StoreFull(reason)
             try:
                 with self.db.atomic():
                     yield self.db
@@ -203,6 +283,39 @@ class Store:
             self._events(db, call_id, events, stamp)
         return answer_id
 
+    def record_results(self, call_id: str, results: ResultsInput,
+                       events: Sequence[EventInput] = ()) -> str:
+        """Commit a version of the call's results (record ``<call>:results``). Returns when
+        durable."""
+        stamp = self.clock.now()
+        record_id = f"{call_id}:results"
+        body = {"id": record_id, "call": call_id, "widgets": results.widgets,
+                "flow": {"variables": results.variables}, "utc": stamp.utc, "mono": stamp.mono,
+                "boot": stamp.boot_id, "clock": stamp.quality}
+        with self._write() as db:
+            db["call_results"].upsert({"call_id": call_id, "version": results.version,
+                                       "body": canonical_json(body), "utc": stamp.utc},
+                                      pk="call_id")
+            self._outbox(db, record_id, results.version, "results", body, stamp)
+            self._events(db, call_id, events, stamp)
+        return record_id
+
+    def queue_request(self, call_id: str, request: RequestInput,
+                      events: Sequence[EventInput] = ()) -> str:
+        """Queue a cloud widget's request for HQ (record ``<call>:request:<state>[#visit]``,
+        version 1: HQ performs each id once). Returns when durable."""
+        stamp = self.clock.now()
+        record_id = f"{call_id}:request:{request.state}" + (
+            f"#{request.visit}" if request.visit > 1 else "")
+        body = {"id": record_id, "call": call_id, "state": request.state,
+                "widget": request.widget, "request": request.body, "utc": stamp.utc,
+                "mono": stamp.mono, "boot": stamp.boot_id, "clock": stamp.quality}
+        with self._write() as db:
+            self._outbox(db, record_id, 1, "request", body, stamp)
+            self._events(db, call_id, [*events, EventInput(
+                "request_queued", {"state": request.state, "widget": request.widget})], stamp)
+        return record_id
+
     def add_events(self, call_id: str | None, events: Sequence[EventInput]) -> None:
         if events:
             stamp = self.clock.now()
@@ -274,8 +387,13 @@ class Store:
 
     # -- health --------------------------------------------------------------------------
     def probe(self) -> StoreUnavailable | None:
-        """Can a write go through now? (An immediate transaction, rolled back.)"""
+        """Can a write go through now? (An immediate transaction, rolled back.) A degraded
+        store first tries to open its database writable again."""
         with self._lock:
+            if self.degraded is not None and not self.recover():
+                return self.degraded
+            if reason := room_problem(self.db.conn, self.path.parent):
+                return StoreFull(reason)
             try:
                 self.db.conn.execute("BEGIN IMMEDIATE")
                 self.db.conn.execute("UPDATE meta SET value = value WHERE key = 'epoch'")
@@ -297,6 +415,84 @@ class Store:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Free SQL, for tests and diagnostics; modules ask ``self.reads`` instead."""
         return self.reads._rows(sql, params)
+
+
+def _open_writable(data_dir: Path, busy_timeout_s: float,
+                   extra_migrations: Sequence[Any]) -> Database:
+    path = data_dir / DB_NAME
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=busy_timeout_s, check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        raise _unavailable(data_dir, exc) from exc
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        apply_wal_policy(conn)
+        db = Database(conn, execute_plugins=False)
+        for migration_set in (migrations, *extra_migrations):
+            migration_set.apply(db)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _unavailable(data_dir, exc) from exc
+    return db
+
+
+def as_unavailable(exc: BaseException, data_dir: Path) -> StoreUnavailable:
+    """A failure to open or write the database in ``data_dir``, in words (for other
+    connections to the file, e.g. sync's): "disk is full" when it is."""
+    if isinstance(exc, StoreUnavailable):
+        return exc
+    return _unavailable(data_dir, exc)
+
+
+def _unavailable(data_dir: Path, exc: BaseException) -> StoreUnavailable:
+    """Opening failed: say "disk is full" when it is (SQLite calls a full disk at open an I/O
+    error, as it fails to size its shared-memory file)."""
+    try:
+        full = shutil.disk_usage(data_dir if data_dir.exists() else data_dir.parent).free \
+            < _FULL_BYTES
+    except OSError:
+        full = False
+    if full:
+        return StoreFull(f"disk is full in {data_dir} ({exc})")
+    translated = _translate(exc) if isinstance(exc, sqlite3.Error) else None
+    return translated or StoreUnavailable(f"{data_dir / DB_NAME}: {exc}")
+
+
+def _open_read_only(path: Path, missing_ok: bool = False) -> Database:
+    """The database for reading only, creating nothing.
+
+    Without a WAL file no connection has the database open (SQLite deletes the WAL when the
+    last one closes) and every commit is in the file: it is read as immutable (no locks, no
+    shared memory), which creates nothing; a read-only connection would leave an empty WAL and
+    shared-memory file behind. With a WAL (serve is running) it is read through it, as SQLite
+    does; where that fails (a full disk: no room for the shared memory) and the WAL holds
+    nothing, as immutable again."""
+    if not path.is_file():
+        if not missing_ok:
+            raise StoreUnavailable(f"no database at {path}")
+        # Nothing to read yet (a new box on a full disk): an empty schema answers the reads.
+        db = Database(sqlite3.connect(":memory:", check_same_thread=False),
+                      execute_plugins=False)
+        migrations.apply(db)
+        return db
+    uri = path.resolve().as_uri()
+    wal = path.with_name(path.name + "-wal")
+    queries = ["?mode=ro&immutable=1"] if not wal.exists() else ["?mode=ro"]
+    if wal.exists() and wal.stat().st_size == 0:
+        queries.append("?mode=ro&immutable=1")
+    failure: sqlite3.Error | None = None
+    for query in queries:
+        try:
+            conn = sqlite3.connect(uri + query, uri=True, check_same_thread=False)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            failure = exc
+            continue
+        return Database(conn, execute_plugins=False)
+    raise StoreUnavailable(f"{path} cannot be read: {failure}")
 
 
 def _call_body(row: dict[str, Any]) -> dict[str, Any]:

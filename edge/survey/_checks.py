@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import deque
 
 from ._model import Survey
-from ._problems import Problem
+from ._problems import Problem, suggestion
 from .nodes import KINDS
 
 
@@ -17,8 +17,8 @@ def check_graph(survey: Survey) -> list[Problem]:
         for transition in state.transitions:
             if transition.next is not None and transition.next not in states:
                 problems.append(Problem(
-                    state.path, f"transition on {transition.event!r} goes to missing state "
-                    f"{transition.next!r}", state.name))
+                    transition.path or state.path, f"{transition.next!r} does not exist"
+                    + suggestion(transition.next, states), state.name))
         opt_out = survey.settings.opt_out_key
         kind = KINDS[state.kind]
         if opt_out and opt_out in kind.keys_used(state):
@@ -26,7 +26,7 @@ def check_graph(survey: Survey) -> list[Problem]:
                 state.path, f"key {opt_out!r} is the survey's opt-out key and cannot be an "
                 "answer here", state.name))
         finish = state.props.get("finish_key", "")
-        if state.kind == "number" and finish and finish == opt_out:
+        if state.kind in ("number", "digits") and finish and finish == opt_out:
             problems.append(Problem(f"{state.path}.finish_key",
                                     f"finish key {finish!r} is also the opt-out key", state.name))
 

@@ -12,12 +12,13 @@ from typing import Any
 
 from ._checks import check_graph
 from ._model import MESSAGE_NAMES, PromptText, Settings, State, Survey
-from ._problems import Problem, SurveyError
+from ._problems import Problem, SurveyError, shown, suggestion
 from .nodes import KINDS, CompileContext
 from .nodes._base import COMMON_KEYS
+from .nodes.end import END_DISPOSITIONS
 
 TOP_KEYS = {"$schema", "id", "version", "title", "languages", "default_language", "settings",
-            "messages", "start", "states", "note"}
+            "messages", "start", "states", "note", "data"}
 
 # English wording used when a survey gives none; other languages must be written by the author.
 DEFAULT_MESSAGES = {
@@ -44,6 +45,9 @@ def compile_file(path: Path) -> tuple[Survey | None, list[Problem]]:
         return None, [Problem("$", f"cannot read {path}: {exc.strerror or exc}")]
     except UnicodeDecodeError as exc:
         return None, [Problem("$", f"not UTF-8 text: {exc}")]
+    if not text.strip():
+        return None, [Problem("$", "file is empty: a survey is a JSON object with id, version, "
+                              "languages and states ('edgecall survey new' writes one)")]
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -57,7 +61,7 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
     if raw is None:
         return defaults
     if not isinstance(raw, dict):
-        problems.append(Problem("$.settings", f"expected an object, got {raw!r}"))
+        problems.append(Problem("$.settings", f"expected an object, got {shown(raw)}"))
         return defaults
     values: dict[str, Any] = {}
     spec = {
@@ -72,18 +76,34 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
                                 lambda v: isinstance(v, int) and 0 <= v <= 1000,
                                 "a whole number >= 0"),
         "barge_in": ("barge_in", lambda v: isinstance(v, bool), "true or false"),
+        "end_disposition": ("end_disposition", lambda v: v in END_DISPOSITIONS,
+                            " or ".join(repr(d) for d in END_DISPOSITIONS)),
+        "max_visits": ("max_visits", lambda v: isinstance(v, int) and 1 <= v <= 100,
+                       "a whole number from 1 to 100"),
+        "offline": ("offline", _offline_ok, 'an object such as {"http": "queue", "message": '
+                    '"fail"} (kinds http and message; "fail" or "queue")'),
     }
     for key, value in raw.items():
+        if key == "note":  # the author's comment
+            continue
         if key not in spec:
             problems.append(Problem(f"$.settings.{key}", "unknown setting; known: "
-                                    + ", ".join(spec)))
+                                    + ", ".join(spec) + suggestion(key, spec)))
             continue
         field, ok, expected = spec[key]
         if (isinstance(value, bool) and key != "barge_in") or not ok(value):
-            problems.append(Problem(f"$.settings.{key}", f"got {value!r}, expected {expected}"))
+            problems.append(Problem(f"$.settings.{key}",
+                                    f"got {shown(value)}, expected {expected}"))
             continue
+        if field == "offline":
+            value = {**defaults.offline, **value}
         values[field] = float(value) if field == "timeout_s" else value
     return Settings(**{**defaults.__dict__, **values}) if values else defaults
+
+
+def _offline_ok(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        k in ("http", "message") and v in ("fail", "queue") for k, v in value.items())
 
 
 def compile_survey(raw: Any, base_dir: Path | None,
@@ -97,8 +117,8 @@ def compile_survey(raw: Any, base_dir: Path | None,
                                     "unknown key; known: " + ", ".join(sorted(TOP_KEYS))))
     for key in ("id", "version"):
         if not isinstance(raw.get(key), str) or not raw.get(key):
-            problems.append(Problem(f"$.{key}",
-                                    f"expected a non-empty string, got {raw.get(key)!r}"))
+            problems.append(Problem(f"$.{key}", "missing: a non-empty string" if key not in raw
+                                    else f"expected a non-empty string, got {shown(raw[key])}"))
     languages = raw.get("languages")
     if (not isinstance(languages, list) or not languages
             or not all(isinstance(x, str) and x for x in languages)):
@@ -112,6 +132,10 @@ def compile_survey(raw: Any, base_dir: Path | None,
                                 f"{default_language!r} is not in languages {languages}"))
         default_language = languages[0]
     settings = _settings(raw.get("settings"), problems)
+    data = raw.get("data", {})
+    if not isinstance(data, dict):
+        problems.append(Problem("$.data", "expected an object of constants ({{flow.data.x}})"))
+        data = {}
     ctx = CompileContext(tuple(languages), base_dir, settings, problems)
     messages = _messages(raw.get("messages"), ctx)
     states = _states(raw.get("states"), ctx)
@@ -132,6 +156,7 @@ def compile_survey(raw: Any, base_dir: Path | None,
         messages=messages,
         source=source,
         templates=dict(ctx.templates),
+        data=data,
     )
     if states:
         problems.extend(check_graph(survey))
@@ -142,10 +167,10 @@ def _messages(raw: Any, ctx: CompileContext) -> dict[str, dict[str, PromptText]]
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        ctx.problem("$.messages", f"expected an object, got {raw!r}")
+        ctx.problem("$.messages", f"expected an object, got {shown(raw)}")
         raw = {}
     for name in raw:
-        if name not in MESSAGE_NAMES:
+        if name not in MESSAGE_NAMES and name != "note":
             ctx.problem(f"$.messages.{name}", "unknown message; known: " + ", ".join(MESSAGE_NAMES))
     messages: dict[str, dict[str, PromptText]] = {}
     for name in MESSAGE_NAMES:
@@ -172,19 +197,21 @@ def _states(raw: Any, ctx: CompileContext) -> dict[str, State]:
     for i, entry in enumerate(raw):
         path = f"$.states[{i}]"
         if not isinstance(entry, dict):
-            ctx.problem(path, f"expected an object, got {entry!r}")
+            ctx.problem(path, f"expected an object, got {shown(entry)}")
             continue
         name = names[i]
         if name is None:
-            ctx.problem(f"{path}.name", f"expected a non-empty string, got {entry.get('name')!r}")
+            ctx.problem(f"{path}.name", "missing: every state needs a name" if "name" not in entry
+                        else f"expected a non-empty string, got {shown(entry['name'])}")
             continue
         if name in states:
             ctx.problem(f"{path}.name", f"state name {name!r} is used twice", name)
             continue
         kind = KINDS.get(entry.get("type"))
         if kind is None:
-            ctx.problem(f"{path}.type", f"unknown type {entry.get('type')!r}; known: "
-                        + ", ".join(KINDS), name)
+            ctx.problem(f"{path}.type", (f"unknown type {entry['type']!r}" if "type" in entry
+                                         else "missing type") + "; known: " + ", ".join(KINDS)
+                        + suggestion(entry.get("type"), KINDS), name)
             continue
         for key in entry:
             if key not in COMMON_KEYS and key not in kind.keys:
@@ -192,8 +219,37 @@ def _states(raw: Any, ctx: CompileContext) -> dict[str, State]:
                             + ", ".join(sorted(COMMON_KEYS | kind.keys)), name)
         following = next((n for n in names[i + 1:] if n), None)
         props, transitions = kind.compile(entry, path, following, ctx)
+        speaks = _state_language(entry, path, name, ctx)
         prompt = None
         if kind.prompt_required:
-            prompt = ctx.prompt(entry.get("prompt"), f"{path}.prompt", name)
+            # A state with its own language needs a prompt in that language only (a template:
+            # in at least one, the rendered language falling back to the default).
+            needed = None if speaks is None else ((speaks,) if speaks in ctx.languages else ())
+            prompt = ctx.prompt(entry.get("prompt"), f"{path}.prompt", name,
+                                languages=needed)
+            if speaks is not None:
+                props = {**props, "language": speaks}
+        elif speaks is not None:
+            ctx.problem(f"{path}.language", f"a {kind.name} state says nothing: it has no "
+                        "language", name)
         states[name] = State(name, kind.name, prompt, tuple(transitions), props, path)
     return states
+
+
+def _state_language(entry: dict[str, Any], path: str, name: str,
+                    ctx: CompileContext) -> str | None:
+    if "language" not in entry:
+        return None
+    value = entry["language"]
+    if not isinstance(value, str) or not value:
+        ctx.problem(f"{path}.language", 'expected a language code or a template such as '
+                    '"{{flow.variables.lang}}"', name)
+        return None
+    if "{{" in value or "{%" in value:
+        ctx.template(value, f"{path}.language", name)
+        return value
+    if value not in ctx.languages:
+        ctx.problem(f"{path}.language", f"language {value!r} is not declared in 'languages' "
+                    f"{list(ctx.languages)}", name)
+        return None
+    return value

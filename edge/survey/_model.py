@@ -34,6 +34,7 @@ Prompt = Mapping[str, PromptText]
 class Transition:
     event: str
     next: str | None  # None: the call ends here
+    path: str = ""  # where the author wrote it ("$.states[3].yes"), for the checker's messages
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,13 @@ class Settings:
     opt_out_key: str = "*"  # "" disables
     partial_min_answers: int = 1  # answers after which a hang-up is "partial", not "breakoff"
     barge_in: bool = True  # a key stops a question's prompt
+    # What reaching the end of the flow means when the end state does not say (a caller who
+    # gave up in silence is "no-input" whatever this says).
+    end_disposition: str = "complete"
+    max_visits: int = 10  # entries into one state per call before the call is ended (loops)
+    # Cloud widgets with an offline choice: node kind -> "fail" | "queue".
+    offline: Mapping[str, str] = field(default_factory=lambda: {"http": "fail",
+                                                                "message": "fail"})
 
 
 MESSAGE_NAMES = ("sorry", "no_input", "refused", "busy", "error")
@@ -79,10 +87,11 @@ class Survey:
     messages: Mapping[str, Prompt]
     source: Path | None = None
     templates: Mapping[str, Any] = field(default_factory=dict)  # parsed Liquid, by source text
+    data: Mapping[str, Any] = field(default_factory=dict)  # {{flow.data.*}}: the author's constants
 
     def questions(self) -> list[str]:
         """Names of the states that record answers, in authoring order (export columns)."""
         return [s.name for s in self.states.values() if s.kind in ANSWER_KINDS]
 
 
-ANSWER_KINDS = frozenset({"language", "choice", "yesno", "number"})
+ANSWER_KINDS = frozenset({"language", "choice", "yesno", "number", "digits"})

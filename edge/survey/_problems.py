@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,8 +16,9 @@ class Problem:
     severity: str = "error"  # "error" makes the survey invalid; "warning" does not
 
     def __str__(self) -> str:
-        where = f"{self.path} (state {self.state!r})" if self.state else self.path
-        return f"{self.severity}: {where}: {self.message}"
+        where = self.path.removeprefix("$.") if self.path != "$" else "file"
+        state = f" (state {self.state!r})" if self.state else ""
+        return f"{self.severity}: {where} -> {self.message}{state}"
 
 
 class SurveyError(Exception):
@@ -28,3 +32,22 @@ class SurveyError(Exception):
         more = (f" (and {len(errors) - 1} more; run 'edgecall survey check')"
                 if len(errors) > 1 else "")
         super().__init__(f"{source}: {first}{more}")
+
+
+def suggestion(wrong: Any, known: Iterable[str]) -> str:
+    """ " (did you mean 'household'?)" when ``wrong`` is a near miss of a known name."""
+    if not isinstance(wrong, str):
+        return ""
+    close = difflib.get_close_matches(wrong, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it: JSON's words, never Python's ("nothing", not None)."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list) and len(repr(value)) > 60:
+        return "an object" if isinstance(value, dict) else "a list"
+    return repr(value)

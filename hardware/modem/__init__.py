@@ -60,6 +60,9 @@ SECTION = Section(
         Key("max_backoff_s", float, 10.0,
             "Longest wait between attempts to reopen a port that went away.", min=0.5,
             max=300),
+        Key("answer_unknown_after_rings", int, 2,
+            "A call that rings with no caller id (+CLIP) and that the module does not list "
+            "(AT+CLCC) is answered after this many RINGs, caller unknown.", min=1, max=20),
     ),
     optional=True,
 )

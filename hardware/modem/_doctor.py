@@ -13,6 +13,7 @@ from typing import Any
 
 import serial
 
+from ._advice import dtmf_advice
 from ._line import ModemLine, ModemSettings
 
 PROBE_S = 20.0  # a SIM800 needs ~10 s after power-up before the SIM answers
@@ -60,6 +61,7 @@ def doctor_checks(config: Any) -> Iterator[Any]:
 
 def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any) -> Iterator[Any]:
     line = ModemLine(settings)
+    profile = line.profile
     line.start(lambda call: call.hang_up())
     try:
         deadline = time.monotonic() + PROBE_S
@@ -98,5 +100,5 @@ def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any) -> Iterator
     else:
         yield warn("modem dtmf", "the module refused DTMF detection" if dtmf == "refused"
                    else "this module has no DTMF detection",
-                   "callers' keys will not arrive: use a SIM800, EC25 or SIM7600 with DTMF "
-                   "firmware, or a GSM-SIP gateway with RFC 2833", **facts)
+                   "keys may not arrive (run 'edgecall doctor --dtmf-test'): "
+                   + dtmf_advice(profile, str(dtmf), "none"), **facts)

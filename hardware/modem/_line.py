@@ -21,10 +21,13 @@ from edge.lines import Call, CallerId, LineContext, LineStatus
 from edge.privacy import redact
 
 from . import _parser as p
+from ._advice import dtmf_advice
 from ._call import ModemCall
 from ._commands import LONG_S, MEDIUM_S, SHORT_S, Command, Response
 from ._driver import Driver, Opener, open_port
 from ._profiles import PROFILES, Profile
+from ._ringing import UnknownRings
+from ._speech import SpeechTiming
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +45,10 @@ class ModemSettings:
     clcc_poll_s: float = 5.0
     status_poll_s: float = 30.0
     max_backoff_s: float = 10.0
+    answer_unknown_after_rings: int = 2
     init_retry_s: float = 20.0  # total wait for SIM busy / init in progress after a boot
+    # A ringing call the module does not list is given up after this long without a RING.
+    ringing_gone_s: float = 10.0
 
     @classmethod
     def from_config(cls, values: dict[str, Any]) -> ModemSettings:
@@ -69,6 +75,10 @@ class ModemLine:
         self._facts: dict[str, object] = {"profile": self.profile.name, "port": settings.port}
         self._initialised = False
         self._pin_rejected = False
+        self._unknown_rings = UnknownRings(settings.answer_unknown_after_rings,
+                                           settings.ringing_gone_s)
+        self._reading_calls = False
+        self.speech = SpeechTiming()  # the module's speaking pace, learned across calls
         self.driver = Driver(settings.port, settings.baud, on_urc=self._on_urc,
                              on_link=self._on_link, opener=opener,
                              backoff=(0.2, settings.max_backoff_s), name=settings.name)
@@ -80,6 +90,22 @@ class ModemLine:
     @property
     def name(self) -> str:
         return self.settings.name
+
+    def dtmf_advice(self, case: str) -> str:
+        """What ``edgecall doctor --dtmf-test`` advises when keys fail on this line (found by
+        doctor on the line object: edge/ knows no line kind)."""
+        with self._lock:
+            reporting = self._facts.get("dtmf_reporting")
+        return dtmf_advice(self.profile, reporting if isinstance(reporting, str) else None,
+                           case)
+
+    @property
+    def every_hangup(self) -> tuple[str, ...]:
+        """The profile's hang-up first, then the other one: after an answer gone wrong the
+        call must end whatever the firmware honours (ATH ignores voice calls on a SIM800 until
+        AT+CVHU=0; some firmware takes only AT+CHUP)."""
+        return (self.profile.hangup,
+                *(c for c in ("ATH", "AT+CHUP") if c != self.profile.hangup))
 
     def start(self, on_call: Callable[[Call], None]) -> None:
         self._on_call = on_call
@@ -175,7 +201,7 @@ class ModemLine:
             if call is not None:
                 call._ended("remote" if isinstance(urc, p.CallEnded) else "missed")
         elif isinstance(urc, p.NewSms):
-            self._read_sms(urc.index)
+            self._read_sms(urc.storage, urc.index)
         elif isinstance(urc, p.NetworkTime):
             self._network_time(urc.utc)
         elif isinstance(urc, p.TimeZoneHint):
@@ -192,9 +218,14 @@ class ModemLine:
             log.debug("modem: unclaimed line %r", urc.text[:40])
 
     def _ring(self) -> None:
+        now = time.monotonic()
         with self._lock:
-            if self._call is not None:
-                return
+            call = self._call
+            if call is None:
+                self._unknown_rings.ring(now)
+        if call is not None:
+            call._rang(now)  # still ringing: an empty call list alone does not end it
+            return
         # RING without +CLIP happens (CLIP off after a reset, some networks): ask the call
         # list; when +CLIP does come first, the call already exists and this is ignored.
         self.driver.submit(Command("AT+CLCC", expect=("+CLCC",), on_done=self._ring_clcc))
@@ -205,6 +236,14 @@ class ModemLine:
             if entry and entry.incoming and entry.stat in (4, 5):
                 self._incoming(CallerId(entry.number, entry.number is None))
                 return
+        with self._lock:
+            due = self._call is None and self._unknown_rings.due
+        if due:
+            # No +CLIP and not listed (firmware that lists ringing calls late or never): the
+            # RINGs alone prove a call; answer it rather than let it ring out.
+            log.info("modem: %d RINGs with no caller id and no call listed; taking the call "
+                     "(caller unknown)", self._unknown_rings.needed)
+            self._incoming(CallerId(None, withheld=False))
 
     def _incoming(self, caller: CallerId) -> None:
         with self._lock:
@@ -212,6 +251,7 @@ class ModemLine:
                 return
             call = ModemCall(self, caller)
             self._call = call
+            self._unknown_rings.reset()
         log.info("modem: incoming call from %s", redact(caller.number))
         self._poll_now.set()
         self._on_call(call)
@@ -250,9 +290,18 @@ class ModemLine:
         else:
             self._rebooted(f"+CPIN: {state}")
 
-    def _read_sms(self, index: int) -> None:
+    def _read_sms(self, storage: str, index: int, *, selected: bool = False) -> None:
         def read(response: Response) -> None:
+            if response.ok and not response.lines and not selected:
+                # A bare OK: that index is empty in the storage AT+CMGR reads. Some modules
+                # file messages in another one ("ME") than reads go to ("SM" at boot): read
+                # (and then delete) where +CMTI said it is.
+                self.driver.submit(Command(f'AT+CPMS="{storage}"', expect=("+CPMS",),
+                                           on_done=select))
+                return
             if not response.ok or not response.lines:
+                log.warning("modem: SMS %s/%d could not be read (%s)", storage, index,
+                            response.final if not response.ok else "empty")
                 return
             header = p.parse_cmgr_header(response.lines[0])
             if header is None:
@@ -265,6 +314,13 @@ class ModemLine:
             finally:
                 # Delete only once the server took it: storage is small (SIM: ~20-50).
                 self.driver.submit(Command(f"AT+CMGD={index}"))
+
+        def select(response: Response) -> None:
+            if response.ok:
+                self._read_sms(storage, index, selected=True)
+            else:
+                log.warning("modem: SMS storage %s not selectable (%s)", storage,
+                            response.final)
 
         self.driver.submit(Command(f"AT+CMGR={index}", expect=("+CMGR",), body_lines=True,
                                    timeout=MEDIUM_S, on_done=read))
@@ -333,24 +389,29 @@ class ModemLine:
                 self._needs_init.set()
                 self._stopped.wait(2.0)
                 return
-        refused = set()
         for command in self.profile.optional_init:
             response = ex(command)
             if not response.ok:
-                refused.add(command)
                 log.info("modem: optional %s not supported (%s)", command, response.final)
-        # Whether the module agreed to report keys (for doctor; agreeing is no proof: some
-        # SIM800L answer OK and never report — doctor --dtmf-test finds those).
-        dtmf = [c for c in (*self.profile.init, *self.profile.optional_init)
-                if c.startswith(("AT+DDET", "AT+QTONEDET"))]
-        with self._lock:
-            self._facts["dtmf_reporting"] = (
-                "none" if not dtmf else "refused" if set(dtmf) <= refused else "on")
+        self._enable_dtmf()
         self._identify()
         with self._lock:
             self._initialised = True
         self._poll_status()
         log.info("modem: %s ready on %s", self.profile.title, self.settings.port)
+
+    def _enable_dtmf(self) -> None:
+        """Turn DTMF reports on. A refusal does not stop the line: some firmware answers ERROR
+        and reports keys all the same, and keys are taken whenever they come. Whether the
+        module agreed is a fact for doctor; agreeing is no proof either (some SIM800L answer
+        OK and never report): ``doctor --dtmf-test`` finds both."""
+        refused = [c for c in self.profile.dtmf_enable if not self.driver.execute(c).ok]
+        if refused:
+            log.warning("modem: the module refused %s; keys are still taken if it reports "
+                        "them (check with 'edgecall doctor --dtmf-test')", ", ".join(refused))
+        with self._lock:
+            self._facts["dtmf_reporting"] = (
+                "none" if not self.profile.dtmf_enable else "refused" if refused else "on")
 
     def _retrying(self, command: str, **kwargs: Any) -> Response:
         wait, waited = 0.25, 0.0
@@ -426,19 +487,30 @@ class ModemLine:
             stat = p.parse_creg_response(creg.lines[0])
             if stat is not None:
                 self._set_registration(stat)
-        with self._lock:
-            have_time = "network_time" in self._facts
-        if not have_time:  # operators send it late or never: keep asking until it comes
-            self._time_response(ex(self.profile.time_query, expect=(self.profile.time_prefix,)))
+        # Asked at every poll, not only until it first comes: the clock trusts a network time
+        # only once successive readings show it running with the monotonic clock (a module
+        # clock can be frozen or days off); operators also send it late or never.
+        self._time_response(ex(self.profile.time_query, expect=(self.profile.time_prefix,)))
 
     def _reconcile(self, call: ModemCall) -> None:
-        """AT+CLCC: a call the module no longer lists has ended, whatever URC was lost."""
-        response = self.driver.execute("AT+CLCC", expect=("+CLCC",))
-        if not response.ok:
-            return
-        entries = [e for e in map(p.parse_clcc, response.lines) if e and e.voice]
-        if not any(e.stat != 6 for e in entries):
-            call._ended("lost (no call listed by AT+CLCC)")
+        """AT+CLCC: a call the module no longer lists has ended, whatever URC was lost (a
+        ringing one only once that is confirmed: see ModemCall._listed). The answer is judged
+        on the port thread, in order with the module's other output: an ATA queued behind this
+        read then already finds the call as the read left it."""
+        with self._lock:
+            if self._reading_calls:
+                return
+            self._reading_calls = True
+
+        def read(response: Response) -> None:
+            with self._lock:
+                self._reading_calls = False
+            if not response.ok:
+                return
+            entries = [e for e in map(p.parse_clcc, response.lines) if e and e.voice]
+            call._listed(any(e.stat != 6 for e in entries), time.monotonic())
+
+        self.driver.submit(Command("AT+CLCC", expect=("+CLCC",), on_done=read))
 
     def _set(self, state: str, detail: str) -> None:
         with self._lock:

@@ -241,11 +241,14 @@ def classify_urc(line: str) -> Urc | None:
         return _time_or_unknown(parse_psuttz(payload(line, "*PSUTTZ")), "psuttz", line)
     if line.startswith(("+CREG", "+CGREG", "+CEREG")):
         prefix = line.split(":", 1)[0]
-        fields = split_fields(payload(line, prefix))
-        # URC forms have 1 field (n=1) or 3+ fields starting with stat (n=2); the AT+CREG?
-        # response carries <n> first: 2 or 4+ fields. An odd count is therefore a URC.
-        if len(fields) % 2 == 1:
-            stat = _int(fields[0])
+        rest = payload(line, prefix)
+        # The AT+CREG? response is <n>,<stat>[,"lac","ci"[,AcT]]: its second field is a bare
+        # number. URCs are <stat> (n=1) or <stat>,"lac","ci"[,AcT] (n=2): one field, or a
+        # quoted (or empty) second one. Counting fields fails once AcT is appended (LTE
+        # modules), and "+CREG: 1" alone reads the same either way: the stat.
+        second = rest.split(",", 2)[1].strip() if "," in rest else None
+        if second is None or not second.isdigit():
+            stat = _int(split_fields(rest)[0])
             if stat is not None:
                 return Registration(stat)
         return None
@@ -353,7 +356,7 @@ REGISTRATION_WORDS = {
 
 
 def parse_creg_response(line: str) -> int | None:
-    """+CREG: <n>,<stat>[,lac,ci] -> stat."""
+    """+CREG: <n>,<stat>[,lac,ci[,AcT]] -> stat."""
     prefix = line.split(":", 1)[0]
     fields = split_fields(payload(line, prefix))
     return _int(fields[1]) if len(fields) >= 2 else None

@@ -16,6 +16,9 @@ class Profile:
     title: str
     init: tuple[str, ...]  # must succeed (after ATE0/CMEE which every profile sends first)
     optional_init: tuple[str, ...]  # tried, an ERROR is logged and tolerated
+    # Turns DTMF reports on. Tried, and a refusal tolerated: some firmware answers ERROR and
+    # reports keys anyway (detection on from boot); status/doctor say it was refused.
+    dtmf_enable: tuple[str, ...]
     hangup: str
     tts_ascii: str  # format with text=...; the text has no double quotes
     tts_ucs2: str | None  # format with hex=... (UCS2 big-endian hex)
@@ -37,8 +40,9 @@ SIM800 = Profile(
     title="SIMCom SIM800/SIM800L/SIM800C/SIM900",
     # CVHU=0 makes ATH hang up voice calls; DDET=1 turns on DTMF detection (+DTMF: 5);
     # CLTS=1 asks for network time URCs (*PSUTTZ, +CTZV).
-    init=(*_COMMON_HEAD, "AT+CVHU=0", "AT+DDET=1"),
+    init=(*_COMMON_HEAD, "AT+CVHU=0"),
     optional_init=("AT+CLTS=1",),
+    dtmf_enable=("AT+DDET=1",),
     hangup="ATH",
     tts_ascii='AT+CTTS=2,"{text}"',
     tts_ucs2='AT+CTTS=1,"{hex}"',
@@ -57,8 +61,9 @@ EC25 = Profile(
     title="Quectel EC25/EG25/UC15",
     # URCs to the AT port we listen on; QTONEDET=1 turns on DTMF (+QTONEDET: 49), lost on
     # every reset, so it is in the init that runs after each reconnect.
-    init=(*_COMMON_HEAD, "AT+QTONEDET=1"),
+    init=(*_COMMON_HEAD,),
     optional_init=('AT+QURCCFG="urcport","usbat"', "AT+CTZU=1"),
+    dtmf_enable=("AT+QTONEDET=1",),
     hangup="AT+CHUP",
     tts_ascii='AT+QWTTS=1,1,2,"{text}"',
     tts_ucs2='AT+QWTTS=1,1,1,"{hex}"',
@@ -76,8 +81,9 @@ SIM7600 = Profile(
     name="sim7600",
     title="SIMCom SIM7600 (E/G/SA)",
     init=(*_COMMON_HEAD,),
-    # DDET for +RXDTMF and CDTAM for TTS into the call are firmware-dependent: tolerated.
-    optional_init=("AT+DDET=1", "AT+CDTAM=1", "AT+CTZU=1"),
+    # CDTAM for TTS into the call is firmware-dependent: tolerated.
+    optional_init=("AT+CDTAM=1", "AT+CTZU=1"),
+    dtmf_enable=("AT+DDET=1",),  # +RXDTMF: 1
     hangup="AT+CHUP",
     tts_ascii='AT+CTTS=2,"{text}"',
     tts_ucs2='AT+CTTS=1,"{hex}"',
@@ -94,9 +100,20 @@ SIM7600 = Profile(
 PROFILES: dict[str, Profile] = {p.name: p for p in (SIM800, EC25, SIM7600)}
 
 
+def _clean(text: str) -> str:
+    return " ".join(text.replace('"', "'").split())
+
+
+def tts_kind(profile: Profile, text: str) -> str:
+    """``ascii`` or ``ucs2``: how the text goes to the module (firmware may report the end of
+    one and not the other)."""
+    return "ascii" if _clean(text).isascii() or profile.tts_ucs2 is None else "ucs2"
+
+
 def tts_command(profile: Profile, text: str) -> str:
     """The TTS command for one utterance: ASCII when it can be, UCS2 hex otherwise."""
-    clean = " ".join(text.replace('"', "'").split())
-    if clean.isascii() or profile.tts_ucs2 is None:
+    clean = _clean(text)
+    if tts_kind(profile, text) == "ascii":
         return profile.tts_ascii.format(text=clean.encode("ascii", "replace").decode())
+    assert profile.tts_ucs2 is not None
     return profile.tts_ucs2.format(hex=clean.encode("utf-16-be").hex().upper())

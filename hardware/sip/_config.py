@@ -66,7 +66,7 @@ SECTION = Section(
             "User name to register with; empty: no registration (trunk mode, the gateway "
             "sends calls to this box's address)."),
         Key("password", str, "",
-            "Password for registration (digest MD5). Better kept in the secrets file as "
+            "Password for registration (digest MD5 or SHA-256). Better kept in the secrets file as "
             "sip_password, which is used when this is empty."),
         Key("register_expires", int, 300, "Registration lifetime to ask for, in seconds.",
             min=30, max=86400),

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from edge.lines import (
@@ -22,11 +23,20 @@ from edge.lines import (
     PlaybackFinished,
     Utterance,
 )
+from edge.logthrottle import LogThrottle
 from edge.privacy import redact
 
 from ._audio import PromptCache, PromptUnavailable
 from ._callerid import caller_id
-from ._compat import CallListener, HardenedCall, HardenedPhone, RobustSIPMessage
+from ._compat import (
+    DROP,
+    IDENTITY_FILE,
+    CallListener,
+    HardenedCall,
+    HardenedPhone,
+    RegistrationIdentity,
+    RobustSIPMessage,
+)
 from ._dtmf import InbandDetector
 
 GIL_SWITCH_S = 0.001
@@ -160,6 +170,7 @@ class SipLine:
         self._warned: set[str] = set()
         self._accepting = True
         self.calls_offered = 0
+        self._noise = LogThrottle(log)  # refused calls summarised, one line a minute
 
     @property
     def name(self) -> str:
@@ -185,6 +196,9 @@ class SipLine:
             advertise_ip=advertised_address(s), register=bool(s["account"]),
             expires=s["register_expires"], codecs=s["codecs"], screen=self._screen,
         )
+        # The REGISTER Call-ID and CSeq survive restarts (RFC 3261 10.2): kept in the data dir.
+        self.phone.sip.use_identity(
+            RegistrationIdentity(Path(self.context.data_dir) / IDENTITY_FILE))
         self.phone.start()
         log.info("SIP line %s listening on %s:%s (%s)", self.name, s["bind_address"],
                  self.phone.sip.myPort, "registering" if s["account"] else "trunk mode")
@@ -229,7 +243,7 @@ class SipLine:
         facts = {
             "registration": reg, "active_calls": len(self.phone.calls),
             "calls_offered": self.calls_offered, "refused": stats["refused"],
-            "malformed": stats["malformed"],
+            "malformed": stats["malformed"], "stray": stats["stray"],
         }
         if reg in ("disabled", "registered"):
             detail = "trunk mode, listening" if reg == "disabled" else "registered"
@@ -252,10 +266,12 @@ class SipLine:
             number = None
             with contextlib.suppress(KeyError, AttributeError):
                 number = message.headers["From"].get("number")
-            log.warning("refused a call from %s (not in allowed_sources), caller %s",
-                        source[0], redact(number))
+            self._noise.warning("refused", "refused a call from %s (not in allowed_sources), "
+                                "caller %s", source[0], redact(number))
             return (403, "Forbidden")
-        return (403, "Forbidden") if getattr(message, "method", "") == "OPTIONS" else None
+        # OPTIONS gets 403 (the doctor and gateways read it); anything else from outside the
+        # allow-list is dropped without a reply and never reaches a call.
+        return (403, "Forbidden") if getattr(message, "method", "") == "OPTIONS" else DROP
 
     def _incoming(self, vcall: HardenedCall) -> None:
         headers = vcall.request.all_headers if isinstance(vcall.request, RobustSIPMessage) else []

@@ -94,7 +94,8 @@ def export_calls(storage: Storage, fmt: str, out: Path | None, survey: str | Non
     if fmt == "json":
         calls = sorted((c for cs in surveys.values() for c in cs),
                        key=lambda c: (c["started_utc"] or "", c["call_id"] or ""))
-        _write(calls_json(calls, answers), out)
+        results = {r["body"].get("call"): r["body"] for r in storage.records("results", box=box)}
+        _write(calls_json(calls, answers, results), out)
         return {k: len(v) for k, v in surveys.items()}
     if len(surveys) > 1 and (out is None or not out.is_dir()):
         raise ValueError(f"calls of {len(surveys)} surveys ({', '.join(sorted(surveys))}): "

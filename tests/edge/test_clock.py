@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -41,13 +41,17 @@ def test_a_clock_step_is_reported_once() -> None:
 
 def test_network_time_corrects_stamps_and_rejects_implausible_years() -> None:
     wall = [datetime(2024, 1, 1, tzinfo=UTC).timestamp()]  # fake-hwclock's stale time
-    clock, seen = make(wall)
+    mono = [100.0]
+    clock, seen = sub_ms_clock(wall, mono)
     assert clock.note_network_time(datetime(2080, 1, 1)) is None  # naive: refused
     assert clock.note_network_time(datetime(2004, 1, 1, tzinfo=UTC)) is None  # modem RTC reset
     real = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-    assert clock.note_network_time(real) is not None
+    assert clock.note_network_time(real) is None  # one reading proves nothing yet
+    wall[0] += 30
+    mono[0] += 30
+    assert clock.note_network_time(real + timedelta(seconds=30)) is not None  # it runs: trusted
     stamp = clock.now()
-    assert stamp.quality == "network" and stamp.utc.startswith("2026-11-27T12:00")
+    assert stamp.quality == "network" and stamp.utc.startswith("2026-11-27T12:00:30")
     assert seen and seen[-1].source == "network"
 
 
@@ -93,7 +97,11 @@ def test_stamps_and_corrections_record_milliseconds_but_timeouts_read_the_clock(
     mono[0] += 0.000321
     clock.now()
     assert len(seen) == 1 and seen[0].mono == 5000.987
-    clock.note_network_time(datetime(2026, 11, 27, 12, 0, 0, 250_000, tzinfo=UTC))
+    network = datetime(2026, 11, 27, 12, 0, 0, 250_000, tzinfo=UTC)
+    clock.note_network_time(network)
+    wall[0] += 10.000123
+    mono[0] += 10.000123
+    clock.note_network_time(network + timedelta(seconds=10))
     assert seen[-1].source == "network" and _ms_digits(seen[-1].mono) <= 3
 
 
@@ -132,3 +140,67 @@ def test_a_correction_repairs_earlier_stamps_to_the_millisecond() -> None:
         fixed_ms = _ms(correction.utc) + round((stamp.mono - correction.mono) * 1000)
         assert abs(fixed_ms - real * 1000) < 2  # three readings, each cut to the millisecond
         assert abs(_ms(stamp.utc) - real * 1000) > 86_000_000  # it was wrong before
+
+
+# ---- network time: trusted only once it is seen to run, never over NTP
+
+
+def net_clock(synced: bool = False) -> tuple[Clock, list[float], list[float],
+                                             list[ClockCorrection]]:
+    wall, mono = [datetime(2025, 6, 1, tzinfo=UTC).timestamp()], [1000.0]
+    seen: list[ClockCorrection] = []
+    clock = Clock(wall=lambda: wall[0], mono=lambda: mono[0], boot_id="b",
+                  synchronised=lambda: synced, on_correction=seen.append, probe_interval_s=0)
+    return clock, wall, mono, seen
+
+
+def later(wall: list[float], mono: list[float], seconds: float) -> None:
+    wall[0] += seconds
+    mono[0] += seconds
+
+
+def test_a_frozen_network_clock_is_never_trusted() -> None:
+    clock, wall, mono, seen = net_clock()
+    frozen = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # the module repeats one instant
+    for _ in range(5):
+        assert clock.note_network_time(frozen) is None
+        later(wall, mono, 30)
+    assert seen == [] and clock.now().quality == "unsynchronised"
+
+
+def test_network_time_must_advance_with_the_monotonic_clock() -> None:
+    clock, wall, mono, _seen = net_clock()
+    start = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    clock.note_network_time(start)
+    later(wall, mono, 0.2)
+    assert clock.note_network_time(start) is None  # too close together to tell
+    later(wall, mono, 29.8)
+    assert clock.note_network_time(start + timedelta(seconds=90)) is None  # runs 3x fast
+    later(wall, mono, 30)
+    assert clock.note_network_time(start + timedelta(seconds=120)) is not None  # steady now
+    assert clock.now().quality == "network"
+
+
+def test_ntp_is_preferred_to_any_network_time() -> None:
+    clock, wall, mono, seen = net_clock(synced=True)
+    days_off = datetime.fromtimestamp(wall[0], UTC) + timedelta(days=3)  # runs, but wrong
+    for step in range(4):
+        assert clock.note_network_time(days_off + timedelta(seconds=30 * step)) is None
+        later(wall, mono, 30)
+    assert seen == []  # no correction: HQ must not "repair" good stamps with it
+    assert clock.now().quality == "ntp"
+
+
+def test_a_trusted_network_time_that_jumps_waits_for_confirmation() -> None:
+    clock, wall, mono, _seen = net_clock()
+    start = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    clock.note_network_time(start)
+    later(wall, mono, 30)
+    clock.note_network_time(start + timedelta(seconds=30))
+    later(wall, mono, 30)
+    jumped = start + timedelta(days=2, seconds=60)
+    assert clock.note_network_time(jumped) is None  # not on one reading
+    assert clock.now().utc.startswith("2026-11-27T12:01")  # the trusted time runs on
+    later(wall, mono, 30)
+    assert clock.note_network_time(jumped + timedelta(seconds=30)) is not None  # it holds
+    assert clock.now().utc.startswith("2026-11-29T12:01:30")

@@ -12,12 +12,23 @@ Faults (names):
 - ``portal``: forwarded, then a 200 HTML page (a captive portal's answer);
 - ``trickle``: forwarded, response relayed a few bytes at a time, slowly;
 - ``cut-upload``: the first half of the body reaches the receiver, then both connections
-  break (a link dropping mid-upload; a receiver that resumes keeps that half).
+  break (a link dropping mid-upload; a receiver that resumes keeps that half);
+- ``409``: a middlebox's 409, not forwarded (nothing committed);
+- ``302``: a captive portal's redirect, not forwarded; ``Location`` is the proxy's own
+  ``/portal``, a 200 HTML login page (what a client following redirects would get);
+- ``html-200``: a captive portal's 200 HTML login page, not forwarded;
+- ``json-201``: a middlebox's ``201`` with some JSON (not the receiver's), not forwarded.
+
+Replies of the receiver itself (``RECEIVER_FAULTS``, not middlebox faults):
+- ``hq-409``: forwarded; when HQ acknowledges, its answer is replaced by HQ's signed 409
+  "already committed" reply (sync/PROTOCOL.md), signed with the proxy's ``secret``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
+import json
 import random
 import socket
 import struct
@@ -28,7 +39,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 FAULTS = ("pass", "500", "502", "503", "429", "drop-request", "reset-after-commit",
-          "timeout-after-commit", "garbage", "portal", "trickle", "cut-upload")
+          "timeout-after-commit", "garbage", "portal", "trickle", "cut-upload", "409", "302",
+          "html-200", "json-201")
+RECEIVER_FAULTS = ("hq-409",)
+PORTAL_PAGE = b"<html><body>Please log in to continue</body></html>"
 _HOP = {"connection", "keep-alive", "transfer-encoding", "host", "proxy-connection"}
 
 
@@ -72,8 +86,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle()
 
-    def _refuse(self, status: int, headers: dict[str, str] | None = None) -> None:
-        body = b'{"error":"injected"}'
+    def _refuse(self, status: int, headers: dict[str, str] | None = None,
+                body: bytes = b'{"error":"injected"}') -> None:
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -90,8 +104,24 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         proxy = self.server
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.path == "/portal":  # where the "302" fault sends clients that follow it
+            self._refuse(200, {"Content-Type": "text/html"}, PORTAL_PAGE)
+            return
         fault = proxy.plan()
         proxy.seen.append(fault)
+        if fault == "409":
+            self._refuse(409, {"Content-Type": "application/json"}, b'{"error":"conflict"}')
+            return
+        if fault == "302":
+            self._refuse(302, {"Location": proxy.url + "/portal", "Content-Type": "text/html"},
+                         b"<html>Moved</html>")
+            return
+        if fault == "html-200":
+            self._refuse(200, {"Content-Type": "text/html"}, PORTAL_PAGE)
+            return
+        if fault == "json-201":
+            self._refuse(201, {"Content-Type": "application/json"}, b'{"status":"ok"}')
+            return
         if fault in ("500", "502"):
             self._refuse(int(fault))
             return
@@ -107,6 +137,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self._reset()
             return
         status, headers, data = self._forward(body)
+        if fault == "hq-409" and status == 200:
+            status, headers, data = self._committed_409(data, body)
         if fault == "reset-after-commit":
             self._reset()
         elif fault == "timeout-after-commit":
@@ -157,6 +189,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             except OSError:
                 pass
 
+    def _committed_409(self, ack: bytes, batch: bytes
+                       ) -> tuple[int, list[tuple[str, str]], bytes]:
+        from sync._hq_proof import committed_reply
+
+        batch_id = json.loads(ack)["batch"]
+        stamp = int(time.time() * 1000)
+        headers, data = committed_reply(self.server.secret, stamp, batch_id,
+                                        hashlib.sha256(batch).hexdigest())
+        return 409, list(headers.items()), data
+
     @staticmethod
     def _raw_response(status: int, headers: list[tuple[str, str]], data: bytes) -> bytes:
         lines = [f"HTTP/1.1 {status} {http.client.responses.get(status, '')}"]
@@ -169,8 +211,10 @@ class FaultProxy(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, upstream: tuple[str, int], plan: Callable[[], str],
-                 retry_after: int = 1, hold_s: float = 1.0, trickle_s: float = 0.01) -> None:
+                 retry_after: int = 1, hold_s: float = 1.0, trickle_s: float = 0.01,
+                 secret: bytes = b"") -> None:
         self.upstream = upstream
+        self.secret = secret  # signs the "hq-409" replies
         self.plan = plan
         self.retry_after = retry_after
         self.hold_s = hold_s

@@ -1,6 +1,7 @@
 """A Twilio Sync stand-in: the Map item endpoints with the documented behaviour that matters
-to the sink (Basic auth, 16 KiB Data, writes per second per Map -> 429 / 54009, 54208 on a
-duplicate key, 54201 on a missing item), and the Service and Map GETs doctor makes."""
+to the sink (Basic auth with an API key or with the Account SID and Auth Token, 16 KiB Data,
+writes per second per Map -> 429 / 54009, 54208 on a duplicate key, 54201 on a missing item),
+and the Service and Map GETs doctor makes."""
 
 from __future__ import annotations
 
@@ -51,9 +52,13 @@ class _Handler(BaseHTTPRequestHandler):
         return unquote(parts[5]), unquote(parts[7]) if len(parts) == 8 else None
 
     def _authorised(self) -> bool:
-        expected = base64.b64encode(
-            f"{self.server.key_sid}:{self.server.key_secret}".encode()).decode()
-        if self.headers.get("Authorization", "") != "Basic " + expected:
+        # An API key (SK + secret) or the account (AC + Auth Token), as Twilio accepts both.
+        logins = [(self.server.key_sid, self.server.key_secret)]
+        if self.server.account_sid:
+            logins.append((self.server.account_sid, self.server.auth_token))
+        accepted = {"Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+                    for user, password in logins}
+        if self.headers.get("Authorization", "") not in accepted:
             self._error(401, 20003, "Authenticate")
             return False
         return True
@@ -175,10 +180,13 @@ class TwilioSyncStandIn(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, service_sid: str, key_sid: str, key_secret: str, maps: Iterable[str],
-                 writes_per_window: int = 20, window_s: float = 1.0) -> None:
+                 writes_per_window: int = 20, window_s: float = 1.0,
+                 account_sid: str = "", auth_token: str = "") -> None:
         self.service_sid = service_sid
         self.key_sid = key_sid
         self.key_secret = key_secret
+        self.account_sid = account_sid  # also accepted: the account and its Auth Token
+        self.auth_token = auth_token
         self.items: dict[str, dict[str, Any]] = {m: {} for m in maps}
         self.writes_per_window = writes_per_window
         self.window_s = window_s

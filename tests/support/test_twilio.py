@@ -37,3 +37,18 @@ def test_standin_enforces_the_documented_limits(twilio):
              for i in range(6)]
     assert 429 in codes
     assert requests.get(items + "/k", auth=auth).json()["data"] == {}
+
+
+def test_standin_accepts_the_account_sid_and_auth_token_too():
+    account, token = "AC" + "2" * 32, "f" * 32
+    server = TwilioSyncStandIn(IS, SK, SECRET, MAPS, account_sid=account, auth_token=token)
+    try:
+        items = f"{server.url}/v1/Services/{IS}/Maps/m0/Items"
+        assert requests.post(items, data={"Key": "a", "Data": "{}"},
+                             auth=(account, token)).status_code == 201
+        assert requests.post(items, data={"Key": "b", "Data": "{}"},
+                             auth=(SK, SECRET)).status_code == 201
+        assert requests.post(items, data={"Key": "c", "Data": "{}"},
+                             auth=(account, SECRET)).status_code == 401
+    finally:
+        server.close()

@@ -24,7 +24,14 @@ def test_classification_table():
     assert kind(200, b'{"batch":"b.7","status":"duplicate"}') == ACK
     assert kind(200, b"<html>captive portal</html>") == RETRY
     assert kind(200, b'{"batch":"b.8","status":"stored"}') == RETRY
-    assert kind(409) == ACK
+    # Anything can answer 409 (a middlebox): only HQ's signed proof acknowledges.
+    assert kind(409) == RETRY and kind(409, b'{"batch":"b.7","status":"duplicate"}') == RETRY
+    assert classify_hq(409, {}, b"", "b.7", 0, committed=True).kind == ACK
+    # Redirects are captive portals, never followed, never parking.
+    assert kind(302, headers={"Location": "http://portal/login"}) == RETRY
+    assert kind(301) == RETRY and kind(307) == RETRY
+    # A signed acknowledgement whose signature is not HQ's is no acknowledgement.
+    assert classify_hq(200, {}, ACK_BODY, "b.7", 0, forged=True).kind == RETRY
     assert kind(500) == RETRY and kind(502) == RETRY and kind(408) == RETRY
     assert kind(400, b"bad") == PARK and kind(413) == PARK and kind(422) == PARK
     assert kind(401, b'{"error":"bad-signature"}') == AUTH

@@ -89,9 +89,19 @@ def test_sigkill_at_random_points_then_restart_is_exactly_once(filled, hq, tmp_p
     total = len(store.reads.outbox_after(0, 10**6))
     at_kill: list[int] = []
     try:
-        for _ in range(5):
+        for round_no in range(5):
             process = _sync_process(config)
-            time.sleep(rng.uniform(0.4, 2.0))
+            if round_no % 2:
+                # Kill once this run has moved HQ on (a start-up slowed by a loaded machine
+                # would otherwise take every kill before the first send).
+                before = hq.storage.count()
+                deadline = time.monotonic() + 30
+                while hq.storage.count() == before and process.poll() is None and \
+                        time.monotonic() < deadline:
+                    time.sleep(0.02)
+                time.sleep(rng.uniform(0.0, 0.3))
+            else:
+                time.sleep(rng.uniform(0.4, 2.0))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1
@@ -137,3 +147,19 @@ def test_hq_serve_command_receives_then_stops_on_sigterm(filled, tmp_path):
     import json
 
     assert len(json.loads(out.read_text())) == len(store.reads.outbox_after(0, 10**6))
+
+
+def test_sync_once_exits_3_while_a_batch_parked_earlier_holds_a_backlog(filled, hq, tmp_path,
+                                                                        capsys):
+    from .helpers import ledger_for
+
+    store, _ = filled
+    ledger = ledger_for(store, max_bytes=1024)
+    batch = ledger.seal_next()
+    ledger.park(batch, "park: HTTP 413: too large")  # parked by serve's last run
+    config = write_config(tmp_path, hq.url)
+    assert main(["sync", "--once", "--no-pull", "-c", str(config)]) == 3
+    out = capsys.readouterr().out
+    assert "1 batch parked" in out and "backlog 0" not in out
+    assert main(["sync", "--once", "--no-pull", "--retry-parked", "-c", str(config)]) == 0
+    assert_exactly_once(store, hq.storage)

@@ -507,3 +507,17 @@ def test_skew_thresholds():
     assert judge_skew(FAIL_SKEW_S + 1).status == "fail"
     assert "behind" in judge_skew(FAIL_SKEW_S + 1).message
     assert judge_skew(None).status == "warn"
+
+
+def test_twilio_account_sid_and_auth_token():
+    account, token = "AC" + "c" * 32, "d" * 32
+    server = TwilioSyncStandIn(SERVICE, KEY_SID, KEY_SECRET, maps=["edgecall-0", "edgecall-1"],
+                               account_sid=account, auth_token=token)
+    try:
+        section = {**twilio_section(server), "api_key_sid": "", "account_sid": account}
+        results = run(make_config(twilio=section, twilio_auth_token=token))
+        assert results["twilio"].status == "ok" and results["twilio maps"].status == "ok"
+        missing = run(make_config(twilio=section))["twilio"]
+        assert missing.status == "fail" and "twilio_auth_token" in missing.fix
+    finally:
+        server.close()

@@ -84,3 +84,51 @@ def test_backoff_grows_while_hq_fails(filled, hq):
     assert len(waits) == 6
     assert waits[0] < waits[2] <= FAST.cap_s
     assert_exactly_once(store, hq.storage)
+
+
+def test_hq_signed_409_acknowledges_a_forged_one_does_not(filled, hq):
+    store, _ = filled
+    # The first batch's answer is lost after HQ committed it; the retry meets HQ's signed
+    # "already committed" 409 (a receiver that answers duplicates so): acknowledged.
+    proxy = FaultProxy(hq.address, scripted_plan(["reset-after-commit", "hq-409"]),
+                       secret=SECRET)
+    try:
+        _ledger, report = _drain(store, proxy.url, window=1)
+    finally:
+        proxy.close()
+    assert report.done and report.failures == 1
+    assert store.query("SELECT reason FROM sync_batches WHERE seq = 1")[0]["reason"] == \
+        "duplicate"
+    assert_exactly_once(store, hq.storage)
+
+
+def test_a_409_signed_with_another_key_is_not_an_acknowledgement(filled, hq):
+    store, _ = filled
+    proxy = FaultProxy(hq.address, scripted_plan(["hq-409"]),
+                       secret=b"not-the-box-secret")
+    try:
+        _ledger, report = _drain(store, proxy.url, window=1)
+    finally:
+        proxy.close()
+    assert report.done and report.failures == 1  # retried; HQ's own 200 "duplicate" acked it
+    assert "without HQ's signed proof" in store.query(
+        "SELECT last_error FROM sync_sinks")[0]["last_error"]
+    assert_exactly_once(store, hq.storage)
+
+
+def test_a_captive_portal_redirect_is_retried_in_words_never_followed(filled, hq, caplog):
+    store, _ = filled
+    proxy = FaultProxy(hq.address, scripted_plan(["302", "302"]))
+    try:
+        with caplog.at_level("INFO", logger="sync"):
+            _ledger, report = _drain(store, proxy.url, window=1)
+    finally:
+        proxy.close()
+    assert report.done and not report.parked and report.failures == 2
+    host = f"127.0.0.1:{proxy.server_address[1]}"
+    retries = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert retries and retries[0].startswith(
+        f"hq: HQ {host} answered 302 (a captive portal?) redirecting to http://{host}/portal;"
+        " retrying batch box-1.")
+    assert not any(r.exc_info for r in caplog.records)
+    assert_exactly_once(store, hq.storage)

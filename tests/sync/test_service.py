@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from edge.clock import format_utc
 from edge.config import load_config
 from edge.plugins import ServiceContext, all_sections
 from sync import service as sync_service
@@ -90,3 +91,63 @@ def test_no_sink_configured_is_idle(store, tmp_path):
     service = sync_service.start(ServiceContext(config, store, store.clock))
     service.stop()
     assert not hasattr(service, "scheduler")
+
+
+def _park_first_batch(ledger, hours_ago: float) -> str:
+    batch = ledger.seal_next()
+    ledger.park(batch, "park: HTTP 400: a proxy refused it")
+    ledger.conn.execute("UPDATE sync_batches SET done_utc = ? WHERE batch_id = ?",
+                        [format_utc(time.time() - hours_ago * 3600), batch.batch_id])
+    return batch.batch_id
+
+
+def test_serve_retries_parked_batches_on_its_schedule(filled, hq, tmp_path):
+    store, _ = filled
+    config = load_config(write_config(tmp_path, hq.url, "[sync]\ninterval_s = 600\n"
+                                      "retry_parked_s = 21600\n"), all_sections())
+    service = sync_service.start(ServiceContext(config, store, store.clock))
+    service.scheduler.pause()
+    try:
+        ledger = service.channels[0].ledger
+        recent = _park_first_batch(ledger, hours_ago=1)
+        service.run_once()
+        assert ledger.parked() == 1 and store.reads.backlog() > 0  # parked 1 h ago: not yet
+        store.db.execute("UPDATE sync_batches SET done_utc = ? WHERE batch_id = ?",
+                         [format_utc(time.time() - 7 * 3600), recent])
+        service.run_once()  # parked 7 h ago: back in line, sent, acknowledged
+        assert ledger.parked() == 0 and store.reads.backlog() == 0
+        assert_exactly_once(store, hq.storage)
+    finally:
+        service.stop()
+
+
+def test_ledgers_wait_for_a_database_that_cannot_be_written_at_start(filled, hq, tmp_path,
+                                                                     monkeypatch, caplog):
+    import sqlite3
+
+    store, _ = filled
+    config = load_config(write_config(tmp_path, hq.url, "[sync]\ninterval_s = 600\n"),
+                         all_sections())
+    real = sync_service.open_channels
+    attempts = []
+
+    def full_then_fine(*args):
+        attempts.append(1)
+        if len(attempts) <= 2:  # at start and at the first run
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(*args)
+
+    monkeypatch.setattr(sync_service, "open_channels", full_then_fine)
+    service = sync_service.start(ServiceContext(config, store, store.clock))  # no exception
+    service.scheduler.pause()
+    try:
+        assert service.channels == []
+        with caplog.at_level("INFO"):
+            service.run_once()
+        (line,) = [r for r in caplog.records if r.name.startswith("sync")]
+        assert not line.exc_info and "the database cannot be written" in line.getMessage()
+        service.run_once()
+        assert len(service.channels) == 1 and hq.storage.count() == 480
+        assert_exactly_once(store, hq.storage)
+    finally:
+        service.stop()

@@ -7,17 +7,21 @@ from ._actions import (
     End,
     Note,
     Play,
+    QueueRequest,
     RecordAnswer,
+    RecordResults,
     RequestCallback,
     StartTimer,
     StopPlayback,
 )
+from ._context import CallInfo
 from ._driver import Driver
 from ._events import Event, HungUp, Key, PromptEnded, Timeout
 from ._session import Session
 
 __all__ = [
     "Action",
+    "CallInfo",
     "CancelTimer",
     "Driver",
     "End",
@@ -27,7 +31,9 @@ __all__ = [
     "Note",
     "Play",
     "PromptEnded",
+    "QueueRequest",
     "RecordAnswer",
+    "RecordResults",
     "RequestCallback",
     "Session",
     "StartTimer",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge.lines import Utterance
-from edge.records import AnswerInput
+from edge.records import AnswerInput, RequestInput, ResultsInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,22 @@ class RecordAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordResults:
+    """The call's Studio-shaped results (widget outputs, flow variables) changed: store this
+    version. Durable before the actions after it, like an answer."""
+
+    results: ResultsInput
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRequest:
+    """Queue work for HQ (a cloud widget's request, offline). Durable before the actions
+    after it."""
+
+    request: RequestInput
+
+
+@dataclass(frozen=True, slots=True)
 class RequestCallback:
     """The caller asked to be called back: keep their number until the callback is done."""
 
@@ -66,5 +82,5 @@ class End:
     hang_up: bool = True
 
 
-Action = (Play | StopPlayback | StartTimer | CancelTimer | RecordAnswer | RequestCallback | Note
-          | End)
+Action = (Play | StopPlayback | StartTimer | CancelTimer | RecordAnswer | RecordResults
+          | QueueRequest | RequestCallback | Note | End)

@@ -4,6 +4,10 @@ No threads, clocks or I/O: the adapter plays prompts, runs the one timer and com
 Semantics follow Twilio <Gather>: the silence timeout starts when the prompt ends and restarts
 with every key; input ends on ``num_digits`` keys, the finish key, or silence after at least one
 key; a key during a question's prompt stops it (barge-in).
+
+Templates see the call as a Studio flow does: ``trigger.call`` (From, To, CallSid),
+``widgets.<state>`` (Digits and each widget's outputs), ``flow.variables``, ``flow.data``,
+plus ``answers`` and ``language``.
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ from collections import deque
 from typing import Any
 
 from edge.lines import KEYS, Utterance
-from edge.records import AnswerInput
+from edge.records import AnswerInput, RequestInput, ResultsInput
 from edge.survey._model import AUDIO_COMPLETE, NO_MATCH, TIMEOUT, Prompt, State, Survey
 from edge.survey._templates import Template
-from edge.survey.nodes import KINDS
+from edge.survey.nodes import KINDS, Step
 
 from ._actions import (
     Action,
@@ -23,11 +27,14 @@ from ._actions import (
     End,
     Note,
     Play,
+    QueueRequest,
     RecordAnswer,
+    RecordResults,
     RequestCallback,
     StartTimer,
     StopPlayback,
 )
+from ._context import CallInfo
 from ._events import Event, HungUp, Key, PromptEnded, Timeout
 
 # Modes of the session.
@@ -35,13 +42,24 @@ _IDLE, _PROMPTING, _LISTENING, _ENDING, _DONE = "idle", "prompting", "listening"
 
 
 class Session:
-    def __init__(self, survey: Survey, language: str | None = None) -> None:
+    def __init__(self, survey: Survey, language: str | None = None,
+                 call: CallInfo | None = None) -> None:
         self.survey = survey
+        self.call = call or CallInfo()
         self.language = language if language in survey.languages else survey.default_language
         self.disposition: str | None = None
         self.answers: dict[str, str] = {}
         self.answered = 0  # answers that count towards "partial" (the language choice does not)
-        self._raw_answers: dict[str, str] = {}
+        self.variables: dict[str, str] = {}  # {{flow.variables.*}}
+        self.widgets: dict[str, dict[str, Any]] = {}  # {{widgets.<state>.*}}
+        self._results_version = 0
+        self._results_dirty = False
+        self._results_final_due = False
+        self._visits: dict[str, int] = {}
+        # The caller's last question ended in silence and nothing was answered since: an end
+        # reached now is "no-input", not "complete".
+        self._silent = False
+        self._silences = 0  # questions given up in silence, optional ones included
         self._state: State | None = None
         self._mode = _IDLE
         self._final: str | None = None  # disposition decided while the closing message plays
@@ -56,6 +74,7 @@ class Session:
         # A number that ended on its last digit leaves a finish key the caller may still press
         # out of habit: it must not become an (invalid) answer to the next question.
         self._swallow = ""
+        self._notes: list[Note] = []  # timeline notes made while building a prompt
 
     # -- public face -------------------------------------------------------------------
     @property
@@ -98,8 +117,11 @@ class Session:
 
     def _context(self) -> dict[str, Any]:
         return {
-            "answers": dict(self.answers),
-            "widgets": {k: {"Digits": v} for k, v in self._raw_answers.items()},
+            "answers": self.answers,
+            "widgets": self.widgets,
+            "flow": {"variables": self.variables,
+                     "data": {**self.survey.data, **self.call.data}},
+            "trigger": self.call.trigger(),
             "language": self.language,
         }
 
@@ -110,22 +132,42 @@ class Session:
                 self._context())
         return template.render(self._context())
 
-    def _utterance(self, key: str, prompt: Prompt, language: str) -> Utterance | None:
-        entry = prompt.get(language) or prompt.get(self.survey.default_language)
-        if entry is None:
-            entry = next(iter(prompt.values()), None)
-        if entry is None:
+    def _utterance(self, key: str, prompt: Prompt, language: str,
+                   voice: str | None = None) -> Utterance | None:
+        """The prompt's text in ``language`` (else the default, else any), labelled with the
+        language it is written in: a Spanish text must not go to an English voice. ``voice``
+        (a state's own language) labels it whatever text it falls back to."""
+        for found in (language, self.survey.default_language, *prompt):
+            entry = prompt.get(found)
+            if entry is not None:
+                break
+        else:
             return None
-        return Utterance(key, language, self._render(entry.text) if entry.text else "",
+        return Utterance(key, voice or found, self._render(entry.text) if entry.text else "",
                          entry.audio)
 
     def _prompt_of(self, state: State) -> tuple[Utterance, ...]:
         if state.prompt is None:
             return ()
+        voice = self._speak_in(state) if "language" in state.props else None
         languages = self.survey.languages if state.kind == "language" else (self.language,)
-        found = (self._utterance(f"{state.name}.prompt", state.prompt, lang)
+        found = (self._utterance(f"{state.name}.prompt", state.prompt, lang, voice)
                  for lang in languages)
-        return tuple(u for u in found if u is not None)
+        utterances = tuple(u for u in found if u is not None)
+        return utterances * state.props.get("loop", 1)
+
+    def _speak_in(self, state: State) -> str | None:
+        """A state with its own language (Studio's widget language, maybe a variable) speaks
+        it and switches the call to it: later messages and answers follow."""
+        wanted = self._render(state.props["language"]).strip()
+        language = _declared(wanted, self.survey.languages)
+        if language is None:
+            # never the rendered value itself: it could be caller data
+            self._notes.append(Note("language_unknown", {"state": state.name}))
+        elif language != self.language:
+            self.language = language
+            self._notes.append(Note("language", {"state": state.name, "language": language}))
+        return language
 
     def message(self, name: str) -> tuple[Utterance, ...]:
         prompt = self.survey.messages.get(name) or {}
@@ -133,6 +175,9 @@ class Session:
         return (utterance,) if utterance else ()
 
     def _play(self, utterances: tuple[Utterance, ...], out: list[Action]) -> None:
+        out.extend(self._notes)
+        self._notes.clear()
+        self._flush_results(out)
         self._cancel_timer(out)
         self._play_id += 1
         if not utterances:  # nothing to say: behave as if it had been said
@@ -157,7 +202,29 @@ class Session:
             self._playing = None
             out.append(StopPlayback())
 
+    def _flush_results(self, out: list[Action]) -> None:
+        """Results that changed are stored before anything else is played (or the end)."""
+        if not self._results_dirty:
+            return
+        self._results_dirty = False
+        self._results_version += 1
+        out.append(RecordResults(ResultsInput(
+            self._results_version, self.call.scrub(self.widgets),
+            self.call.scrub(self.variables))))
+
+    def _closing(self, explicit: str | None) -> str:
+        """What reaching the end of the flow means (see nodes/end.py)."""
+        if explicit:
+            return explicit
+        if self._silent or (self._silences and not self.answered):
+            return "no-input"  # the caller went silent, or never answered anything
+        return self.survey.settings.end_disposition
+
     def _finish(self, disposition: str, out: list[Action], hang_up: bool = True) -> None:
+        out.extend(self._notes)
+        self._notes.clear()
+        self._results_dirty = self._results_dirty or self._results_final_due
+        self._flush_results(out)
         self._cancel_timer(out)
         self._mode = _DONE
         self.disposition = disposition
@@ -174,19 +241,26 @@ class Session:
     def _goto(self, target: str | None, out: list[Action]) -> None:
         for _hop in range(len(self.survey.states) + 1):
             if target is None:
-                self._finish(self._final or "complete", out)
+                self._finish(self._final or self._closing(None), out)
                 return
             state = self.survey.states[target]
             self._state = state
+            visits = self._visits[state.name] = self._visits.get(state.name, 0) + 1
+            if visits > self.survey.settings.max_visits:
+                # A flow that goes round for ever (Studio stops such executions too).
+                out.append(Note("visit_limit", {"state": state.name}))
+                self._end_with("no_input", "no-input" if self._silent or not self.answered
+                               else "partial", out)
+                return
             kind = KINDS[state.kind]
             if kind.behaviour == "route":
-                event = kind.route(state, self._render(state.props["input"]))
-                out.append(Note("route", {"state": state.name, "event": event}))
-                target = state.target(event)[1]
+                step = kind.step(state, self._render, self.survey.settings)
+                self._took(state, step, visits, out)
+                target = state.target(step.event)[1]
                 continue
             if kind.behaviour == "say":
                 if state.kind == "end":
-                    self._final = state.props["disposition"]
+                    self._final = self._closing(state.props["disposition"])
                     self._mode = _ENDING
                 elif self._typeahead and state.props.get("barge_in"):
                     target = state.target(AUDIO_COMPLETE)[1]  # the caller is ahead: skip it
@@ -199,6 +273,21 @@ class Session:
             return
         out.append(Note("loop", {"state": self.state_name}))
         self._finish("error", out)
+
+    def _took(self, state: State, step: Step, visit: int, out: list[Action]) -> None:
+        """Keep what a route state decided: its outputs and variables (stored before the next
+        prompt), and any request queued for HQ."""
+        out.append(Note("route", {**(step.note or {"state": state.name}), "event": step.event}))
+        if step.outputs is not None:
+            self.widgets[state.name] = dict(step.outputs)
+            self._results_dirty = True
+        if step.variables:
+            self.variables.update(step.variables)
+            self._results_dirty = True
+        if step.request is not None:
+            widget, body = step.request
+            out.append(QueueRequest(RequestInput(state.name, visit, widget,
+                                                 self.call.scrub(dict(body)))))
 
     def _enter_question(self, state: State, out: list[Action]) -> None:
         self._digits = self._raw = ""
@@ -265,9 +354,11 @@ class Session:
             self._evaluate(state, out)
             return
         self._digits += digit
-        if len(self._digits) >= spec.num_digits:
+        if spec.num_digits and len(self._digits) >= spec.num_digits:
             self._evaluate(state, out)
-            if spec.finish_key and self._state is not state:
+            # the caller may still press the finish key out of habit, whether the entry was
+            # taken or refused: it is no new entry
+            if spec.finish_key and not self.finished:
                 self._swallow = spec.finish_key
             return
         self._start_timer(spec.timeout_s, out)
@@ -303,13 +394,18 @@ class Session:
             self._retry(state, NO_MATCH, out)
             return
         self._cancel_timer(out)
+        self._silent = False
         sets_language = state.kind == "language"
         if sets_language:
             self.language = result.value
         else:
             self.answered += 1
         self.answers[state.name] = result.value
-        self._raw_answers[state.name] = self._digits
+        finished = self._raw[len(self._digits):]
+        self.widgets[state.name] = {"Digits": self._digits, "FinishedOnKey": finished}
+        # A call with stored results gets a final version with every answer's Digits (stored
+        # at the end: one write, not one per question).
+        self._results_final_due = self._results_version > 0
         out.append(RecordAnswer(
             AnswerInput(state.name, self._raw, result.value, self._attempts, self._invalid,
                         self._timeouts),
@@ -324,6 +420,9 @@ class Session:
         self._typeahead.clear()
         limit = state.props.get("max_attempts", self.survey.settings.max_attempts)
         if self._attempts >= limit:
+            if reason == TIMEOUT:
+                self._silences += 1
+                self._silent = self._silent or not state.props.get("optional")
             has_transition, target = state.target(reason)
             if has_transition:
                 out.append(Note("gave_up", {"state": state.name, "reason": reason}))
@@ -333,5 +432,22 @@ class Session:
             return
         self._attempts += 1
         self._mode = _PROMPTING
-        sorry = self.message("sorry") if reason == NO_MATCH else ()
+        sorry = self._sorry(state) if reason == NO_MATCH else ()
         self._play(sorry + self._prompt_of(state), out)
+
+    def _sorry(self, state: State) -> tuple[Utterance, ...]:
+        """The question's own "not a valid answer" (XLSForm's constraint_message), else the
+        survey's."""
+        own = state.props.get("sorry")
+        if own:
+            utterance = self._utterance(f"{state.name}.sorry", own, self.language)
+            return (utterance,) if utterance else ()
+        return self.message("sorry")
+
+
+def _declared(wanted: str, languages: tuple[str, ...]) -> str | None:
+    """``es-MX`` -> ``es-MX`` when declared, else ``es`` when that is."""
+    if wanted in languages:
+        return wanted
+    primary = wanted.split("-")[0].split("_")[0].lower()
+    return primary if primary in languages else None

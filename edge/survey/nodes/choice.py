@@ -5,6 +5,10 @@ Authoring::
     {"name": "need", "type": "choice", "prompt": {...},
      "options": [{"key": "1", "value": "food"}, {"key": "2", "value": "water", "next": "source"}],
      "next": "callback"}
+
+``"multiple": true`` (XLSForm's select_multiple): the caller presses every key that applies,
+then the finish key ("13#"); the answer is the chosen values in option order, separated by
+spaces, as ODK stores them.
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from edge.survey._model import MATCH_PREFIX, Transition
+from edge.survey._model import MATCH_PREFIX, Settings, State, Transition
+from edge.survey._problems import shown
 
 from ._base import (
     GATHER_KEYS,
     CompileContext,
+    GatherSpec,
+    Interpretation,
     SingleKeyKind,
     gather_overrides,
     gather_transitions,
@@ -25,7 +32,7 @@ from ._base import (
 
 class Choice(SingleKeyKind):
     name = "choice"
-    keys = GATHER_KEYS | {"options"}
+    keys = GATHER_KEYS | {"options", "multiple"}
 
     def compile(self, raw: Mapping[str, Any], path: str, following: str | None,
                 ctx: CompileContext) -> tuple[dict[str, Any], list[Transition]]:
@@ -46,8 +53,9 @@ class Choice(SingleKeyKind):
             key = ctx.key(option.get("key"), f"{option_path}.key", name)
             value = option.get("value")
             if not isinstance(value, str) or not value:
-                ctx.problem(f"{option_path}.value", f"expected a non-empty string, got {value!r}",
-                            name)
+                ctx.problem(f"{option_path}.value", "missing: the value stored for this key"
+                            if value is None else
+                            f"expected a non-empty string, got {shown(value)}", name)
                 continue
             if key is None:
                 continue
@@ -61,11 +69,35 @@ class Choice(SingleKeyKind):
             options[key] = value
             values.add(value)
             if "next" in option:
-                transitions.append(Transition(
-                    MATCH_PREFIX + value, ctx.target(option["next"], f"{option_path}.next", name)
-                ))
-        props = {"options": options, **gather_overrides(raw, path, ctx, name)}
+                transitions.append(ctx.transition(MATCH_PREFIX + value, option["next"],
+                                                  f"{option_path}.next", name))
+        multiple = raw.get("multiple", False)
+        if not isinstance(multiple, bool):
+            ctx.problem(f"{path}.multiple", f"expected true or false, got {shown(multiple)}", name)
+            multiple = False
+        if multiple and any(t.event.startswith(MATCH_PREFIX) for t in transitions):
+            ctx.problem(f"{path}.options", "options of a multiple choice cannot branch (no "
+                        "option 'next'); use a split after it", name)
+        if multiple and ctx.settings.finish_key == "":
+            ctx.problem(f"{path}.multiple", "a multiple choice needs the survey's finish_key",
+                        name)
+        props = {"options": options, "multiple": multiple,
+                 **gather_overrides(raw, path, ctx, name)}
         return props, transitions
+
+    def gather_spec(self, state: State, settings: Settings) -> GatherSpec:
+        if not state.props.get("multiple"):
+            return super().gather_spec(state, settings)
+        return GatherSpec(len(state.props["options"]), settings.finish_key or "#",
+                          state.props.get("timeout_s", settings.timeout_s))
+
+    def interpret(self, state: State, digits: str) -> Interpretation | None:
+        if not state.props.get("multiple"):
+            return super().interpret(state, digits)
+        options = state.props["options"]
+        if not digits or len(set(digits)) != len(digits) or any(d not in options for d in digits):
+            return None
+        return Interpretation(" ".join(v for k, v in options.items() if k in digits), "keypress")
 
 
 KIND = Choice()

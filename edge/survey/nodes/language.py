@@ -37,7 +37,7 @@ class Language(SingleKeyKind):
         transitions = gather_transitions(raw, path, following, ctx, name)
         if not any(t.event == "timeout" for t in transitions):
             # Silence: carry on in the default language.
-            transitions.append(Transition("timeout", transitions[0].next))
+            transitions.append(Transition("timeout", transitions[0].next, transitions[0].path))
         options: dict[str, str] = {}
         raw_options = raw.get("options")
         if not isinstance(raw_options, dict) or not raw_options:

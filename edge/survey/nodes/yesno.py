@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from edge.survey._model import MATCH_PREFIX, Transition
+from edge.survey._problems import shown
 
 from ._base import (
     GATHER_KEYS,
@@ -39,12 +40,11 @@ class YesNo(SingleKeyKind):
             ctx.problem(f"{path}.no_key", f"key {no_key!r} is used twice (yes and no)", name)
         for answer in ("yes", "no"):
             if answer in raw:
-                transitions.append(Transition(
-                    MATCH_PREFIX + answer, ctx.target(raw[answer], f"{path}.{answer}", name)
-                ))
+                transitions.append(ctx.transition(MATCH_PREFIX + answer, raw[answer],
+                                                  f"{path}.{answer}", name))
         callback = raw.get("callback", False)
         if not isinstance(callback, bool):
-            ctx.problem(f"{path}.callback", f"expected true or false, got {callback!r}", name)
+            ctx.problem(f"{path}.callback", f"expected true or false, got {shown(callback)}", name)
             callback = False
         props = {"options": {yes_key: "yes", no_key: "no"}, "callback": callback,
                  **gather_overrides(raw, path, ctx, name)}

@@ -15,18 +15,23 @@ from pathlib import Path
 
 from ._model import SIM_PROFILES
 from ._server import CONTROL_HELP, ModemSimulator, send_control
+from ._variants import describe
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hardware.modem.simulator",
                                      description="Simulated GSM modem on a pseudo-terminal.")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the simulator until interrupted")
+    run = sub.add_parser("run", help="run the simulator until interrupted",
+                         epilog="variants:\n" + describe(),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--profile", choices=sorted(SIM_PROFILES), default="sim800")
     run.add_argument("--link", type=Path, help="stable symlink to the pty (survives unplug)")
     run.add_argument("--tcp", type=int, help="also serve socket://127.0.0.1:PORT")
     run.add_argument("--control", help="control socket: 127.0.0.1:PORT or a Unix socket path")
     run.add_argument("--ring-interval", type=float, default=3.0)
+    run.add_argument("--variant", action="append", default=[], metavar="NAME[=N]",
+                     help="a field behaviour to imitate (repeatable; list below)")
     ctl = sub.add_parser("ctl", help="send one control line", epilog=CONTROL_HELP,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     ctl.add_argument("address")
@@ -39,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if reply.startswith("ok") else 1
 
     sim = ModemSimulator(args.profile, link=args.link, tcp_port=args.tcp,
-                         control=args.control, ring_interval=args.ring_interval).start()
+                         control=args.control, ring_interval=args.ring_interval,
+                         variants=args.variant).start()
     print(f"port {sim.path}", flush=True)
     if sim.tcp_address:
         print(f"url socket://{sim.tcp_address[0]}:{sim.tcp_address[1]}", flush=True)

@@ -7,14 +7,26 @@ prompt with no line end, non-UTF-8 noise, +CME ERROR 515/14 bursts, a dropped OK
 answers, RING without +CLIP, DTMF detection that stays off until the module is told, ATH that
 ignores voice calls on a SIM800 until AT+CVHU=0, TTS into the call only after AT+CDTAM=1
 on a SIM7600, QWTTS refused outside a call.
+
+Field behaviours that only some modules or firmware show are opt-in variants
+(``ModemModel(profile, variants={"late_clcc"})``, catalogue in ``_variants``).
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from ._variants import Variants
+
+# frozen_clock without a network time ever given: a plausible instant that never moves.
+_FROZEN_DEFAULT = datetime(2025, 1, 1, tzinfo=UTC)
+# dtmf_forms: every form seen in manuals and reports, in turn ({k} the key, {a} its ASCII code).
+_DTMF_FORMS = ("+DTMF:{k}", "+DTMF: {k},160", "+DTMF: {k}", "+RXDTMF: {k}", "+RXDTMF:{k}",
+               "+QTONEDET: {a}", "+QTONEDET:{a}")
 
 
 @dataclass(frozen=True)
@@ -60,9 +72,9 @@ SIM_PROFILES = {
 _COMMON = frozenset({"", "E0", "E1", "I", "A", "H", "+CMEE", "+CLIP", "+CRC", "+CMGF", "+CSCS",
                      "+CSDH", "+CNMI", "+CREG", "+CGREG", "+CEREG", "+CSQ", "+CPIN", "+CGSN",
                      "+CIMI", "+CCLK", "+CLCC", "+CHUP", "+CMGS", "+CMGR", "+CMGD", "+CSMP",
-                     "+CFUN", "+IPR", "&W", "Z"})
-_NEEDS_SIM = frozenset({"A", "+CMGS", "+CMGR", "+CMGD", "+CNMI", "+CIMI", "+CCID", "+QCCID",
-                        "+CICCID"})
+                     "+CPMS", "+CFUN", "+IPR", "&W", "Z"})
+_NEEDS_SIM = frozenset({"A", "+CMGS", "+CMGR", "+CMGD", "+CPMS", "+CNMI", "+CIMI", "+CCID",
+                        "+QCCID", "+CICCID"})
 
 
 @dataclass
@@ -70,6 +82,7 @@ class SmsStored:
     sender: str
     text: str
     read: bool = False
+    storage: str = "SM"
 
 
 @dataclass
@@ -79,7 +92,8 @@ class Call:
     clip: bool
     state: str = "ringing"  # ringing, active
     next_ring: float = 0.0
-    started: float = 0.0
+    started: float = 0.0  # answered at
+    rang_at: float = 0.0  # first RING at
 
 
 @dataclass
@@ -88,6 +102,7 @@ class Faults:
     drop_ok: int = 0  # next N OKs are not sent
     slow_s: float = 0.0  # delay for the next `slow_count` responses
     slow_count: int = 0
+    slow_command: str | None = None  # only that command's answers are slow ("A" for ATA)
     sandwich: int = 0  # next N responses carry URCs between echo/info/OK
 
 
@@ -95,8 +110,11 @@ class ModemModel:
     def __init__(self, profile: str = "sim800", *, ring_interval: float = 3.0,
                  tts_char_s: float = 0.02, sms_send_s: float = 0.2, boot_s: float = 0.5,
                  imei: str = "867000000000001", iccid: str = "8925500000000000001",
-                 pin: str = "1234") -> None:
+                 pin: str = "1234",
+                 variants: Variants | Iterable[str] | Mapping[str, float | None] | None = None
+                 ) -> None:
         self.profile = SIM_PROFILES[profile]
+        self.variants = Variants.parse(variants)
         self.ring_interval = ring_interval
         self.tts_char_s = tts_char_s
         self.sms_send_s = sms_send_s
@@ -109,11 +127,18 @@ class ModemModel:
         self.reg = 1
         self.dtmf_silent = False  # accepts DTMF detection but never reports keys
         self.network_utc_offset: timedelta | None = None  # set by network_time()
+        self.network_given: datetime | None = None  # the last time the network gave
         self.tz_quarters = 12
         self.sms: dict[int, SmsStored] = {}
         self.sent_sms: list[tuple[str, str]] = []
         self.heard: list[str] = []  # utterances the caller heard (TTS into the call)
         self.tts_started = 0  # prompts begun, heard or not
+        self.tts_ends: list[tuple[str, float]] = []  # (text, when it stopped sounding)
+        self.idle_stops = 0  # TTS stop commands that found nothing playing
+        self._tts_completed = 0  # prompts that finished on their own
+        self._tts_ucs2 = False
+        self._dtmf_turn = 0
+        self._answering = ""  # the command being answered, for Faults.slow_command
         self.faults = Faults()
         self.commands_seen: list[str] = []
         self._out: list[tuple[float, int, bytes]] = []
@@ -137,13 +162,15 @@ class ModemModel:
         self.cmee = 0
         self.clip = False
         self.cvhu = 1
-        self.dtmf_on = False
+        # ddet_error firmware detects keys from boot; others wait to be told.
+        self.dtmf_on = "ddet_error" in self.variants and not self.dtmf_silent
         self.cdtam = False
         self.cmgf = 0
         self.cscs = "IRA"
         self.csdh = False
         self.cnmi = False
         self.creg_n = 0
+        self.read_storage = "SM"  # AT+CPMS <mem1>: where AT+CMGR/CMGD look
         self.sim_unlocked = self.sim == "ready"
 
     # ------------------------------------------------------------------ output scheduling
@@ -192,7 +219,7 @@ class ModemModel:
         if call and call.state == "ringing" and now >= call.next_ring:
             call.next_ring = now + self.ring_interval
             self.urc("RING")
-            if call.clip and self.clip:
+            if call.clip and self.clip and "no_clip" not in self.variants:
                 self.urc(self._clip_text(call))
         while self._keys and self._keys[0][0] <= now:
             _, key, duration = self._keys.pop(0)
@@ -249,7 +276,7 @@ class ModemModel:
     def _reply(self, info: list[str] | None = None, final: str = "OK",
                delay: float = 0.0) -> None:
         faults = self.faults
-        if faults.slow_count:
+        if faults.slow_count and faults.slow_command in (None, self._answering):
             faults.slow_count -= 1
             delay += faults.slow_s
         sandwich = faults.sandwich > 0 and bool(info)
@@ -292,6 +319,7 @@ class ModemModel:
             self._error(10 if self.sim == "missing" else 11)
             return
         arg = body[len(name):]
+        self._answering = name
         handler = getattr(self, "_at_" + _attr(name), None)
         if handler is None:
             self._reply()  # a setting we accept and ignore
@@ -325,6 +353,9 @@ class ModemModel:
         self._reply()
 
     def _dtmf_enable(self, arg: str, prefix: str) -> None:
+        if "ddet_error" in self.variants:
+            self._final("ERROR")  # refused, though detection is on all the same
+            return
         if any(p.startswith(prefix) for p in self.profile.dtmf_enable):
             # dtmf_silent: answers OK but never reports keys, as some SIM800L units do.
             self.dtmf_on = _intarg(arg, 0) == 1 and not self.dtmf_silent
@@ -359,7 +390,12 @@ class ModemModel:
     def _at_CREG(self, arg: str) -> None:
         if arg == "?":
             reg = self.reg if self.sim_unlocked else 0
+            if "creg_short" in self.variants:
+                self._reply([f"+CREG: {reg}"])
+                return
             extra = ',"1A2B","3C4D"' if self.creg_n == 2 and reg in (1, 5) else ""
+            if extra and "creg_act" in self.variants:
+                extra += ",7"
             self._reply([f"+CREG: {self.creg_n},{reg}{extra}"])
             return
         self.creg_n = _intarg(arg, 0)
@@ -396,9 +432,16 @@ class ModemModel:
     _at_CCID = _at_QCCID = _at_CICCID = _iccid
 
     def _network_now(self) -> datetime | None:
+        if "frozen_clock" in self.variants:
+            return self.network_given or _FROZEN_DEFAULT
         if self.network_utc_offset is None:
             return None
-        return datetime.now(UTC) + self.network_utc_offset
+        return self._skewed(datetime.now(UTC) + self.network_utc_offset)
+
+    def _skewed(self, utc: datetime) -> datetime:
+        if "wrong_clock" in self.variants:
+            return utc + timedelta(days=self.variants.number("wrong_clock"))
+        return utc
 
     def _at_CCLK(self, arg: str) -> None:
         utc = self._network_now()
@@ -417,13 +460,19 @@ class ModemModel:
 
     def _at_CLCC(self, arg: str) -> None:
         call = self.call
-        if call is None:
+        if call is None or (call.state == "ringing" and self._unlisted(call)):
             self._reply()
             return
         stat = 4 if call.state == "ringing" else 0
         number = "" if call.withheld else (call.number or "")
         kind = 145 if number.startswith("+") else 129
         self._reply([f'+CLCC: 1,1,{stat},0,0,"{number}",{kind}'])
+
+    def _unlisted(self, call: Call) -> bool:
+        if "no_clcc_ringing" in self.variants:
+            return True
+        return "late_clcc" in self.variants and \
+            self._now - call.rang_at < self.variants.number("late_clcc")
 
     def _at_A(self, arg: str) -> None:
         call = self.call
@@ -460,12 +509,15 @@ class ModemModel:
             return
         fields = arg.lstrip("=").split(",")
         if fields == ["0"]:
+            if self._tts_until is None:
+                self.idle_stops += 1
             self._reply()
             self._stop_tts()
             return
         text = arg.split('"')[1] if '"' in arg else ""
         mode = fields[-2] if name == "QWTTS" else fields[0]
-        if (name == "QWTTS" and mode == "1") or (name == "CTTS" and fields[0] == "1"):
+        ucs2 = (name == "QWTTS" and mode == "1") or (name == "CTTS" and fields[0] == "1")
+        if ucs2:
             text = _from_ucs2(text)
         if name == "QWTTS" and (self.call is None or self.call.state != "active"):
             self._error(903)
@@ -475,6 +527,7 @@ class ModemModel:
             return
         self._reply()
         self._tts_text = text
+        self._tts_ucs2 = ucs2
         self._tts_until = self._now + 0.05 + self.tts_char_s * len(text)
         self.tts_started += 1
 
@@ -487,14 +540,25 @@ class ModemModel:
     def _stop_tts(self) -> None:
         if self._tts_until is not None:
             self._tts_until = None
-            self.urc(f"+{self.profile.tts}: 0")
+            self.tts_ends.append((self._tts_text, self._now))
+            if not self._tts_silent():
+                self.urc(f"+{self.profile.tts}: 0")
+
+    def _tts_silent(self) -> bool:
+        return self._tts_ucs2 and "no_tts_done_ucs2" in self.variants
 
     def _tts_finished(self) -> None:
         to_caller = self.call is not None and self.call.state == "active" and (
             self.cdtam or not self.profile.tts_needs_cdtam)
         if to_caller:
             self.heard.append(self._tts_text)
-        self.urc(f"+{self.profile.tts}: 0")
+        self.tts_ends.append((self._tts_text, self._now))
+        self._tts_completed += 1
+        if "lost_tts_done" in self.variants and \
+                self._tts_completed == int(self.variants.number("lost_tts_done")):
+            return
+        if not self._tts_silent():
+            self.urc(f"+{self.profile.tts}: 0")
 
     # ---- SMS
 
@@ -505,9 +569,18 @@ class ModemModel:
         self._sms_entry = arg.lstrip("=").strip('"')
         self._emit(self.profile.eol + b"> ")
 
+    def _at_CPMS(self, arg: str) -> None:
+        if arg.startswith("="):
+            self.read_storage = arg[1:].split(",")[0].strip('"').upper() or self.read_storage
+        used = sum(1 for m in self.sms.values() if m.storage == self.read_storage)
+        self._reply([f"+CPMS: {used},30,{used},30,{used},30"])
+
     def _at_CMGR(self, arg: str) -> None:
         index = _intarg(arg, -1)
         message = self.sms.get(index)
+        if message is not None and message.storage != self.read_storage:
+            self._reply()  # that index is empty in the storage being read: a bare OK
+            return
         if message is None:
             self._final("+CMS ERROR: 321")
             return
@@ -523,7 +596,10 @@ class ModemModel:
         self._final("OK")
 
     def _at_CMGD(self, arg: str) -> None:
-        self.sms.pop(_intarg(arg.split(",")[0], -1), None)
+        index = _intarg(arg.split(",")[0], -1)
+        message = self.sms.get(index)
+        if message is not None and message.storage == self.read_storage:
+            del self.sms[index]
         self._reply()
 
     # ------------------------------------------------------------------ the outside world
@@ -531,7 +607,7 @@ class ModemModel:
     def incoming_call(self, number: str | None, *, withheld: bool = False,
                       clip: bool = True) -> None:
         self.call = Call(None if withheld else number, withheld or number is None, clip,
-                         next_ring=self._now)
+                         next_ring=self._now, rang_at=self._now)
 
     def press(self, keys: str, *, duration_ms: int | None = None, gap_s: float = 0.05) -> None:
         at = max([self._now, *(k[0] for k in self._keys)])
@@ -542,6 +618,11 @@ class ModemModel:
     def _report_key(self, key: str, duration: int | None) -> None:
         if not (self.call and self.call.state == "active" and self.dtmf_on):
             return  # nobody listening: the tone is lost, as on a real module
+        if "dtmf_forms" in self.variants:
+            form_text = _DTMF_FORMS[self._dtmf_turn % len(_DTMF_FORMS)]
+            self._dtmf_turn += 1
+            self.urc(form_text.format(k=key, a=ord(key)))
+            return
         form = self.profile.dtmf_form
         if form == "quectel":
             self.urc(f"+QTONEDET: {ord(key)}")
@@ -568,9 +649,10 @@ class ModemModel:
 
     def sms_in(self, sender: str, text: str) -> int:
         index = next(self._sms_index)
-        self.sms[index] = SmsStored(sender, text)
+        storage = "ME" if "cmgr_empty" in self.variants else "SM"
+        self.sms[index] = SmsStored(sender, text, storage=storage)
         if self.cnmi:
-            self.urc(f'+CMTI: "SM",{index}')
+            self.urc(f'+CMTI: "{storage}",{index}')
         return index
 
     def set_signal(self, rssi: int) -> None:
@@ -581,7 +663,8 @@ class ModemModel:
         if self.creg_n == 1:
             self.urc(f"+CREG: {stat}")
         elif self.creg_n == 2:
-            self.urc(f'+CREG: {stat},"1A2B","3C4D"')
+            act = ",7" if "creg_act" in self.variants else ""
+            self.urc(f'+CREG: {stat},"1A2B","3C4D"{act}')
 
     def set_sim(self, state: str) -> None:
         """``ready``, ``pin`` (locked until AT+CPIN=<pin>) or ``missing``; takes effect as a
@@ -590,6 +673,8 @@ class ModemModel:
 
     def network_time(self, utc: datetime) -> None:
         self.network_utc_offset = utc - datetime.now(UTC)
+        self.network_given = utc
+        utc = self._network_now() or utc
         if self.profile.name == "sim800":
             self.urc(f"*PSUTTZ: {utc:%Y,%m,%d,%H,%M,%S},\"{self.tz_quarters:+d}\",0")
             self.urc(f"+CTZV: {self.tz_quarters:+d},0")

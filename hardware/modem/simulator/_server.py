@@ -178,12 +178,15 @@ class ModemSimulator:
         self._do(lambda m: m.noise())
 
     def fault(self, *, cme_burst: list[int] | None = None, drop_ok: int = 0,
-              slow_s: float = 0.0, slow_count: int = 0, sandwich: int = 0) -> None:
+              slow_s: float = 0.0, slow_count: int = 0, slow_command: str | None = None,
+              sandwich: int = 0) -> None:
+        """``slow_command``: only that command's answers are slow ("A" for ATA, "+CLCC")."""
         def apply(m: ModemModel) -> None:
             m.faults.cme_burst.extend(cme_burst or [])
             m.faults.drop_ok += drop_ok
             if slow_count:
                 m.faults.slow_s, m.faults.slow_count = slow_s, slow_count
+                m.faults.slow_command = slow_command
             m.faults.sandwich += sandwich
         self._do(apply)
 
@@ -243,6 +246,7 @@ class ModemSimulator:
         with self._lock:
             m = self.model
             return {"profile": m.profile.name, "call": m.call.state if m.call else "idle",
+                    "variants": sorted(m.variants.chosen),
                     "heard": list(m.heard), "sent_sms": list(m.sent_sms),
                     "echo": m.echo, "dtmf_on": m.dtmf_on, "sim": m.sim,
                     "plugged": self._master is not None}

@@ -7,19 +7,23 @@ Public face::
     HardenedPhone, HardenedCall, HardenedSIPClient, HardenedRTPClient   the fixed classes
     RobustSIPMessage, normalise                                         the parser fix
     EventDeduper, Playout, InboundAudio, RtpEngine                      RTP helpers
-    RegistrationPolicy, CallListener, info_digit
+    RegistrationPolicy, RegistrationIdentity, CallListener, info_digit, DROP
 """
 
 from ._call import CallListener, HardenedCall
-from ._client import ALLOW, HardenedSIPClient, RoutingSocket
+from ._client import ALLOW, DROP, HardenedSIPClient, RoutingSocket
 from ._message import RobustSIPMessage, normalise
 from ._phone import HardenedPhone, info_digit
+from ._regidentity import FILENAME as IDENTITY_FILE
+from ._regidentity import RegistrationIdentity
 from ._registration import RegistrationPolicy, granted_expires
 from ._rtp import FRAME, EventDeduper, HardenedRTPClient, InboundAudio, Playout, RtpEngine
 
 __all__ = [
     "ALLOW",
+    "DROP",
     "FRAME",
+    "IDENTITY_FILE",
     "CallListener",
     "EventDeduper",
     "HardenedCall",
@@ -28,6 +32,7 @@ __all__ = [
     "HardenedSIPClient",
     "InboundAudio",
     "Playout",
+    "RegistrationIdentity",
     "RegistrationPolicy",
     "RobustSIPMessage",
     "RoutingSocket",

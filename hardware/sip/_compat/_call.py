@@ -8,11 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import pyVoIP.VoIP  # noqa: F401  (first: importing pyVoIP.SIP first is circular)
-from pyVoIP import RTP
-from pyVoIP.SIP import SIPMessage
-from pyVoIP.VoIP.VoIP import CallState, InvalidStateError, VoIPCall
-
+from ._pyvoip import RTP, CallState, InvalidStateError, SIPMessage, VoIPCall
 from ._rtp import HardenedRTPClient
 
 if TYPE_CHECKING:

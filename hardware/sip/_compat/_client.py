@@ -1,12 +1,12 @@
 """SIP transaction fixes over pyVoIP 1.6.8's SIPClient (reference defects 2, 3, 6, 7 and the
-routing/registration notes). Each override says which defect it fixes."""
+routing/registration notes). Each override says which defect it fixes; registration is in
+``_registering``, our retransmitted requests in ``_outbound``."""
 
 from __future__ import annotations
 
 import collections
 import contextlib
 import logging
-import queue
 import re
 import select
 import socket
@@ -15,25 +15,30 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import pyVoIP
-import pyVoIP.VoIP
-from pyVoIP.SIP import SIPClient, SIPMessage, SIPMessageType, SIPStatus
+from edge.logthrottle import LogThrottle
 
 from ._message import RobustSIPMessage
-from ._registration import RETRANSMIT, RegistrationPolicy, granted_expires
+from ._outbound import Outbound
+from ._pyvoip import STOCK_METHODS, SIPClient, SIPMessage, SIPMessageType
+from ._register import ALLOW, USER_AGENT
+from ._registering import Registering
+from ._registration import RETRANSMIT, RegistrationPolicy
+from ._routeset import RouteSet
 
 if TYPE_CHECKING:
     from ._phone import HardenedPhone
 
 log = logging.getLogger(__name__)
 
-ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
-_STOCK_ALLOW = f"Allow: {', '.join(pyVoIP.SIPCompatibleMethods)}\r\n"
+_STOCK_ALLOW = f"Allow: {', '.join(STOCK_METHODS)}\r\n"
 _CALL_ID = re.compile(rb"^Call-ID:[ \t]*(\S+)", re.MULTILINE | re.IGNORECASE)
+_BRANCH = re.compile(r";branch=([^;\s]+)")
 
 Address = tuple[str, int]
-# screen(message, source) -> None to accept, or (code, phrase) to refuse with.
+# screen(message, source) -> None to accept, or (code, phrase) to refuse with; DROP refuses
+# without any reply.
 Screen = Callable[[SIPMessage, Address], tuple[int, str] | None]
+DROP = (0, "")
 
 
 class RoutingSocket:
@@ -91,7 +96,7 @@ def _complete(message: SIPMessage) -> bool:
     )
 
 
-class HardenedSIPClient(SIPClient):
+class HardenedSIPClient(Registering, SIPClient):
     """SIPClient with our transaction handling. Registration is optional (``register=False`` is
     trunk mode) and supervised; the receive loop reports the source of every datagram."""
 
@@ -124,15 +129,22 @@ class HardenedSIPClient(SIPClient):
         self.policy = policy or RegistrationPolicy()
         self.stats: collections.Counter[str] = collections.Counter()
         self._halt = threading.Event()
-        self._reg_responses: queue.Queue[SIPMessage] = queue.Queue()
-        self._reg_call_id: str | None = None
         self.registration_state = "disabled" if not register else "starting"
         self.threads: list[threading.Thread] = []
         self.retransmit: tuple[float, ...] = RETRANSMIT
         # 2xx to INVITE retransmitted until the ACK (RFC 3261 13.3.1.4); stock sends it once.
+        # T1 also paces our BYE's retransmissions.
         self.t1 = 0.5
         self._unacked: dict[str, list[Any]] = {}
         self._unacked_lock = threading.Lock()
+        # Our requests are retransmitted until answered (stock sends a BYE once).
+        self.outbound = Outbound(self._send_to)
+        self.stop_wait = 1.0  # how long stop() waits for answers to our BYEs and un-REGISTER
+        self._routes: collections.OrderedDict[str, RouteSet] = collections.OrderedDict()
+        self._routes_lock = threading.Lock()
+        # A flood of garbage or refused calls is summarised, one line a minute.
+        self.noise = LogThrottle(log)
+        self.setup_registration(username, password)
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -158,16 +170,21 @@ class HardenedSIPClient(SIPClient):
 
     def stop(self) -> None:
         """Stop quickly (stock stop() deregisters synchronously and can block 30 s): the
-        un-REGISTER is sent once, without waiting for the answer."""
+        un-REGISTER (answering a digest challenge) and the BYEs already sent get up to
+        ``stop_wait`` seconds for their answers, then the socket closes."""
         if not self.NSD:
             return
-        self.NSD = False
         self._halt.set()
         if self.register_enabled and self.policy.registered:
-            with contextlib.suppress(OSError):
-                self.out.sendto(
-                    self.gen_first_response(deregister=True).encode(), (self.server, self.port)
-                )
+            self.unregister()
+        deadline = time.monotonic() + self.stop_wait
+        while self.outbound.busy() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.NSD = False
+        self.outbound.clear()
+        with contextlib.suppress(OSError):  # wakes the receive loop's select()
+            self.s.sendto(b"", ("127.0.0.1" if self.bind_ip == "0.0.0.0" else self.bind_ip,
+                                self.myPort))
         self._close_sockets()
         for t in self.threads:
             if t is not threading.current_thread():
@@ -179,8 +196,9 @@ class HardenedSIPClient(SIPClient):
         # select() with a timeout instead of a 10 ms non-blocking poll under a lock.
         while self.NSD:
             try:
-                ready, _, _ = select.select([self.s], [], [], min(0.25, self.t1))
+                ready, _, _ = select.select([self.s], [], [], self._wait())
                 self._retransmit_due()
+                self.outbound.run_timers()
                 if not ready:
                     continue
                 raw, source = self.s.recvfrom(65535)
@@ -194,43 +212,66 @@ class HardenedSIPClient(SIPClient):
                 self.stats["errors"] += 1
                 log.exception("SIP datagram from %s:%s not handled", *source)
 
+    def _wait(self) -> float:
+        """How long select() may wait: until our next retransmission, at most 0.25 s."""
+        wait = min(0.25, self.t1)
+        due = self.outbound.due()
+        if due is not None:
+            wait = min(wait, max(due - time.monotonic(), 0.0))
+        return wait
+
     def handle_datagram(self, raw: bytes, source: Address) -> None:
         if not raw.strip(b"\r\n\x00 "):
             return  # keep-alive (CRLF or NULs)
         try:
             message = RobustSIPMessage(raw)
         except Exception as exc:
-            self.stats["malformed"] += 1
-            log.debug("malformed SIP datagram from %s:%s dropped: %s", source[0], source[1], exc)
+            self._malformed(source, str(exc))
             return
         if not _complete(message):
-            self.stats["malformed"] += 1
-            log.debug("SIP message from %s:%s without Via/From/To/Call-ID/CSeq dropped",
-                      source[0], source[1])
+            self._malformed(source, "no Via/From/To/Call-ID/CSeq")
             return
         self.stats["messages"] += 1
-        if message.type == SIPMessageType.MESSAGE:
-            refusal = self.screen(message, source) if self.screen else None
-            if refusal is not None:
-                self.stats["refused"] += 1
-                if message.method not in ("ACK", "CANCEL"):
-                    self.send_response(message, *refusal, destination=source)
-                return
-            self.out.learn(message.headers["Call-ID"], source)
+        if message.type != SIPMessageType.MESSAGE:
+            self._response(message, source)
+            return
+        refusal = self.screen(message, source) if self.screen else None
+        if refusal is not None:
+            self.stats["refused"] += 1
+            if refusal != DROP and message.method not in ("ACK", "CANCEL"):
+                self.send_response(message, *refusal, destination=source)
+            return
+        self.out.learn(message.headers["Call-ID"], source)
         self.parse_message(message)
+
+    def _malformed(self, source: Address, why: str) -> None:
+        self.stats["malformed"] += 1
+        if log.isEnabledFor(logging.DEBUG):  # a debugging session sees every one
+            log.debug("malformed SIP datagram from %s:%s dropped: %s", source[0], source[1], why)
+        else:
+            self.noise.warning("malformed", "malformed SIP datagram from %s:%s dropped: %s",
+                               source[0], source[1], why)
+
+    def _response(self, message: SIPMessage, source: Address | None) -> None:
+        """A response is ours (a transaction we run) or a stray: a late retransmission, a 404 or
+        503 to nothing we sent, a scan. Strays are counted and dropped without a reply (stock
+        printed a TODO to stdout, raised KeyError on 404/503 of an unknown Call-ID and answered
+        200s with an ACK to its server)."""
+        if self.outbound.on_response(message):
+            return
+        self.stats["stray"] += 1
+        log.debug("stray SIP response %s (CSeq %s) from %s dropped", int(message.status),
+                  message.headers["CSeq"].get("method"), f"{source[0]}:{source[1]}" if source
+                  else "?")
 
     def parse_message(self, message: SIPMessage) -> None:
         phone = self.phone
         if message.type != SIPMessageType.MESSAGE:
-            cseq = message.headers.get("CSeq", {})
-            if isinstance(cseq, dict) and cseq.get("method") == "REGISTER":
-                if message.headers.get("Call-ID") == self._reg_call_id:
-                    self._reg_responses.put(message)
-                return
-            super().parse_message(message)
+            self._response(message, None)  # never stock's: see _response
             return
         method = message.method
         if method == "INVITE":
+            self._remember_routes(message)
             phone.callback(message)
         elif method == "ACK":
             with self._unacked_lock:
@@ -326,8 +367,10 @@ class HardenedSIPClient(SIPClient):
         out += f"To: {request.headers['To']['raw']};tag={self._to_tag(request)}\r\n"
         out += f"Call-ID: {request.headers['Call-ID']}\r\n"
         out += f"CSeq: {request.headers['CSeq']['check']} {request.headers['CSeq']['method']}\r\n"
+        if request.method == "INVITE" and 100 < code < 300:
+            out += _record_route(request)  # a dialog-creating response (RFC 3261 12.1.1)
         out += f"Allow: {ALLOW}\r\n"
-        out += f"User-Agent: edgecall (pyVoIP {pyVoIP.__version__})\r\n"
+        out += f"User-Agent: {USER_AGENT}\r\n"
         out += extra
         out += f"Content-Length: {len(body.encode())}\r\n\r\n{body}"
         return out
@@ -346,9 +389,13 @@ class HardenedSIPClient(SIPClient):
             log.debug("SIP response %s not sent: %s", code, exc)
 
     def gen_answer(self, request: SIPMessage, sess_id: str, ms: Any, sendtype: Any) -> str:
-        return super().gen_answer(request, sess_id, ms, sendtype).replace(
+        """Stock 200 with our Allow, and the request's Record-Route copied (stock drops it, so a
+        record-routing proxy is left out of the dialog)."""
+        text = super().gen_answer(request, sess_id, ms, sendtype).replace(
             _STOCK_ALLOW, f"Allow: {ALLOW}\r\n"
         )
+        status, rest = text.split("\r\n", 1)
+        return f"{status}\r\n{_record_route(request)}{rest}"
 
     def gen_ringing(self, request: SIPMessage) -> str:
         """180 with the dialog's To-tag, the same for retransmissions (stock makes a new tag
@@ -357,100 +404,76 @@ class HardenedSIPClient(SIPClient):
 
     def gen_bye(self, request: SIPMessage) -> str:
         """Defect 7: stock BYE copies the INVITE's Via and uses its CSeq + 1. A UAS's BYE has
-        its own Via and branch, From/To swapped with our tag, and our own CSeq space."""
-        tag = self.tagLibrary[request.headers["Call-ID"]]
+        its own Via and branch, From/To swapped with our tag, and our own CSeq space. It follows
+        the dialog's route set (stock ignores Record-Route)."""
+        call_id = request.headers["Call-ID"]
+        tag = self.tagLibrary[call_id]
         contact = str(request.headers.get("Contact", ""))
         match = re.search(r"<([^>]+)>", contact)
         target = match.group(1) if match else contact.split(";")[0].strip()
         if not target:
             target = "sip:" + str(request.headers["From"]["address"])
+        uri, routes, _ = self.route_set(call_id).request(target)
         their = request.headers["From"]
         ours = request.headers["To"]
-        out = f"BYE {target} SIP/2.0\r\n"
+        out = f"BYE {uri} SIP/2.0\r\n"
         out += f"Via: SIP/2.0/UDP {self.myIP}:{self.myPort};branch={self.gen_branch()};rport\r\n"
+        out += "".join(f"Route: {route}\r\n" for route in routes)
         out += f"From: {ours['raw']};tag={tag}\r\n"
         out += f"To: {their['raw']};tag={their['tag']}\r\n"
-        out += f"Call-ID: {request.headers['Call-ID']}\r\n"
+        out += f"Call-ID: {call_id}\r\n"
         out += f"CSeq: {self.byeCounter.next()} BYE\r\n"
         out += "Max-Forwards: 70\r\n"
         out += f"Contact: <sip:{self.username or 'edgecall'}@{self.myIP}:{self.myPort}>\r\n"
-        out += f"User-Agent: edgecall (pyVoIP {pyVoIP.__version__})\r\n"
+        out += f"User-Agent: {USER_AGENT}\r\n"
         out += "Content-Length: 0\r\n\r\n"
         return out
 
-    # --- registration ----------------------------------------------------------------------
-
-    def _supervise_registration(self) -> None:
-        """Register, refresh per the granted Expires, retry with backoff after failures; never
-        give up while the line runs (stock: FAILED after three failures, for good)."""
-        while self.NSD:
-            self.registration_state = "registering"
-            try:
-                expires = self._register_once()
-            except Exception as exc:  # a bad response must not end supervision
-                log.debug("REGISTER error: %s", exc)
-                expires = None
-            if expires is not None:
-                delay = self.policy.success(expires)
-                self.registration_state = "registered"
-                log.info("registered at %s:%s for %s s", self.server, self.port, expires)
-            else:
-                delay = self.policy.failure()
-                self.registration_state = "retrying"
-                log.warning(
-                    "registration at %s:%s failed (%d in a row), retrying in %.0f s",
-                    self.server, self.port, self.policy.failures, delay,
-                )
-            if self._halt.wait(delay):
-                return
-
-    def _transact(self, text: str) -> SIPMessage | None:
-        """Send a REGISTER with retransmissions; the final response or None on timeout."""
-        data = text.encode()
-        for wait in self.retransmit:
-            if not self.NSD:
-                return None
-            self.out.sendto(data, (self.server, self.port))
-            try:
-                response = self._reg_responses.get(timeout=wait)
-            except queue.Empty:
-                continue
-            while response.status == SIPStatus.TRYING:
-                try:
-                    response = self._reg_responses.get(timeout=sum(self.retransmit))
-                except queue.Empty:
-                    return None
-            return response
-        return None
-
-    def _register_once(self) -> int | None:
-        while not self._reg_responses.empty():
-            self._reg_responses.get_nowait()
-        # One Call-ID for every REGISTER of this run (RFC 3261 10.2; stock makes a new one each
-        # time, which registrars treat as a new binding).
-        if self._reg_call_id is None:
-            self._reg_call_id = self.gen_call_id()
-        first = re.sub(
-            r"Call-ID: [^\r\n]*", f"Call-ID: {self._reg_call_id}", self.gen_first_response(),
-            count=1,
-        ).replace(_STOCK_ALLOW, f"Allow: {ALLOW}\r\n")
-        response = self._transact(first)
-        if response is not None and int(response.status) in (401, 407):
-            if int(response.status) == 407:
-                challenge = response.header_values("Proxy-Authenticate") if isinstance(
-                    response, RobustSIPMessage) else []
-                if challenge:
-                    response.authentication = dict(
-                        (k, v.strip('"')) for k, v in response.auth_match.findall(
-                            challenge[0].replace("Digest ", ""))
-                    )
-            text = self.gen_register(response)
-            if int(response.status) == 407:
-                text = text.replace("\r\nAuthorization:", "\r\nProxy-Authorization:")
-            response = self._transact(text)
-        if response is None or response.status != SIPStatus.OK:
-            return None
-        contacts = (
-            response.header_values("Contact") if isinstance(response, RobustSIPMessage) else []
+    def bye(self, request: SIPMessage) -> None:
+        """Our BYE as a client transaction: retransmitted (T1 doubling to T2) until a final
+        response or 64*T1 (RFC 3261 17.1.2). Stock sends it once, so one lost datagram left the
+        GSM call up. It goes to the first route, else where the call came from."""
+        text = self.gen_bye(request)
+        call_id = request.headers["Call-ID"]
+        data = text.encode("utf8")
+        _, _, hop = self.route_set(call_id).request("")
+        destination = hop or self.out.destination(data, (self.server, self.port))
+        branch = _BRANCH.search(text.split("\r\n", 2)[1])
+        self.outbound.start(
+            data, destination, branch.group(1) if branch else "", "BYE", t1=self.t1,
+            on_final=lambda response: self._bye_answered(call_id, response),
         )
-        return granted_expires(response.headers.get("Expires"), contacts, self.default_expires)
+
+    def _bye_answered(self, call_id: str, response: SIPMessage | None) -> None:
+        if response is None:
+            log.warning("BYE for call %s not answered in %.0f s: the caller's side may still be "
+                        "up (check the gateway)", call_id[:12], 64 * self.t1)
+        elif int(response.status) >= 300:
+            log.info("BYE for call %s answered %s", call_id[:12], int(response.status))
+
+    def _send_to(self, data: bytes, destination: Address) -> None:
+        self.s.sendto(data, destination)
+
+    # --- dialogs' route sets -----------------------------------------------------------------
+
+    def _remember_routes(self, invite: SIPMessage) -> None:
+        """The route set is fixed by the dialog's first INVITE (RFC 3261 12.1.1); a re-INVITE
+        does not change it. Bounded like the response routes."""
+        lines = invite.header_values("Record-Route") if isinstance(invite, RobustSIPMessage) \
+            else []
+        call_id = invite.headers["Call-ID"]
+        with self._routes_lock:
+            if not lines or call_id in self._routes:
+                return
+            self._routes[call_id] = RouteSet.from_request(lines)
+            while len(self._routes) > 4096:
+                self._routes.popitem(last=False)
+
+    def route_set(self, call_id: str) -> RouteSet:
+        with self._routes_lock:
+            return self._routes.get(call_id) or RouteSet()
+
+
+def _record_route(request: SIPMessage) -> str:
+    lines = request.header_values("Record-Route") if isinstance(request, RobustSIPMessage) else []
+    return RouteSet.from_request(lines).response_lines()

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 
-import pyVoIP
-import pyVoIP.VoIP
-from pyVoIP.SIP import SIPMessage
+from ._pyvoip import SIP_VERSIONS, SIPMessage
 
 # Methods we parse (the client decides which it answers and how).
 METHODS = (
@@ -153,7 +151,7 @@ class RobustSIPMessage(SIPMessage):
         # Instance attribute: the stock class reads pyVoIP.SIPCompatibleMethods, which we leave
         # untouched so that unpatched pyVoIP in the same process keeps its own behaviour.
         self.SIPCompatibleMethods = list(METHODS)
-        self.SIPCompatibleVersions = list(pyVoIP.SIPCompatibleVersions)
+        self.SIPCompatibleVersions = list(SIP_VERSIONS)
         self.normalised = normalise(data)
         self.all_headers: list[tuple[str, str]] = []
         head = self.normalised.split(b"\r\n\r\n", 1)[0].decode("utf-8")
@@ -166,3 +164,61 @@ class RobustSIPMessage(SIPMessage):
     def header_values(self, name: str) -> list[str]:
         wanted = canonical_name(name)
         return [v for n, v in self.all_headers if n == wanted]
+
+
+def split_list(value: str) -> list[str]:
+    """The entries of a comma-separated header value (Contact, Record-Route, Route): commas inside
+    quotes or <...> do not separate (RFC 3261 section 7.3.1)."""
+    entries: list[str] = []
+    current: list[str] = []
+    quoted = angled = False
+    for ch in value:
+        if ch == '"' and not angled:
+            quoted = not quoted
+        elif ch == "<" and not quoted:
+            angled = True
+        elif ch == ">" and not quoted:
+            angled = False
+        elif ch == "," and not quoted and not angled:
+            entries.append("".join(current).strip())
+            current = []
+            continue
+        current.append(ch)
+    entries.append("".join(current).strip())
+    return [e for e in entries if e]
+
+
+def uri_of(entry: str) -> str:
+    """The URI of a name-addr (``"x" <sip:a@b;lr>;p=1``) or addr-spec (``sip:a@b;p=1``)."""
+    match = re.search(r"<([^>]*)>", entry)
+    if match:
+        return match.group(1).strip()
+    return entry.split(";", 1)[0].strip()
+
+
+def entry_params(entry: str) -> dict[str, str]:
+    """The header parameters after a name-addr (``;expires=60``), names lower-cased."""
+    tail = entry.rsplit(">", 1)[1] if ">" in entry else entry.split(";", 1)[-1] if ";" in entry \
+        else ""
+    params: dict[str, str] = {}
+    for part in tail.split(";"):
+        name, _, value = part.partition("=")
+        if name.strip():
+            params[name.strip().lower()] = value.strip().strip('"')
+    return params
+
+
+def host_port(uri: str, default_port: int = 5060) -> tuple[str, str, int, set[str]]:
+    """(user, host, port, parameter names) of a SIP URI; a name without a port gets the default."""
+    rest = re.sub(r"^sips?:", "", uri.strip(), flags=re.IGNORECASE)
+    rest, _, params = rest.partition(";")
+    user, _, hostport = rest.rpartition("@")
+    hostport = hostport.split("?", 1)[0]
+    if hostport.startswith("["):  # IPv6 reference
+        host, _, port_text = hostport[1:].partition("]")
+        port_text = port_text.lstrip(":")
+    else:
+        host, _, port_text = hostport.partition(":")
+    port = int(port_text) if port_text.isdigit() else default_port
+    names = {p.split("=", 1)[0].strip().lower() for p in params.split(";") if p.strip()}
+    return user, host.lower(), port, names

@@ -8,12 +8,9 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 
-import pyVoIP.VoIP  # noqa: F401  (first: importing pyVoIP.SIP first is circular)
-from pyVoIP.SIP import SIPMessage
-from pyVoIP.VoIP.VoIP import CallState, NoPortsAvailableError, VoIPCall, VoIPPhone
-
 from ._call import HardenedCall
 from ._client import HardenedSIPClient, Screen
+from ._pyvoip import CallState, NoPortsAvailableError, SIPMessage, VoIPCall, VoIPPhone
 from ._registration import RegistrationPolicy
 from ._rtp import RtpEngine
 

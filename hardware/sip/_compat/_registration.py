@@ -5,6 +5,7 @@ failures, fixed 115 s refresh that ignores the server's Expires)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 RETRANSMIT = (0.5, 1.0, 2.0, 4.0)  # RFC 3261 timer E doubling from T1, capped: ~7.5 s in all
@@ -34,10 +35,15 @@ class RegistrationPolicy:
         return min(self.base * 2 ** (self.failures - 1), self.cap)
 
 
-def granted_expires(expires_header: str | None, contacts: list[str], default: int) -> int:
-    """The lifetime the registrar granted: the Contact's ``expires`` param, else the Expires
-    header, else what we asked for (RFC 3261 section 10.2.4)."""
+def granted_expires(expires_header: str | None, contacts: list[str], default: int,
+                    is_ours: Callable[[str], bool] | None = None) -> int:
+    """The lifetime the registrar granted: our Contact's ``expires`` param, else the Expires
+    header, else what we asked for (RFC 3261 section 10.2.4). A registrar lists every binding of
+    the AOR (other phones, stale ones of ours): with ``is_ours`` only our binding counts, not
+    whichever comes first. A lone Contact is ours even when the registrar rewrote it."""
     for contact in contacts:
+        if is_ours is not None and len(contacts) > 1 and not is_ours(contact):
+            continue
         match = re.search(r";\s*expires\s*=\s*(\d+)", contact, re.IGNORECASE)
         if match:
             return int(match.group(1))

@@ -18,9 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
-import pyVoIP.VoIP  # noqa: F401  (first: importing pyVoIP.SIP first is circular)
-from pyVoIP import RTP
-from pyVoIP.RTP import PayloadType, RTPClient, RTPMessage, RTPParseError
+from ._pyvoip import RTP, PayloadType, RTPClient, RTPMessage, RTPParseError
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ import pytest
 
 from edge.cli import main
 from edge.survey import BUILTIN_DEMO, check_survey
+from edge.survey._audio import dtmf_wav
 
 DEMO = json.loads(BUILTIN_DEMO.read_text(encoding="utf-8"))
 
@@ -29,7 +30,13 @@ def mutate(fn: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
 DEFECTS = {
     "transition to a missing state": (
         lambda s: state(s, "consent").update(no="nowhere"),
-        "$.states[2]", "goes to missing state 'nowhere'"),
+        "$.states[2].no", "'nowhere' does not exist"),
+    "a misspelt state name, with the near miss": (
+        lambda s: state(s, "consent").update(yes="houshold"),
+        "$.states[2].yes", "'houshold' does not exist (did you mean 'household'?)"),
+    "a condition going nowhere": (
+        lambda s: state(s, "skip_children")["conditions"][0].update(next="childs"),
+        "$.states[4].conditions[0].next", "'childs' does not exist (did you mean 'children'?)"),
     "state no path reaches": (
         lambda s: s["states"].insert(9, {"name": "orphan", "type": "say", "next": "thanks",
                                          "prompt": {"en": "x", "fr": "x", "ar": "x"}})
@@ -150,7 +157,78 @@ def test_audio_only_prompt_with_missing_file_is_an_error(tmp_path: Path) -> None
 
 def test_audio_relative_to_the_survey_file_is_found(tmp_path: Path) -> None:
     (tmp_path / "audio").mkdir()
-    (tmp_path / "audio" / "intro.wav").write_bytes(b"RIFF")
+    (tmp_path / "audio" / "intro.wav").write_bytes(dtmf_wav("1"))
     survey = mutate(lambda s: state(s, "intro")["prompt"].update(
         en={"text": "Welcome", "audio": "audio/intro.wav"}))
     assert not [p for p in check_survey(write(tmp_path, survey)) if "intro.wav" in p.message]
+
+
+@pytest.mark.parametrize(("content", "text"), [
+    (b"", "is empty (0 bytes)"),
+    (b"ID3\x03\x00" + bytes(200), "cannot be decoded: an MP3 file"),
+    (b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00" + bytes(16) + b"data\x00\x00\x00\x00",
+     "cannot be decoded: WAV encoding 0"),
+    (dtmf_wav("1")[:44], "has no sound in it"),
+])
+def test_empty_or_undecodable_audio_is_an_error_even_with_text(tmp_path: Path, content: bytes,
+                                                               text: str) -> None:
+    """The caller would hear silence: a zero-byte or foreign file never passes."""
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "audio" / "intro.wav").write_bytes(content)
+    survey = mutate(lambda s: state(s, "intro")["prompt"].update(
+        en={"text": "Welcome", "audio": "audio/intro.wav"}))
+    problems = [p for p in check_survey(write(tmp_path, survey)) if "intro.wav" in p.message]
+    assert [p.severity for p in problems] == ["error"] and text in problems[0].message, problems
+
+
+def test_audio_from_a_url_not_yet_fetched_says_how_to_fetch_it(tmp_path: Path) -> None:
+    survey = mutate(lambda s: state(s, "intro")["prompt"].update(
+        en={"audio": "audio/intro.wav", "url": "https://example.org/intro.wav"}))
+    problems = [p for p in check_survey(write(tmp_path, survey)) if p.severity == "error"]
+    assert any("not fetched yet from https://example.org/intro.wav" in p.message
+               and "edgecall survey fetch-audio" in p.message for p in problems), problems
+
+
+def test_check_builtin_demo_by_name(capsys: pytest.CaptureFixture) -> None:
+    assert main(["survey", "check", "builtin:demo"]) == 0
+    assert "builtin:demo: valid" in capsys.readouterr().out
+
+
+def test_an_empty_file_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "survey.json"
+    path.write_text("\n", encoding="utf-8")
+    assert main(["survey", "check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "file -> file is empty" in out and "line 1 column 1" not in out
+
+
+def test_messages_never_say_none(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Missing values are called missing, in JSON's words, never Python's None."""
+    survey = {"languages": ["en"], "states": [
+        {"type": "choice", "prompt": {"en": "Q"}},
+        {"name": "q", "type": "choice", "prompt": {"en": "Q"}, "options": [{"key": None}]},
+        {"name": "n", "type": "number", "prompt": {"en": "N"}, "min": None},
+        {"name": "s", "type": "split", "conditions": [{"value": "x", "next": "q"}]},
+        {"name": "t"},
+        None]}
+    assert main(["survey", "check", str(write(tmp_path, survey))]) == 1
+    out = capsys.readouterr().out
+    assert "None" not in out, out
+    for text in ("id -> missing", "states[0].name -> missing", "options[0].key -> missing",
+                 "states[2].max -> missing", "conditions[0].op -> missing operator",
+                 "states[4].type -> missing type", "states[5] -> expected an object, got nothing"):
+        assert text in out, (text, out)
+
+
+def test_survey_new_writes_a_commented_starter_that_checks(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "survey.json"
+    assert main(["survey", "new", "--languages", "en,ar", "--out", str(out)]) == 0
+    survey = json.loads(out.read_text(encoding="utf-8"))
+    assert survey["languages"] == ["en", "ar"] and "note" in survey
+    assert all("note" in s for s in survey["states"] if s["type"] != "end" or
+               s["name"] == "thanks")
+    assert survey["states"][0]["prompt"]["ar"] == "للعربية، اضغط 2."
+    assert main(["survey", "check", str(out)]) == 0
+    assert main(["survey", "new", "--out", str(out)]) == 2  # never overwritten
+    assert "exists" in capsys.readouterr().err

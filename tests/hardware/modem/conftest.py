@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from edge.clock import Clock
 from edge.lines import Call, LineContext
 from hardware.modem import ModemLine, ModemSettings
 from hardware.modem.simulator import ModemSimulator
@@ -26,21 +27,38 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, step: float
 
 
 class Rig:
-    """A simulator, a line on it, and what the line told the server."""
+    """A simulator, a line on it, and what the line told the server. ``on_call`` runs on the
+    line's thread for each new call, as the server's does (e.g. to reject it at once);
+    ``clock`` receives the network times, as the box's Clock does."""
 
-    def __init__(self, sim: ModemSimulator, tmp: Path, **settings: object) -> None:
+    def __init__(self, sim: ModemSimulator, tmp: Path, *,
+                 on_call: Callable[[Call], None] | None = None, clock: Clock | None = None,
+                 **settings: object) -> None:
         self.sim = sim
         self.calls: list[Call] = []
         self.sms: list[tuple[str, str]] = []
         self.times: list[datetime] = []
-        context = LineContext(tmp, on_network_time=self.times.append,
+        self.on_call = on_call
+        self.clock = clock
+
+        def network_time(utc: datetime) -> None:
+            self.times.append(utc)
+            if clock is not None:
+                clock.note_network_time(utc)
+
+        context = LineContext(tmp, on_network_time=network_time,
                               on_sms=lambda sender, text: self.sms.append((sender, text)))
         values = {"port": sim.path, "profile": sim.profile, "status_poll_s": 2.0,
                   "clcc_poll_s": 1.0, "max_backoff_s": 0.5, **settings}
         self.line = ModemLine(ModemSettings(**values), context)  # type: ignore[arg-type]
 
     def start(self) -> Rig:
-        self.line.start(self.calls.append)
+        def arrived(call: Call) -> None:
+            self.calls.append(call)
+            if self.on_call is not None:
+                self.on_call(call)
+
+        self.line.start(arrived)
         return self
 
     def wait_ready(self, timeout: float = 10.0) -> None:

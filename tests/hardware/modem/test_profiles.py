@@ -20,8 +20,8 @@ def test_tts_ascii_and_ucs2() -> None:
 def test_init_commands_accepted_by_the_module(name: str) -> None:
     profile = PROFILES[name]
     model = ModemModel(name)
-    for command in ("ATE0", "AT+CMEE=1", *profile.init, *profile.optional_init, profile.hangup,
-                    profile.iccid, profile.time_query):
+    for command in ("ATE0", "AT+CMEE=1", *profile.init, *profile.optional_init,
+                    *profile.dtmf_enable, profile.hangup, profile.iccid, profile.time_query):
         model.receive(command.encode() + b"\r", 1.0)
         reply = model.take_output(1.0)
         assert reply.rstrip().endswith(b"OK"), (command, reply)

@@ -420,3 +420,53 @@ def test_call_without_ack_is_ended_with_bye(sipp, phones):
     ours.start()
     assert sipp.wait(sipp.start("uac_no_ack.xml", port_of(ours))) == 0, sipp.errors()
     assert ours.calls == {} and handler.calls[0].end_reason == "no ACK"
+
+
+def test_bye_retransmitted_until_answered(sipp, phones, tools):
+    """A caller whose first two answers to our BYE are lost: stock sends the BYE once (the GSM
+    call stays up); ours re-sends it at T1, 2*T1... until the 200 (RFC 3261 17.1.2)."""
+    sipp_port = tools.free_ports(1)
+    stock = phones.stock(sipp_port, Answerer(delay=0.0, hold=0.5))
+    proc = sipp.start("uac_bye_lost.xml", port_of(stock), port=sipp_port, timeout_s=8,
+                      extra=("-nr",))
+    assert sipp.wait(proc) != 0  # the second BYE never comes
+
+    handler = Answerer(delay=0.0, hold=0.5)
+    ours = phones.ours(handler)
+    ours.start()
+    started = time.monotonic()
+    proc = sipp.start("uac_bye_lost.xml", port_of(ours), extra=("-nr",))
+    assert sipp.wait(proc) == 0, sipp.errors()
+    assert time.monotonic() - started < 6  # BYEs at hang-up + 0, 0.5 and 1.5 s
+    deadline = time.monotonic() + 2
+    while ours.sip.outbound.busy() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ours.sip.outbound.busy() == 0  # answered: no more retransmissions
+
+
+def test_record_route_copied_and_followed_by_our_bye(sipp, phones, tools):
+    """Through record-routing proxies: stock's 200 drops Record-Route and its BYE goes straight
+    to the caller's Contact; ours copies it and routes the BYE through the proxies."""
+    sipp_port = tools.free_ports(1)
+    stock = phones.stock(sipp_port, Answerer(delay=0.0, hold=0.5))
+    proc = sipp.start("uac_record_route.xml", port_of(stock), port=sipp_port, timeout_s=6)
+    assert sipp.wait(proc) != 0
+
+    ours = phones.ours(Answerer(delay=0.0, hold=0.5))
+    ours.start()
+    assert sipp.wait(sipp.start("uac_record_route.xml", port_of(ours))) == 0, sipp.errors()
+
+
+def test_route_set_loose_and_strict():
+    from hardware.sip._compat._routeset import RouteSet
+
+    loose = RouteSet.from_request(["<sip:p1.test;lr>, <sip:10.0.0.2:5070;lr;ftag=x>"])
+    assert loose.request("sip:gw@10.9.9.9:5060") == (
+        "sip:gw@10.9.9.9:5060", ["<sip:p1.test;lr>", "<sip:10.0.0.2:5070;lr;ftag=x>"],
+        ("p1.test", 5060))
+    assert loose.response_lines() == "Record-Route: <sip:p1.test;lr>, <sip:10.0.0.2:5070;lr;" \
+                                     "ftag=x>\r\n"
+    strict = RouteSet.from_request(["<sip:10.0.0.1:5080>", "<sip:10.0.0.2;lr>"])
+    assert strict.request("sip:gw@10.9.9.9") == (
+        "sip:10.0.0.1:5080", ["<sip:10.0.0.2;lr>", "<sip:gw@10.9.9.9>"], ("10.0.0.1", 5080))
+    assert RouteSet().request("sip:gw@10.9.9.9") == ("sip:gw@10.9.9.9", [], None)

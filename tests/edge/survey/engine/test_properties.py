@@ -69,3 +69,35 @@ def test_a_hang_up_before_the_end_is_never_complete(sequence: list[str]) -> None
     driver.hang_up()
     if not reached_end:
         assert driver.session.disposition != "complete"
+
+
+def _hotline():  # type: ignore[no-untyped-def]
+    import json
+    from pathlib import Path
+
+    from edge.survey import compile_survey
+    from edge.survey.studio import ImportOptions, import_flow
+
+    flow = json.loads((Path(__file__).parents[1] / "testdata" / "studio_hotline.json")
+                      .read_text(encoding="utf-8"))
+    imported = import_flow(flow, ImportOptions(offline={"make-http-request": "queue"}))
+    survey, _problems = compile_survey(imported.survey, None)
+    return survey
+
+
+HOTLINE = _hotline()
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps)
+def test_an_imported_studio_flow_also_ends_once_and_never_in_error(sequence: list[str]) -> None:
+    """Variables, splits on them, cloud widgets on their offline paths and loops on silence:
+    still exactly one disposition, and never an engine fault."""
+    from edge.survey.engine import CallInfo, Note
+
+    driver = Driver(Session(HOTLINE, call=CallInfo("+254711000001", None, "c", "p:x")))
+    run(driver, sequence)
+    driver.hang_up()
+    ends = [a for a in driver.actions if isinstance(a, End)]
+    assert len(ends) == 1 and ends[0].disposition != "error"
+    assert not [a for a in driver.actions if isinstance(a, Note) and a.kind == "engine_error"]

@@ -108,3 +108,19 @@ def test_prompts_follow_the_chosen_language_and_render_templates() -> None:
     play = driver.playing
     assert play is not None and play.utterances[0].language == "fr"
     assert "3 personnes" in play.utterances[0].text
+
+
+def test_variables_are_recorded_before_the_next_prompt_is_played() -> None:
+    from edge.survey import compile_survey
+    from edge.survey.engine import RecordResults
+
+    survey, problems = compile_survey({
+        "id": "v", "version": "1", "languages": ["en"], "states": [
+            {"name": "mark", "type": "set", "variables": {"stage": "start"}},
+            {"name": "q", "type": "yesno", "prompt": {"en": "OK?"}},
+            {"name": "bye", "type": "end", "prompt": {"en": "Bye"}}]}, None)
+    assert survey is not None and not problems
+    actions = Session(survey).start()
+    record = next(i for i, a in enumerate(actions) if isinstance(a, RecordResults))
+    play = next(i for i, a in enumerate(actions) if isinstance(a, Play))
+    assert record < play

@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from edge.survey import compile_survey
-from edge.survey.engine import Driver, Note, RequestCallback, Session, StopPlayback
+from edge.survey.engine import (
+    CallInfo,
+    Driver,
+    Note,
+    QueueRequest,
+    RecordResults,
+    RequestCallback,
+    Session,
+    StopPlayback,
+)
 
 TESTDATA = Path(__file__).parent / "testdata"
 
@@ -35,11 +44,17 @@ def _run_case(case: dict[str, Any]) -> None:
            "settings": case.get("settings", {}),
            "messages": {m: {lang: m for lang in languages if lang != "en"}
                         for m in ("sorry", "no_input", "refused", "busy", "error")},
-           "states": [case["state"], *case.get("extra_states", []), done]}
+           "states": [case["state"], *case.get("extra_states", []), done],
+           **case.get("survey", {})}
     survey, problems = compile_survey(raw, None)
     errors = [p for p in problems if p.severity == "error"]
+    if "compile_errors" in case:  # a case about what the checker says
+        assert [(p.path, p.message) for p in errors] == [tuple(e) for e in case["compile_errors"]]
+        return
     assert survey is not None and not errors, errors
-    driver = Driver(Session(survey))
+    call = case.get("call", {})
+    info = CallInfo(call.get("from"), call.get("to"), call.get("sid"), call.get("label"))
+    driver = Driver(Session(survey, call=info))
     for event in case["events"]:
         if event.startswith("key:"):
             driver.key(event[4:])
@@ -85,3 +100,32 @@ def _run_case(case: dict[str, Any]) -> None:
         assert [u.language for u in plays[0].utterances] == expect["first_play_languages"]
     if "last_play_language" in expect:
         assert plays[-1].utterances[-1].language == expect["last_play_language"]
+
+    if "spoken" in expect:  # (language, text) of every utterance played, in order
+        assert [[u.language, u.text] for p in plays for u in p.utterances] == expect["spoken"]
+    if "variables" in expect:
+        assert driver.session.variables == expect["variables"]
+    if "widgets" in expect:
+        for name, outputs in expect["widgets"].items():
+            assert driver.session.widgets[name] == outputs, name
+    results = [a.results for a in driver.actions if isinstance(a, RecordResults)]
+    if "results" in expect:  # the stored versions: [version, widgets, variables] of the last
+        assert len(results) == expect["results"]["versions"]
+        if results:
+            last = results[-1]
+            assert last.version == len(results)
+            for key in ("widgets", "variables"):
+                if key in expect["results"]:
+                    assert getattr(last, key) == expect["results"][key], key
+    requests = [a.request for a in driver.actions if isinstance(a, QueueRequest)]
+    if "requests" in expect:
+        assert [{"state": r.state, "visit": r.visit, "widget": r.widget, "body": r.body}
+                for r in requests] == expect["requests"]
+    if "route" in expect:  # events the route states took, in order
+        assert [a.detail["event"] for a in driver.actions
+                if isinstance(a, Note) and a.kind == "route"] == expect["route"]
+    number = call.get("from")
+    if number:  # the raw number never leaves the engine except to be spoken
+        for action in driver.actions:
+            if not hasattr(action, "utterances"):
+                assert number not in repr(action), action

@@ -1,0 +1,20 @@
+"""send-message -> ``message``: ``failed`` on the box, or queued for HQ
+(``--offline send-message=queue``) and then ``sent``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edge.survey.nodes.message import KIND
+
+from .._context import FlowContext
+from ._cloud import events, kept, offline
+
+TYPE = "send-message"
+EVENTS = frozenset(KIND.events)
+
+
+def convert(name: str, state: dict[str, Any], ctx: FlowContext) -> list[dict[str, Any]]:
+    return [{"name": name, "type": KIND.name, **kept(state, KIND.fields),
+             **events(state, EVENTS), **offline(TYPE, ctx)}]

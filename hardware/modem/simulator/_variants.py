@@ -1,0 +1,114 @@
+"""Field behaviours of real modules that the simulator can take on, one test at a time.
+
+A variant is a name, optionally with one number (``late_clcc=6``); each is off unless asked for::
+
+    ModemSimulator("sim800", variants={"late_clcc", "no_clip"})
+    ModemSimulator("ec25", variants={"lost_tts_done": 2})
+    python -m hardware.modem.simulator run --variant late_clcc=6 --variant no_clip
+
+The catalogue below is the documentation: what the module does, the number's meaning, and where
+the behaviour was seen (docs/modem.md, "Simulator variants", has the same list).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    does: str
+    default: float | None = None  # the number's default; None: the variant takes no number
+    source: str = ""
+
+
+CATALOGUE: dict[str, Variant] = {v.name: v for v in (
+    Variant("late_clcc", "AT+CLCC lists nothing for the first N seconds of ringing", 4.0,
+            "issue #11 (field)"),
+    Variant("no_clcc_ringing", "AT+CLCC never lists a ringing call (answered calls are "
+            "listed)", None,
+            "issue #11; github.com/faucamp/python-gsmmodem/issues/12 (call listed only once "
+            "active)"),
+    Variant("no_clip", "no +CLIP, even after AT+CLIP=1 (operator or firmware withholds it)",
+            None, "shared/reference/gsm-modems.md ('RING without CLIP ... happen'); "
+            "github.com/thess/callattendant/issues/114 (caller id after 0-2 RINGs, or none)"),
+    Variant("lost_tts_done", "the end-of-speech report (+CTTS: 0 / +QWTTS: 0) of the Nth "
+            "prompt that finishes on its own is never sent (one report lost)", 1.0,
+            "issue #11"),
+    Variant("no_tts_done_ucs2", "no end-of-speech report at all for prompts given as UCS2 text",
+            None, "issue #11"),
+    Variant("frozen_clock", "the network time (+CCLK, +QLTS, *PSUTTZ) stays at one instant: the "
+            "last one the network gave, or 2025-01-01 00:00 UTC", None,
+            "github.com/the-modem-distro/pinephone_modem_sdk/issues/244 (clock stuck until a "
+            "power cycle)"),
+    Variant("wrong_clock", "the network time runs but is N days off", 3.0,
+            "github.com/Xinyuan-LilyGO/LilyGO-T-SIM7000G/issues/185, "
+            "github.com/arduino-libraries/MKRNB/issues/28"),
+    Variant("dtmf_forms", "keys come in every form modules send, in turn: +DTMF:1, "
+            "+DTMF: 2,160, +DTMF: 3, +RXDTMF: 4, +RXDTMF:5, +QTONEDET: 54, +QTONEDET:55", None,
+            "SIM800 AT manual V1.09 s.16 (AT+DDET), V1.05 (space); ModemManager simtech tests "
+            "(+RXDTMF); Quectel EC25 AT manual (AT+QTONEDET)"),
+    Variant("ddet_error", "the DTMF enable (AT+DDET / AT+QTONEDET) answers ERROR, yet keys are "
+            "reported (detection on by default)", None, "issue #11"),
+    Variant("cmgr_empty", "incoming SMS are stored in \"ME\" (+CMTI: \"ME\",n) while AT+CMGR "
+            "reads the AT+CPMS storage (\"SM\" at boot): a bare OK for that index", None,
+            "github.com/zabsalahid/serialport-gsm/issues/12, "
+            "github.com/bg111/asterisk-chan-dongle/issues/31"),
+    Variant("creg_short", "AT+CREG? answers +CREG: <stat> without <n>, even after AT+CREG=2",
+            None, "issue #11"),
+    Variant("creg_act", "+CREG answers and URCs end with the access technology "
+            "(+CREG: 2,1,\"1A2B\",\"3C4D\",7 / +CREG: 1,\"1A2B\",\"3C4D\",7), as LTE "
+            "modules send them", None,
+            "3GPP TS 27.007 s.7.2 (<AcT>); Quectel EC25 AT manual (AT+CREG); "
+            "github.com/nrfconnect/sdk-zephyr/pull/2176, github.com/vshymanskyy/TinyGSM/pull/503"),
+)}
+
+
+@dataclass(frozen=True)
+class Variants:
+    """The variants in force: ``"late_clcc" in variants``, ``variants.number("late_clcc")``."""
+
+    chosen: Mapping[str, float | None]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.chosen
+
+    def number(self, name: str) -> float:
+        value = self.chosen.get(name)
+        if value is None:
+            value = CATALOGUE[name].default
+        if value is None:
+            raise ValueError(f"variant {name} takes no number")
+        return value
+
+    @classmethod
+    def parse(cls, spec: Variants | Iterable[str] | Mapping[str, float | None] | None
+              ) -> Variants:
+        """A set of names (``"late_clcc=6"`` gives a number), a mapping name -> number, or
+        None. Unknown names raise ValueError, so a typo never silently tests nothing."""
+        if isinstance(spec, Variants):
+            return spec
+        chosen: dict[str, float | None] = {}
+        items = spec.items() if isinstance(spec, Mapping) else (
+            _split(word) for word in (spec or ()))
+        for name, value in items:
+            if name not in CATALOGUE:
+                raise ValueError(f"unknown simulator variant {name!r}; known: "
+                                 + ", ".join(sorted(CATALOGUE)))
+            if value is not None and CATALOGUE[name].default is None:
+                raise ValueError(f"variant {name} takes no number")
+            chosen[name] = None if value is None else float(value)
+        return cls(chosen)
+
+
+def _split(word: str) -> tuple[str, float | None]:
+    name, _, value = word.partition("=")
+    return name.strip(), float(value) if value else None
+
+
+def describe() -> str:
+    """One line per variant, for ``--help``."""
+    return "\n".join(
+        f"{v.name}{'=N' if v.default is not None else ''}: {v.does}" for v in CATALOGUE.values())
