@@ -61,12 +61,20 @@ class _Refusal(Exception):
         self.headers = headers or {}
 
 
-def _json(status: int, doc: dict[str, Any], headers: dict[str, str] | None = None) -> str:
+def _json(status: int, doc: dict[str, Any], headers: dict[str, str] | None = None,
+          key: bytes | None = None, wall: Callable[[], float] = time.time) -> str:
+    """A JSON answer; with ``key``, signed like a batch over its body (sync/PROTOCOL.md,
+    "Replies HQ signs"), so that no middlebox can pass for HQ's acknowledgement."""
     bottle.response.status = status
     bottle.response.content_type = "application/json"
     for name, value in (headers or {}).items():
         bottle.response.set_header(name, value)
-    return json.dumps(doc, separators=(",", ":"))
+    body = json.dumps(doc, separators=(",", ":"))
+    if key is not None:
+        stamp = int(wall() * 1000)
+        bottle.response.set_header(HEADER_TIMESTAMP, str(stamp))
+        bottle.response.set_header(HEADER_SIGNATURE, sign(key, stamp, body.encode()))
+    return body
 
 
 def _stop_reading(environ: dict[str, Any]) -> None:
@@ -168,7 +176,9 @@ class Receiver:
             self.storage.retire_previous_key(box)
 
     # -- POST /v1/batches ----------------------------------------------------------------
-    def post_batch(self, environ: dict[str, Any], headers: Any) -> tuple[int, dict[str, Any]]:
+    def post_batch(self, environ: dict[str, Any], headers: Any
+                   ) -> tuple[int, dict[str, Any], bytes | None]:
+        """(status, answer, the key to sign the answer with: None for none)."""
         limits = self.settings.limits
         length = digits(headers.get("Content-Length"), 10**12)
         if length is None:
@@ -209,7 +219,7 @@ class Receiver:
             if key_used is not None:  # only an authenticated box's part is kept
                 self.storage.keep_partial(box, batch_id, held + body, now)
             self.count("cut")
-            return 400, {"error": "incomplete-body", "received": offset + len(body)}
+            return 400, {"error": "incomplete-body", "received": offset + len(body)}, None
         body = held + body
         if offset:
             self.storage.drop_partial(box, batch_id)
@@ -247,10 +257,10 @@ class Receiver:
         if result.status == "replay":
             raise _Refusal(401, {"error": "replay"})
         return 200, {"batch": batch_id, "status": result.status, "records": result.records,
-                     "new": result.new}
+                     "new": result.new}, dict(keys)[key_used]
 
     # -- GET /v1/batches/<id> ------------------------------------------------------------
-    def received(self, batch_id: str, headers: Any) -> dict[str, Any]:
+    def received(self, batch_id: str, headers: Any) -> tuple[dict[str, Any], bytes]:
         """How many bytes of a broken upload HQ holds, or the SHA-256 of the batch when it
         is already committed. Signed like a batch, over the batch id."""
         box, keys = self._box(headers)
@@ -267,7 +277,7 @@ class Receiver:
         else:
             doc["received"] = len(self.storage.partial(
                 box, batch_id, self.settings.partial_ttl_s, self.settings.wall()))
-        return doc
+        return doc, dict(keys)[key]
 
     # -- signed GETs and heartbeats --------------------------------------------------------
     def signed_get(self, path: str, headers: Any) -> tuple[str, bytes]:
@@ -325,13 +335,13 @@ def make_app(storage: Storage, settings: HqSettings) -> bottle.Bottle:
         box = headers.get(HEADER_BOX, "-")[:40]
         batch_id = headers.get(HEADER_BATCH, "-")[:160]
         try:
-            status, doc = receiver.post_batch(environ, headers)
+            status, doc, key = receiver.post_batch(environ, headers)
         except _Refusal as exc:
             answer = refused(exc, environ, not environ.get("edgecall.body_read"))
             status, doc = exc.status, exc.doc
         else:
             receiver.count(doc.get("status", doc.get("error", "?")))
-            answer = _json(status, doc)
+            answer = _json(status, doc, key=key, wall=settings.wall)
         # One line per batch: box, batch, records, result (and why, for a refusal).
         log.info("batch box=%s batch=%s records=%s new=%s result=%s%s ms=%d", box, batch_id,
                  doc.get("records", "-"), doc.get("new", "-"),
@@ -343,8 +353,8 @@ def make_app(storage: Storage, settings: HqSettings) -> bottle.Bottle:
     @app.get(BATCH_PATH + "/<batch_id>")
     def held(batch_id: str) -> str:
         try:
-            return _json(200, receiver.received(unquote(batch_id),
-                                                _Headers(bottle.request.environ)))
+            doc, key = receiver.received(unquote(batch_id), _Headers(bottle.request.environ))
+            return _json(200, doc, key=key, wall=settings.wall)
         except _Refusal as exc:
             return refused(exc, bottle.request.environ, False)
 

@@ -48,6 +48,16 @@ def test_good_batch_is_stored_then_acknowledged_as_duplicate(filled, hq):
     assert len(hq_records(hq.storage)) == batch.records
 
 
+def test_acknowledgements_are_signed_with_the_box_key(filled, hq):
+    from sync._hq_proof import signature_ok
+
+    batch = _sealed(filled)
+    response = _post(hq, batch.body, batch.batch_id)
+    assert response.status_code == 200
+    assert signature_ok(response.headers, response.content, SECRET)
+    assert not signature_ok(response.headers, response.content, b"another-secret-xxxx")
+
+
 def test_forged_signature_is_refused(filled, hq):
     batch = _sealed(filled)
     response = _post(hq, batch.body, batch.batch_id, secret=b"not the box's secret")
