@@ -113,3 +113,23 @@ def test_hq_boxes_command(filled, hq, capsys):
     out = capsys.readouterr().out
     assert "box-9" in out and "never heard from" in out and "box-1" in out
     assert "480" in out and "2 boxes, 1 with alerts" in out
+
+
+def test_docs_list_every_key_of_hq_toml():
+    from pathlib import Path
+
+    from edge.config.docs import generated
+    from sync.hq._config import SECTIONS
+
+    text = (Path(__file__).parents[3] / "docs" / "hq.md").read_text(encoding="utf-8")
+    assert generated(list(SECTIONS)) in text, "docs/hq.md key tables are stale (see there)"
+
+
+def test_hq_init_writes_a_config_that_loads(tmp_path, capsys):
+    from sync.hq._config import load
+
+    assert main(["hq", "init", str(tmp_path), "--database", "postgresql:///edgecall_hq"]) == 0
+    config = load(tmp_path / "hq.toml")
+    assert config.database == "postgresql:///edgecall_hq" and config.hq["fleet_password"]
+    assert (tmp_path / "hq.toml").stat().st_mode & 0o007 == 0
+    assert main(["hq", "init", str(tmp_path)]) == 2  # exists already

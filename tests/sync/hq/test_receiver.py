@@ -119,3 +119,18 @@ def test_export_json_and_csv(filled, hq, tmp_path):
     lines = csv_out.read_text().splitlines()
     assert len(lines) == count + 1
     assert "value" in lines[0].split(",") and "caller" not in lines[0]
+
+
+def test_body_only_signatures_need_the_deployments_consent(filled, hq):
+    """Boxes older than X-Edgecall-Auth are refused unless hq.toml says body_only_auth."""
+    batch = _sealed(filled)
+    stamp = int(time.time() * 1000)
+    headers = {HEADER_BOX: "box-1", HEADER_BATCH: batch.batch_id, HEADER_TIMESTAMP: str(stamp),
+               HEADER_SIGNATURE: sign(SECRET, stamp, batch.body)}
+    refused = requests.post(hq.url + "/v1/batches", data=batch.body, headers=headers, timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"] == "bad-signature"
+    hq.settings.body_only_auth = True
+    headers[HEADER_TIMESTAMP] = str(stamp + 1)
+    headers[HEADER_SIGNATURE] = sign(SECRET, stamp + 1, batch.body)
+    taken = requests.post(hq.url + "/v1/batches", data=batch.body, headers=headers, timeout=10)
+    assert taken.status_code == 200 and taken.json()["status"] == "stored"
