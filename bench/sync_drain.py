@@ -44,7 +44,7 @@ from sync._runner import drain
 from sync._signing import sign
 from sync._twilio import TwilioSink
 from sync.codec import batch_encoder
-from sync.hq import HqDb
+from sync.hq import open_storage
 from tests.support import LinkEmulator, TwilioSyncStandIn, fill_surveys, open_store
 
 SECRET = b"bench-secret-of-box-1"
@@ -206,18 +206,19 @@ class HqProcess:
         root = Path(__file__).resolve().parents[1]
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from edge.cli import main; sys.exit(main())",
-             "hq", "serve", "--port", "0", "--boxes", str(boxes), "--db", str(self.db_path)],
+             "hq", "serve", "--port", "0", "--workers", "1", "--boxes", str(boxes), "--db",
+             str(self.db_path)],
             env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline() if self.process.stdout else ""
         port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
         self.server_address = ("127.0.0.1", port)
 
     def count(self) -> int:
-        db = HqDb(self.db_path)
+        storage = open_storage(self.db_path)
         try:
-            return db.count()
+            return storage.count()
         finally:
-            db.close()
+            storage.close()
 
     def stop(self) -> None:
         self.process.terminate()

@@ -9,10 +9,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+# Built once: json.dumps with these options would build an encoder per call (HQ spells
+# millions of records).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
 
 def canonical_json(body: dict[str, Any]) -> str:
     """One spelling per record: sorted keys, no spaces, UTF-8 kept (not \\u-escaped)."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(body)
 
 
 @dataclass(frozen=True, slots=True)

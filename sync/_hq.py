@@ -18,11 +18,13 @@ from ._hq_proof import proves_committed, signature_ok, signed
 from ._ledger import Batch
 from ._signing import (
     CONTENT_TYPE,
+    HEADER_AUTH,
     HEADER_BATCH,
     HEADER_BOX,
     HEADER_OFFSET,
     HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
+    request_auth,
     sign,
 )
 
@@ -97,6 +99,9 @@ class HqSink:
         }
         if offset:
             headers[HEADER_OFFSET] = str(offset)
+        # Lets HQ authenticate the request before it reads the body.
+        headers[HEADER_AUTH] = request_auth(self.secret, stamp, self.box_id, batch.batch_id,
+                                            offset, len(batch.body) - offset)
         with self._lock:
             self.resumed += bool(offset)
             self.requests += 1

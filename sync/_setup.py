@@ -70,6 +70,11 @@ def open_channels(config: Config, db_path: Path, sinks: list[Sink]) -> list[Chan
     database cannot be written (a full disk); nothing is left open then."""
     settings = sync_settings(config)
     box = config.box_id
+    from ._identity import mismatch
+
+    wrong = mismatch(box, db_path, only_unsent=True)
+    if wrong:  # HQ would refuse (and park) every such batch: stop before sending any
+        raise ConfigError(str(config.path), [ConfigProblem("box.id", wrong)])
     channels: list[Channel] = []
     try:
         for sink in sinks:

@@ -22,3 +22,20 @@ def verify(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
     if not timestamp.isdigit():
         return False
     return hmac.compare_digest(sign(secret, int(timestamp), body), signature)
+
+# Request authentication, checked by HQ BEFORE it reads a body: it binds the box, the batch,
+# the resume offset and the body's length to the timestamp, so that HQ spends nothing on an
+# upload from anyone but the box (sync/PROTOCOL.md, "Posting a batch").
+HEADER_AUTH = "X-Edgecall-Auth"
+
+
+def request_auth(secret: bytes, timestamp_ms: int, box: str, batch_id: str, offset: int,
+                 length: int) -> str:
+    text = f"{timestamp_ms}.{box}.{batch_id}.{offset}.{length}"
+    return "v1=" + hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
+
+
+def signed_get(secret: bytes, timestamp_ms: int, box: str, path: str) -> dict[str, str]:
+    """Headers of a GET only the box may make (survey packs): signed over the path."""
+    return {HEADER_BOX: box, HEADER_TIMESTAMP: str(timestamp_ms),
+            HEADER_SIGNATURE: sign(secret, timestamp_ms, path.encode())}

@@ -35,11 +35,14 @@ from edge.words import plural
 
 from ._signing import (
     CONTENT_TYPE,
+    HEADER_AUTH,
     HEADER_BATCH,
     HEADER_BOX,
     HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
+    request_auth,
     sign,
+    signed_get,
     verify,
 )
 from .config import twilio_login
@@ -189,6 +192,10 @@ def judge_manifest(reply: Reply | str, box: str, secret: bytes) -> Verdict | Non
         return None
     if reply.status == 401 and reply.error() == "unknown-box":
         return Verdict("fail", f"HQ does not know box {box!r} (401 unknown-box)", _WRONG_KEY)
+    if reply.status == 401 and reply.error() == "bad-signature":
+        # HQ gives the manifest only to its boxes: it refused this one's signature.
+        return Verdict("fail", "HQ refuses this box's signature (401 bad-signature on the "
+                       "signed survey manifest request)", _WRONG_KEY, facts={"via": "manifest"})
     signature = reply.headers.get(HEADER_SIGNATURE, "")
     if reply.status != 200 or not signature:
         return None
@@ -202,9 +209,11 @@ def judge_manifest(reply: Reply | str, box: str, secret: bytes) -> Verdict | Non
 def probe_headers(box: str, secret: bytes, now: float) -> dict[str, str]:
     """Headers of the empty signed POST (the batch id names it as a doctor probe)."""
     stamp = int(now * 1000)
+    batch = f"{box}.doctor.{stamp}"
     return {"Content-Type": CONTENT_TYPE, HEADER_BOX: box,
-            HEADER_BATCH: f"{box}.doctor.{stamp}", HEADER_TIMESTAMP: str(stamp),
-            HEADER_SIGNATURE: sign(secret, stamp, b"")}
+            HEADER_BATCH: batch, HEADER_TIMESTAMP: str(stamp),
+            HEADER_SIGNATURE: sign(secret, stamp, b""),
+            HEADER_AUTH: request_auth(secret, stamp, box, batch, 0, 0)}
 
 
 def judge_probe(reply: Reply | str, box: str, url: str) -> Verdict:
@@ -453,7 +462,11 @@ def hq_verdicts(config: Any, hq: Mapping[str, Any]) -> Iterator[tuple[str, Verdi
     box = config.box_id
     secret_text = config.secrets.get("hq_secret")
     manifest_url = base_url(url) + "/v1/surveys/current.json"
-    manifest = http("GET", manifest_url, headers={HEADER_BOX: box}, verify_tls=verify_tls,
+    secret_or_none = config.secrets.get("hq_secret")
+    manifest_headers = ({HEADER_BOX: box} if not isinstance(secret_or_none, str) else
+                        signed_get(secret_or_none.encode(), int(time.time() * 1000), box,
+                                   urlsplit(manifest_url).path))
+    manifest = http("GET", manifest_url, headers=manifest_headers, verify_tls=verify_tls,
                     timeout=timeout)
     if not isinstance(secret_text, str) or not secret_text:
         yield "hq auth", Verdict("fail", "no hq_secret in the secrets file",
@@ -506,6 +519,14 @@ def doctor_checks(config: Any) -> Iterator[Any]:
     from edge.doctor import fail, ok, warn
 
     make = {"warn": warn, "fail": fail}
+    has_store = "data_dir" in config.sections.get("box", {})
+    if has_store and (config.section("hq") is not None or config.section("twilio") is not None):
+        from ._identity import mismatch
+
+        wrong = mismatch(config.box_id, config.data_dir / "edgecall.db")
+        if wrong:
+            yield warn("box id", wrong, "edit [box] id in the config (sync refuses to run "
+                       "while unsent records carry another id)")
     for section, verdicts in (("hq", hq_verdicts), ("twilio", twilio_verdicts)):
         settings = config.section(section)
         if settings is None:

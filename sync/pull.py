@@ -27,13 +27,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
 from edge.config import Config
 
-from ._signing import HEADER_BOX, HEADER_SIGNATURE, HEADER_TIMESTAMP, verify
+from ._signing import HEADER_SIGNATURE, HEADER_TIMESTAMP, signed_get, verify
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MAX_FILE = 64 * 1024 * 1024
@@ -94,8 +94,11 @@ class SurveyPuller:
 
     def _get(self, url: str) -> requests.Response:
         try:
-            response = self.session.get(url, headers={HEADER_BOX: self.box_id},
-                                        timeout=self.timeout, verify=self.verify_tls)
+            # Signed over the path: HQ gives survey packs only to its boxes.
+            headers = signed_get(self.secret, int(self.wall() * 1000), self.box_id,
+                                 urlsplit(url).path)
+            response = self.session.get(url, headers=headers, timeout=self.timeout,
+                                        verify=self.verify_tls)
         except (requests.RequestException, OSError) as exc:
             raise PullError(f"{url}: {exc}") from exc
         return response

@@ -20,6 +20,7 @@ from edge.clock import format_utc
 from edge.plugins import ServiceContext
 from edge.store import StoreUnavailable, as_unavailable
 
+from . import _heartbeat
 from ._batching import Backoff
 from ._runner import drain
 from ._setup import Channel, build_sinks, configured_sinks, open_channels, sync_settings
@@ -185,4 +186,5 @@ def start(context: ServiceContext) -> SyncService | _Idle:
                           settings["interval_s"], settings["max_backoff_s"], pull=pull,
                           scheduler=context.scheduler, retry_parked_s=settings["retry_parked_s"],
                           data_dir=db_path.parent)
+    _heartbeat.schedule(context, settings["interval_s"])  # box health to HQ, every run
     return service.start()

@@ -3,9 +3,7 @@ summary, and exports — all through the same server, engine and store as a real
 
 from __future__ import annotations
 
-import os
 import random
-import secrets
 import sys
 import threading
 import time
@@ -26,6 +24,7 @@ from edge.store import Store
 from edge.survey import BUILTIN_DEMO, load_survey
 from edge.words import plural
 
+from ._files import write_files
 from ._networks import open_network
 from ._personas import MISSED, make_caller
 
@@ -41,22 +40,15 @@ class DemoOptions:
     via: str = "simulated"  # or a demo line plug-in such as "modem"
 
 
-def _secrets_file(directory: Path) -> Path:
-    path = directory / "secrets.toml"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f'pseudonym_key = "{secrets.token_hex(32)}"\n')
-    return path
-
-
 def demo_config(options: DemoOptions, lines: int, calls_back: bool = False) -> Config:
     """The demo box's config: box id ``demo``, data in ``DIR/data``, the chosen survey; with
-    ``calls_back``, callers who ring off are called back at any hour."""
+    ``calls_back``, callers who ring off are called back at any hour. Also written as
+    ``DIR/edgecall.toml`` (with a local HQ's files) for the commands after the demo."""
     directory = options.directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
+    write_files(directory, options.survey.resolve())
     raw = {"box": {"id": "demo", "data_dir": str(directory / "data"),
-                   "secrets_file": str(_secrets_file(directory))},
+                   "secrets_file": str(directory / "secrets.toml")},
            "survey": {"file": str(options.survey.resolve())},
            "server": {"max_concurrent_calls": lines, "shutdown_grace_s": 5.0}}
     if calls_back:

@@ -119,6 +119,10 @@ class StoreReads:
             "SELECT coalesce(survey_id, 'none') AS survey, disposition, count(*) AS n"
             " FROM calls WHERE started_utc >= ? GROUP BY survey, disposition", [since_utc])
 
+    def last_call_utc(self) -> str | None:
+        """When the newest call started (the box's heartbeat to HQ reports it)."""
+        return self._value("SELECT max(started_utc) FROM calls")
+
     def last_call_clock_quality(self) -> str | None:
         return self._value(
             "SELECT clock_quality FROM calls ORDER BY started_utc DESC, no DESC LIMIT 1")

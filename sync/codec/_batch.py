@@ -4,6 +4,7 @@ JSON followed by the binary part, compressed (sync/PROTOCOL.md, "Batch bytes")."
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from ._record import CodecError, Record
 from ._search import encode_group, encode_ints, plan_of
 from ._time import iso_ms, ms_iso
 from .forms import BinaryPart, DecodeContext, Join, decode_column, place
+from .forms._form import Budget
 
 FORMAT_VERSION = 2
 _READABLE = (1, 2)  # version 1 batches (sealed before an upgrade) still decode
@@ -129,22 +131,34 @@ def decode_group(columns: list[list[Any]], ctx: DecodeContext) -> None:
             ctx.positions = [where.get(rid, -1) for rid in ctx.values["@id"]]
 
 
-def decode_batch(data: bytes) -> dict[str, Any]:
-    """Inverse of :func:`encode_batch`; raises CodecError on anything malformed."""
+def decode_batch(data: bytes, *, max_size: int = 64 * 1024 * 1024,
+                 max_rows: int | None = None, max_chars: int | None = None,
+                 max_depth: int = 64) -> dict[str, Any]:
+    """Inverse of :func:`encode_batch`; raises CodecError on anything malformed.
+
+    A receiver facing untrusted boxes passes its limits: ``max_size`` bytes once
+    decompressed, ``max_rows`` records, ``max_chars`` characters built while decoding,
+    ``max_depth`` nesting of the JSON header. Each is checked before the work it bounds."""
     try:
-        payload = decompress(data)
+        payload = decompress(data, max_size)
         size = int.from_bytes(payload[:4], "big")
-        doc = json.loads(payload[4:4 + size])
+        header = payload[4:4 + size]
+        _check_depth(header, max_depth)
+        doc = json.loads(header)
         blob = payload[4 + size:]
         if not isinstance(doc, dict) or doc.get("v") not in _READABLE:
             raise CodecError("not a batch of format 1 or 2")
+        rows = [int(group["n"]) for group in doc["g"]]
+        if any(n < 0 for n in rows) or (max_rows is not None and sum(rows) > max_rows):
+            raise CodecError(f"batch of {sum(rows)} rows (at most {max_rows})")
+        budget = Budget(max_chars) if max_chars is not None else None
         times = _decode_times(doc, blob)
         records: list[Record] = []
         decoded: list[DecodeContext] = []
         for group in doc["g"]:
             joined = decoded[group["j"]] if "j" in group else None
             ctx = DecodeContext(int(group["n"]), blob, joined.values if joined else None,
-                                joined.numerics if joined else {}, times)
+                                joined.numerics if joined else {}, times, budget=budget)
             decode_group(group["c"], ctx)
             decoded.append(ctx)
             cols = ctx.values
@@ -157,14 +171,31 @@ def decode_batch(data: bytes) -> dict[str, Any]:
                             *(cols[k] for k in keys), strict=True)]
     except CodecError:
         raise
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError,
-            StopIteration) as exc:
-        raise CodecError(f"malformed batch: {exc}") from exc
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, StopIteration,
+            ArithmeticError, RecursionError) as exc:
+        raise CodecError(f"malformed batch: {type(exc).__name__}: {str(exc)[:100]}") from exc
     records.sort(key=lambda r: r.seq)
     if len(records) != doc.get("n"):
         raise CodecError("record count differs from the batch header")
     meta = {k: v for k, v in doc.items() if k not in ("g", "v", "n", "t")}
     return {"v": FORMAT_VERSION, **meta, "records": records}
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _check_depth(text: bytes, max_depth: int) -> None:
+    """Refuse JSON nested deeper than ``max_depth`` before parsing it. Brackets inside
+    strings do not count; the scan runs over the brackets alone."""
+    brackets = _STRING.sub(b"", text).translate(None, _NOT_BRACKETS)
+    if len(brackets) <= max_depth:
+        return
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in (0x5B, 0x7B) else -1
+        if depth > max_depth:
+            raise CodecError(f"batch header nested deeper than {max_depth}")
 
 
 def _decode_times(doc: dict[str, Any], blob: bytes) -> dict[int, int] | None:

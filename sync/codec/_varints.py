@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from ._record import CodecError
+
+# Far beyond any value a box writes; a longer run of continuation bytes is a hostile batch
+# (one varint of a million bytes would build a million-byte int, quadratically).
+_MAX_SHIFT = 7 * 160
+
 
 def unsigned_varints(ints: list[int]) -> bytes:
     """Plain LEB128 (no zigzag) for columns without negatives: 2000..9000 fits 2 bytes,
@@ -42,6 +48,8 @@ def read_unsigned(blob: bytes, offset: int, n: int) -> list[int]:
             shift += 7
             if byte < 0x80:
                 break
+            if shift >= _MAX_SHIFT:
+                raise CodecError("varint longer than 1,120 bits")
         out.append(u)
     return out
 

@@ -91,6 +91,9 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None and (resource := self._resource()) is not None:
             self._reply(200, resource)
             return
+        if route is not None and route[0] in self.server.items and route[1] is None:
+            self._list(route[0])  # HQ's import reads the Map page by page
+            return
         if route is None or route[0] not in self.server.items or route[1] is None:
             self._error(404, 20404, "not found")
             return
@@ -99,6 +102,36 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, 54201, "Map Item not found")
             return
         self._reply(200, self._item(map_name, key))
+
+    def _list(self, map_name: str) -> None:
+        query = parse_qs(self.path.partition("?")[2])
+        size = int(query.get("PageSize", ["50"])[0])
+        start = int(query.get("Page", ["0"])[0])
+        with self.server.lock:
+            keys = sorted(self.server.items[map_name])
+        page = keys[start * size:(start + 1) * size]
+        more = (start + 1) * size < len(keys)
+        base = self.path.partition("?")[0]
+        self._reply(200, {"items": [self._item(map_name, k) for k in page], "meta": {
+            "page": start, "page_size": size,
+            "next_page_url": (f"{self.server.url}{base}?PageSize={size}&Page={start + 1}"
+                              if more else None)}})
+
+    def do_DELETE(self) -> None:
+        route = self._route()
+        if not self._authorised():
+            return
+        if route is None or route[1] is None or route[0] not in self.server.items:
+            self._error(404, 20404, "not found")
+            return
+        with self.server.lock:
+            found = self.server.items[route[0]].pop(route[1], None)
+        if found is None:
+            self._error(404, 54201, "Map Item not found")
+            return
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -80,8 +80,8 @@ def test_on_reaches_hq_and_twilio_each_once(store, hq):
     report = drain(_ledger(store, True), HqSink(hq.url + "/v1/batches", "box-1", SECRET),
                    wait=lambda s: False, max_wait_s=0)
     assert report.done
-    assert_exactly_once(store, hq.db)
-    assert sorted(c["number"] for c in hq.db.callbacks()) == NUMBERS[:2]
+    assert_exactly_once(store, hq.storage)
+    assert sorted(c["number"] for c in hq.storage.callbacks()) == NUMBERS[:2]
     twilio = TwilioSyncStandIn("IS" + "0" * 32, "SK" + "1" * 32, "s", ["m0"])
     try:
         sink = TwilioSink(twilio.url, "IS" + "0" * 32, "SK" + "1" * 32, "s", ["m0"])

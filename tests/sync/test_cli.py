@@ -42,13 +42,13 @@ def test_sync_once_then_status_and_export(filled, hq, tmp_path, capsys):
     assert main(["sync", "--once", "--no-pull", "-c", str(config)]) == 0
     out = capsys.readouterr().out
     assert "hq: 480 records" in out and "backlog 0" in out
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)
     lines = dict(status_lines(store))
     assert lines["sync hq backlog"] == "0 records"
     assert lines["sync hq last success"] != "never"
     csv_path = tmp_path / "calls.csv"
-    assert main(["hq", "export", "--db", str(hq.db.path), "--format", "csv", "--kind", "call",
-                 "-o", str(csv_path)]) == 0
+    assert main(["hq", "export", "--db", hq.storage.url, "--format", "csv", "--table",
+                 "records", "--kind", "call", "-o", str(csv_path)]) == 0
     rows = csv_path.read_text().splitlines()
     assert len(rows) == 41 and "disposition" in rows[0]
     assert "+255" not in csv_path.read_text()  # numbers left the box as pseudonyms only
@@ -80,7 +80,7 @@ def test_sigkill_at_random_points_then_restart_is_exactly_once(filled, hq, tmp_p
     store, _ = filled
     # Slow responses and resets after commit widen the windows a kill can hit: between HQ's
     # commit and the box's acknowledgement, mid-seal, mid-send.
-    proxy = FaultProxy(hq.server_address[:2],
+    proxy = FaultProxy(hq.address,
                        random_plan(11, {"pass": 3, "trickle": 3, "reset-after-commit": 1}),
                        trickle_s=0.02)
     config = write_config(tmp_path, proxy.url)
@@ -94,9 +94,9 @@ def test_sigkill_at_random_points_then_restart_is_exactly_once(filled, hq, tmp_p
             if round_no % 2:
                 # Kill once this run has moved HQ on (a start-up slowed by a loaded machine
                 # would otherwise take every kill before the first send).
-                before = hq.db.count()
+                before = hq.storage.count()
                 deadline = time.monotonic() + 30
-                while hq.db.count() == before and process.poll() is None and \
+                while hq.storage.count() == before and process.poll() is None and \
                         time.monotonic() < deadline:
                     time.sleep(0.02)
                 time.sleep(rng.uniform(0.0, 0.3))
@@ -105,7 +105,7 @@ def test_sigkill_at_random_points_then_restart_is_exactly_once(filled, hq, tmp_p
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1
-                at_kill.append(hq.db.count())
+                at_kill.append(hq.storage.count())
             process.wait(timeout=30)
         final = _sync_process(config)
         _out, err = final.communicate(timeout=120)
@@ -115,7 +115,7 @@ def test_sigkill_at_random_points_then_restart_is_exactly_once(filled, hq, tmp_p
     assert kills >= 3
     reopened = Store.open(store.path.parent, box_id="box-1")
     try:
-        assert_exactly_once(reopened, hq.db)
+        assert_exactly_once(reopened, hq.storage)
         assert reopened.reads.backlog() == 0
     finally:
         reopened.close()
@@ -129,7 +129,8 @@ def test_hq_serve_command_receives_then_stops_on_sigterm(filled, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [sys.executable, "-c", "import sys; from edge.cli import main; sys.exit(main())",
-         "hq", "serve", "--port", "0", "--boxes", str(boxes), "--db", str(tmp_path / "h.db")],
+         "hq", "serve", "--port", "0", "--workers", "2", "--boxes", str(boxes), "--db",
+         str(tmp_path / "h.db")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()
@@ -142,7 +143,7 @@ def test_hq_serve_command_receives_then_stops_on_sigterm(filled, tmp_path):
         assert server.wait(timeout=15) == 0
     out = tmp_path / "all.json"
     assert main(["hq", "export", "--db", str(tmp_path / "h.db"), "--format", "json",
-                 "--all-versions", "-o", str(out)]) == 0
+                 "--table", "records", "--all-versions", "-o", str(out)]) == 0
     import json
 
     assert len(json.loads(out.read_text())) == len(store.reads.outbox_after(0, 10**6))
@@ -161,4 +162,4 @@ def test_sync_once_exits_3_while_a_batch_parked_earlier_holds_a_backlog(filled, 
     out = capsys.readouterr().out
     assert "1 batch parked" in out and "backlog 0" not in out
     assert main(["sync", "--once", "--no-pull", "--retry-parked", "-c", str(config)]) == 0
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)

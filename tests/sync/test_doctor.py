@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,7 +37,7 @@ from sync.doctor import (
     probe_headers,
     resolve,
 )
-from sync.hq import HqDb, HqServer, HqSettings
+from sync.hq import DevServer, HqSettings, Storage, make_app, open_storage
 from tests.support import TwilioSyncStandIn
 
 SECRET = "box-1-secret-for-tests"
@@ -71,41 +72,57 @@ def http_hq(url: str, **extra: Any) -> dict[str, Any]:
 
 # --- real peers -------------------------------------------------------------------------------
 
+@dataclass
+class Hq:
+    server: DevServer
+    storage: Storage
+    settings: HqSettings
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.storage.close()
+
+
 def start_hq(tmp_path: Path, *, skew_s: float = 0.0, surveys: Path | None = None,
-             tls: ssl.SSLContext | None = None) -> HqServer:
-    db = HqDb(tmp_path / f"hq-{time.monotonic_ns()}.db")
-    settings = HqSettings({BOX: SECRET.encode()}, surveys_dir=surveys,
-                          wall=lambda: time.time() + skew_s)
-    server = HqServer(("127.0.0.1", 0), db, settings)
+             tls: ssl.SSLContext | None = None) -> Hq:
+    storage = open_storage(tmp_path / f"hq-{time.monotonic_ns()}.db")
+    storage.add_box(BOX, SECRET, "2000-01-01T00:00:00.000Z")
+    settings = HqSettings(surveys_dir=surveys, wall=lambda: time.time() + skew_s)
+    app = make_app(storage, settings)
     if skew_s:
-        base = server.RequestHandlerClass
+        inner = app
 
-        class Skewed(base):  # type: ignore[misc, valid-type]
+        def app(environ: dict[str, Any], start_response: Any) -> Any:  # type: ignore[no-redef]
             # The Date header follows the receiver's (wrong) clock too, as on a real host.
-            def date_time_string(self, timestamp: float | None = None) -> str:
-                return formatdate(time.time() + skew_s, usegmt=True)
+            def start(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+                headers = [h for h in headers if h[0].lower() != "date"]
+                headers.append(("Date", formatdate(time.time() + skew_s, usegmt=True)))
+                return start_response(status, headers, *rest)
 
-        server.RequestHandlerClass = Skewed
+            return inner(environ, start)
+
+    server = DevServer(app)
     if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    server.start_background()
-    return server
+        server.httpd.socket = tls.wrap_socket(server.httpd.socket, server_side=True)
+    return Hq(server.start(), storage, settings)
 
 
 @pytest.fixture
 def hq_factory(tmp_path: Path) -> Iterator[Any]:
-    servers: list[HqServer] = []
+    servers: list[Hq] = []
 
-    def factory(**kwargs: Any) -> HqServer:
+    def factory(**kwargs: Any) -> Hq:
         server = start_hq(tmp_path, **kwargs)
         servers.append(server)
         return server
 
     yield factory
     for server in servers:
-        server.shutdown()
-        server.server_close()
-        server.db.close()
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -130,9 +147,8 @@ def tls_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     return context
 
 
-def https_url(server: HqServer) -> str:
-    host, port = server.server_address[:2]
-    return f"https://{host}:{port}"
+def https_url(server: Hq) -> str:
+    return f"https://{server.server.host}:{server.server.port}"
 
 
 def closed_port() -> int:
@@ -156,7 +172,7 @@ def test_right_secret_is_accepted_and_nothing_is_stored(hq_factory):
     assert abs(results["hq clock"].facts["skew_s"]) < 5
     # the probe passed box and signature, was refused as malformed, and stored nothing
     assert hq.settings.stats == {"malformed": 1}
-    assert hq.db.count() == 0
+    assert hq.storage.count() == 0
 
 
 def test_wrong_secret_fails(hq_factory):
@@ -185,7 +201,8 @@ def test_missing_secret_fails(hq_factory):
     auth = run(make_config(http_hq(hq.url)))["hq auth"]
     assert auth.status == "fail"
     assert "hq_secret" in auth.fix
-    assert hq.settings.stats == {}  # nothing was POSTed
+    # nothing was POSTed (the unsigned manifest request was refused for its headers)
+    assert hq.settings.stats == {"bad-header": 1}
 
 
 @pytest.mark.parametrize(("box_secret", "status"),
@@ -200,7 +217,8 @@ def test_signed_manifest_proves_the_secret_without_a_post(hq_factory, tmp_path, 
     assert (auth.status, auth.facts["via"]) == (status, "manifest")
     if status == "fail":
         assert "wrong hq_secret or box id" in auth.fix
-    assert hq.settings.stats == {}  # the manifest answered: no probe POST
+    # the manifest answered (or refused the signature of its request): no probe POST
+    assert hq.settings.stats == ({} if status == "ok" else {"bad-signature": 1})
 
 
 def test_nothing_listening(hq_factory):
@@ -274,7 +292,8 @@ def test_hq_two_days_off_fails_the_clock_but_auth_passes(hq_factory):
     assert "NTP" in clock.fix
     # stale-timestamp comes after the signature check: the secret is right
     assert results["hq auth"].status == "ok"
-    assert hq.settings.stats == {"stale-timestamp": 1}
+    # the signed manifest request and the probe, both refused as stale only
+    assert hq.settings.stats == {"stale-timestamp": 2}
 
 
 class _DateOnly(BaseHTTPRequestHandler):

@@ -5,6 +5,7 @@ from sync._runner import drain
 
 from .conftest import SECRET
 from .helpers import assert_exactly_once, ledger_for
+from .helpers import dump as helpers_dump
 
 
 def test_drain_delivers_every_record_once_and_moves_the_cursor(filled, hq):
@@ -14,7 +15,7 @@ def test_drain_delivers_every_record_once_and_moves_the_cursor(filled, hq):
     report = drain(ledger, sink, wait=lambda s: False, max_wait_s=0)
     assert report.done and not report.parked
     assert report.acked_records == len(store.reads.outbox_after(0, 10**6))
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)
     assert ledger.acked_seq() == store.reads.outbox_after(0, 10**6)[-1].seq
     assert store.reads.backlog() == 0
 
@@ -30,13 +31,13 @@ def test_clock_corrections_and_pseudonyms_reach_hq_raw_numbers_do_not(store, hq)
     report = drain(ledger_for(store), HqSink(hq.url + "/v1/batches", "box-1", SECRET),
                    wait=lambda s: False, max_wait_s=0)
     assert report.done
-    assert_exactly_once(store, hq.db)
-    clock = hq.db.records("clock")
+    assert_exactly_once(store, hq.storage)
+    clock = hq.storage.records("clock")
     assert len(clock) == 1 and clock[0]["body"]["source"] == "network"
     assert clock[0]["body"]["mono"] == 12.5 and clock[0]["body"]["boot"] == "boot-1"
-    dump = "\n".join(line for line in hq.db.conn.iterdump())
+    dump = helpers_dump(hq.storage)
     assert "+255712345678" not in dump and "712345678" not in dump
-    assert hq.db.records("call")[0]["body"]["caller"] == "p:0123456789abcdef0123"
+    assert hq.storage.records("call")[0]["body"]["caller"] == "p:0123456789abcdef0123"
 
 
 def test_parked_batch_does_not_block_later_ones(filled, hq):
@@ -62,7 +63,7 @@ def test_parked_batch_does_not_block_later_ones(filled, hq):
     assert sealed[0]["n"] > 2  # later batches were delivered
     assert ledger.unpark() == 1
     assert drain(ledger, real, wait=lambda s: False, max_wait_s=0).done
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)
     assert store.reads.backlog() == 0
 
 
@@ -110,4 +111,4 @@ def test_two_batches_on_the_wire_ack_out_of_order_cursor_stays_contiguous(filled
     assert attempts[:2] in ([1, 2], [2, 1]) and attempts.count(1) == 2
     assert at_retry == [(0, "acked")]
     assert ledger.acked_seq() == store.reads.outbox_after(0, 10**6)[-1].seq
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)

@@ -30,13 +30,13 @@ def _drain(store, url, waits=None, **kw):
 @pytest.mark.parametrize("fault", [f for f in FAULTS if f != "pass"])
 def test_each_fault_then_recovery(filled, hq, fault):
     store, _ = filled
-    proxy = FaultProxy(hq.server_address[:2], scripted_plan([fault, fault]), hold_s=0.8)
+    proxy = FaultProxy(hq.address, scripted_plan([fault, fault]), hold_s=0.8)
     try:
         _ledger, report = _drain(store, proxy.url)
     finally:
         proxy.close()
     assert report.done and not report.parked
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)
     assert store.reads.backlog() == 0
     if fault not in ("trickle",):
         # Both injected faults were noticed, none taken as acks (after a broken connection
@@ -50,7 +50,7 @@ def test_random_mix_of_all_faults(filled, hq, window):
     weights = {f: 1.0 for f in FAULTS}
     weights["pass"] = 3.0
     weights["timeout-after-commit"] = 0.3  # each costs the client's read timeout
-    proxy = FaultProxy(hq.server_address[:2], random_plan(7, weights), hold_s=0.8,
+    proxy = FaultProxy(hq.address, random_plan(7, weights), hold_s=0.8,
                        retry_after=0)
     try:
         _ledger, report = _drain(store, proxy.url, max_records=25, window=window)
@@ -58,24 +58,24 @@ def test_random_mix_of_all_faults(filled, hq, window):
         proxy.close()
     assert report.done
     assert set(proxy.seen) >= {"reset-after-commit", "garbage", "500", "429"}
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)
 
 
 def test_retry_after_is_honoured(filled, hq):
     store, _ = filled
-    proxy = FaultProxy(hq.server_address[:2], scripted_plan(["429", "503"]), retry_after=7)
+    proxy = FaultProxy(hq.address, scripted_plan(["429", "503"]), retry_after=7)
     waits: list[float] = []
     try:
         _drain(store, proxy.url, waits=waits, window=1)  # one batch at a time meets both
     finally:
         proxy.close()
     assert waits == [7.0, 7.0]
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)
 
 
 def test_backoff_grows_while_hq_fails(filled, hq):
     store, _ = filled
-    proxy = FaultProxy(hq.server_address[:2], scripted_plan(["500"] * 6))
+    proxy = FaultProxy(hq.address, scripted_plan(["500"] * 6))
     waits: list[float] = []
     try:
         _drain(store, proxy.url, waits=waits, window=1)
@@ -83,14 +83,14 @@ def test_backoff_grows_while_hq_fails(filled, hq):
         proxy.close()
     assert len(waits) == 6
     assert waits[0] < waits[2] <= FAST.cap_s
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)
 
 
 def test_hq_signed_409_acknowledges_a_forged_one_does_not(filled, hq):
     store, _ = filled
     # The first batch's answer is lost after HQ committed it; the retry meets HQ's signed
     # "already committed" 409 (a receiver that answers duplicates so): acknowledged.
-    proxy = FaultProxy(hq.server_address[:2], scripted_plan(["reset-after-commit", "hq-409"]),
+    proxy = FaultProxy(hq.address, scripted_plan(["reset-after-commit", "hq-409"]),
                        secret=SECRET)
     try:
         _ledger, report = _drain(store, proxy.url, window=1)
@@ -99,12 +99,12 @@ def test_hq_signed_409_acknowledges_a_forged_one_does_not(filled, hq):
     assert report.done and report.failures == 1
     assert store.query("SELECT reason FROM sync_batches WHERE seq = 1")[0]["reason"] == \
         "duplicate"
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)
 
 
 def test_a_409_signed_with_another_key_is_not_an_acknowledgement(filled, hq):
     store, _ = filled
-    proxy = FaultProxy(hq.server_address[:2], scripted_plan(["hq-409"]),
+    proxy = FaultProxy(hq.address, scripted_plan(["hq-409"]),
                        secret=b"not-the-box-secret")
     try:
         _ledger, report = _drain(store, proxy.url, window=1)
@@ -113,12 +113,12 @@ def test_a_409_signed_with_another_key_is_not_an_acknowledgement(filled, hq):
     assert report.done and report.failures == 1  # retried; HQ's own 200 "duplicate" acked it
     assert "without HQ's signed proof" in store.query(
         "SELECT last_error FROM sync_sinks")[0]["last_error"]
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)
 
 
 def test_a_captive_portal_redirect_is_retried_in_words_never_followed(filled, hq, caplog):
     store, _ = filled
-    proxy = FaultProxy(hq.server_address[:2], scripted_plan(["302", "302"]))
+    proxy = FaultProxy(hq.address, scripted_plan(["302", "302"]))
     try:
         with caplog.at_level("INFO", logger="sync"):
             _ledger, report = _drain(store, proxy.url, window=1)
@@ -131,4 +131,4 @@ def test_a_captive_portal_redirect_is_retried_in_words_never_followed(filled, hq
         f"hq: HQ {host} answered 302 (a captive portal?) redirecting to http://{host}/portal;"
         " retrying batch box-1.")
     assert not any(r.exc_info for r in caplog.records)
-    assert_exactly_once(store, hq.db)
+    assert_exactly_once(store, hq.storage)

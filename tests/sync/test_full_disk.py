@@ -54,7 +54,7 @@ def test_sync_on_a_full_disk_says_so_in_one_line_per_run_then_resumes(
         filler.unlink()
         service.run_once()
         assert store.reads.backlog() == 0
-        assert_exactly_once(store, hq.db)
+        assert_exactly_once(store, hq.storage)
     finally:
         service.stop()
         store.close()

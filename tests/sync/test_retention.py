@@ -51,7 +51,7 @@ def test_retention_keeps_what_any_sink_still_needs(filled, hq):
         assert _records_in(twilio) == everything  # each record once, none lost to the purge
     finally:
         twilio.close()
-    assert hq_records(hq.db) == everything
+    assert hq_records(hq.storage) == everything
     store.end_call(store.begin_call("sip", None, True, "demo", "3"), "complete")
     assert drain(hq_ledger, hq_sink, wait=lambda s: False, max_wait_s=0).done  # cursor intact
-    assert hq.db.count() == len(everything) + 2
+    assert hq.storage.count() == len(everything) + 2

@@ -31,8 +31,8 @@ def test_link_up_triggers_an_immediate_drain(filled, hq, tmp_path):
     try:
         assert service.runs == 0
         service.notify("link-up")
-        assert _wait_for(lambda: hq.db.count() == 480)
-        assert_exactly_once(store, hq.db)
+        assert _wait_for(lambda: hq.storage.count() == 480)
+        assert_exactly_once(store, hq.storage)
     finally:
         service.stop()
     assert not service.scheduler.running
@@ -54,7 +54,7 @@ def test_in_a_box_sync_runs_on_the_box_scheduler(filled, hq, tmp_path):
         assert service.scheduler is box_scheduler
         assert box_scheduler.get_job("sync") is not None
         service.notify("link-up")
-        assert _wait_for(lambda: hq.db.count() == 480)
+        assert _wait_for(lambda: hq.storage.count() == 480)
         service.stop()
         assert box_scheduler.get_job("sync") is None and box_scheduler.running
     finally:
@@ -116,7 +116,7 @@ def test_serve_retries_parked_batches_on_its_schedule(filled, hq, tmp_path):
                          [format_utc(time.time() - 7 * 3600), recent])
         service.run_once()  # parked 7 h ago: back in line, sent, acknowledged
         assert ledger.parked() == 0 and store.reads.backlog() == 0
-        assert_exactly_once(store, hq.db)
+        assert_exactly_once(store, hq.storage)
     finally:
         service.stop()
 
@@ -147,7 +147,7 @@ def test_ledgers_wait_for_a_database_that_cannot_be_written_at_start(filled, hq,
         (line,) = [r for r in caplog.records if r.name.startswith("sync")]
         assert not line.exc_info and "the database cannot be written" in line.getMessage()
         service.run_once()
-        assert len(service.channels) == 1 and hq.db.count() == 480
-        assert_exactly_once(store, hq.db)
+        assert len(service.channels) == 1 and hq.storage.count() == 480
+        assert_exactly_once(store, hq.storage)
     finally:
         service.stop()

@@ -51,3 +51,17 @@ def test_box_unit_keeps_the_promises_of_the_docs() -> None:
 def test_printing_the_unit(capsys: pytest.CaptureFixture) -> None:
     assert main(["install-service"]) == 0
     assert "serve --config /etc/edgecall/edgecall.toml" in capsys.readouterr().out
+
+
+def test_hq_unit_runs_a_command_that_exists() -> None:
+    """ExecStart of the HQ unit parses as an edgecall command line (it once named an option
+    'hq serve' did not have)."""
+    import shlex
+
+    from edge.cli import build_parser
+
+    text = (Path(__file__).parents[2] / "systemd" / "edgecall-hq.service").read_text()
+    command = re.search(r"^ExecStart=@EDGECALL@ (.+)$", text, re.M)
+    assert command
+    args = build_parser().parse_args(shlex.split(command.group(1)))
+    assert args.hq_command == "serve" and str(args.config) == "/etc/edgecall/hq.toml"

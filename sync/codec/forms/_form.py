@@ -75,6 +75,27 @@ class ApplyContext:
         return replace(self, numerics={}, scale=0)
 
 
+class Budget:
+    """How many characters decoding may build in all. Every nested value list is counted
+    as it is made, so a string built from others (suffix, tokens) was paid for by its
+    parts: a small batch whose columns double each other stops here, not in memory."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.left = max_chars
+
+    def spend(self, values: list[Any]) -> None:
+        cost = 8 * len(values)
+        # Lists of ints cost rows only (bounded apart); literal lists live in the header.
+        if values and type(values[0]) is str:
+            try:
+                cost += sum(map(len, values))  # all strings: at C speed
+            except TypeError:
+                cost += sum(len(v) for v in values if isinstance(v, str))
+        self.left -= cost
+        if self.left < 0:
+            raise CodecError("batch decodes to more data than the receiver allows")
+
+
 @dataclass(slots=True)
 class DecodeContext:
     """A group being decoded: its columns so far (references look back at them)."""
@@ -87,13 +108,17 @@ class DecodeContext:
     positions: list[int] = field(default_factory=list)  # row of the join per row, or -1
     values: dict[str, list[Any]] = field(default_factory=dict)
     numerics: dict[str, Scaled] = field(default_factory=dict)
+    budget: Budget | None = None  # shared by the batch's groups: what decoding may build
 
     def decode(self, enc: Encoding, n: int, scale: int = 0) -> list[Any]:
         """Values of a (nested) encoding; ``scale``: decimals of the column it is part of."""
         form = FORMS.get(enc[0])
         if form is None or not form.nestable:
             raise CodecError(f"unknown column form {enc[0]!r}")
-        return form.decode(enc, self, n, scale)
+        values = form.decode(enc, self, n, scale)
+        if self.budget is not None:
+            self.budget.spend(values)
+        return values
 
     def reference(self, name: str) -> Scaled:
         """Column ``name`` as ints; ``^name`` is the joined group's, row matched by id."""
