@@ -182,6 +182,3 @@ def classify_hq(status: int, headers: Mapping[str, str], body: bytes, batch_id: 
     return Outcome(PARK, f"HTTP {status}: {_snippet(body)}")
 
 
-def classify_transport(error: BaseException) -> Outcome:
-    """Timeouts, resets, refused connections, malformed responses: all transient."""
-    return Outcome(RETRY, f"{type(error).__name__}: {str(error)[:200]}")

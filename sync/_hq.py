@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from ._batching import ACK, Outcome, classify_hq, classify_transport
+from ._batching import ACK, Outcome, classify_hq
 from ._hq_proof import proves_committed, signature_ok, signed
 from ._ledger import Batch
 from ._signing import (
@@ -27,6 +27,7 @@ from ._signing import (
     request_auth,
     sign,
 )
+from ._words import classify_transport
 
 
 class HqSink:

@@ -20,11 +20,12 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from ._batching import ACK, AUTH, CONFLICT, PARK, RETRY, Outcome, classify_transport
+from ._batching import ACK, AUTH, CONFLICT, PARK, RETRY, Outcome
 from ._batching import parse_retry_after as _retry_after
 from ._ledger import Batch
 from ._pacer import SlidingWindowPacer
 from ._twilio_item import MAX_DATA, is_our_item, item_data
+from ._words import classify_transport
 
 __all__ = ["MAX_DATA", "TwilioSink", "classify_twilio", "item_data"]
 
@@ -131,7 +132,7 @@ class TwilioSink:
             fetched = self.session.get(items + "/" + quote(batch.batch_id, safe=""),
                                        timeout=self.timeout, allow_redirects=False)
         except (requests.RequestException, OSError) as exc:
-            return classify_transport(exc)
+            return classify_transport(exc, "Twilio Sync")
         item = _json(fetched.content)
         if fetched.status_code != 200 or not isinstance(item, dict) or \
                 item.get("key") != batch.batch_id:

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ._batching import RETRY, Outcome
+
 _MAX = 160
 
 
@@ -76,3 +78,9 @@ def transport_words(error: BaseException, peer_name: str = "HQ") -> str:
            for c in causes):
         return f"cannot reach {where}: no route (is the link up?)"
     return short(f"{where}: {type(error).__name__}: {error}")
+
+
+def classify_transport(error: BaseException, peer_name: str = "HQ") -> Outcome:
+    """Timeouts, resets, refused connections, malformed responses: all transient, said in
+    words ("cannot connect to HQ 127.0.0.1:8750: connection refused")."""
+    return Outcome(RETRY, transport_words(error, peer_name))

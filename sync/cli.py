@@ -68,6 +68,28 @@ class _Progress:
             self.stream.write("\n")
 
 
+class _RetryLines(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or "retrying" in record.getMessage()
+
+
+def _show_retries(stream: TextIO) -> None:
+    """While it waits to retry, ``sync --once`` says why and for how long ("hq: cannot
+    connect to HQ 127.0.0.1:8750: connection refused; retrying batch ... in 40.0 s"), whatever
+    the log level: a technician watching it must not think it hangs."""
+    runner_log = logging.getLogger("sync._runner")
+    for old in [h for h in runner_log.handlers if any(
+            isinstance(f, _RetryLines) for f in h.filters)]:
+        runner_log.removeHandler(old)  # one per run, even when called twice in a process
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.INFO)
+    handler.addFilter(_RetryLines())
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    runner_log.addHandler(handler)
+    runner_log.setLevel(logging.INFO)
+    runner_log.propagate = False  # this handler writes its warnings too, once
+
+
 def run_sync(args: argparse.Namespace) -> int:
     from edge.cli import UserError, open_store, read_config, setup_logging
     from edge.store import StoreUnavailable, as_unavailable
@@ -79,6 +101,7 @@ def run_sync(args: argparse.Namespace) -> int:
                   else config.sections["box"]["log_level"])
     if not args.once:
         raise UserError("say 'edgecall sync --once' (the service syncs on its own)")
+    _show_retries(sys.stderr)
     store = open_store(config)
     settings = sync_settings(config)
     max_wait = settings["once_max_wait_s"] if args.max_wait is None else args.max_wait

@@ -62,9 +62,10 @@ def test_offline_sync_reports_failure_and_status_shows_it(filled, tmp_path, caps
     store, _ = filled
     config = write_config(tmp_path, "http://127.0.0.1:9")  # nothing listens there
     assert main(["sync", "--once", "--no-pull", "--max-wait", "0", "-c", str(config)]) == 1
-    assert "stopped: ConnectionError" in capsys.readouterr().out
+    assert "stopped: cannot connect to HQ 127.0.0.1:9: connection refused" in \
+        capsys.readouterr().out
     lines = dict(status_lines(store))
-    assert "ConnectionError" in lines["sync hq last failure"]
+    assert "cannot connect to HQ 127.0.0.1:9" in lines["sync hq last failure"]
     assert lines["sync hq backlog"] == "480 records"
 
 
@@ -163,3 +164,11 @@ def test_sync_once_exits_3_while_a_batch_parked_earlier_holds_a_backlog(filled, 
     assert "1 batch parked" in out and "backlog 0" not in out
     assert main(["sync", "--once", "--no-pull", "--retry-parked", "-c", str(config)]) == 0
     assert_exactly_once(store, hq.storage)
+
+
+def test_sync_once_says_why_it_waits_while_retrying(filled, tmp_path, capsys):
+    config = write_config(tmp_path, "http://127.0.0.1:9")
+    assert main(["sync", "--once", "--no-pull", "--max-wait", "3", "-c", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "hq: cannot connect to HQ 127.0.0.1:9: connection refused" in err
+    assert "retrying batch" in err and " s" in err
