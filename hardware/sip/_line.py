@@ -79,14 +79,8 @@ class SipCall(BaseCall, CallListener):
         self._vcall = vcall
         self._ended = False
         self._lock = threading.Lock()
-        mode = line.settings["dtmf_mode"]
-        self._sources = {
-            "auto": {"rfc2833", "info"} | (set() if vcall.telephone_event else {"inband"}),
-            "rfc2833": {"rfc2833"},
-            "info": {"info"},
-            "inband": {"inband"},
-        }[mode]
-        self._inband = InbandDetector() if "inband" in self._sources else None
+        self._mode = str(line.settings["dtmf_mode"])
+        self._inband = InbandDetector() if self._mode in ("auto", "inband") else None
         self._barge_in = bool(line.settings["barge_in"])
         vcall.listener = self
 
@@ -125,17 +119,30 @@ class SipCall(BaseCall, CallListener):
         self._vcall.stop_playback()
         self._vcall.hangup()
 
+    def reject(self) -> None:
+        """486 Busy Here while ringing (the caller hears busy and pays nothing)."""
+        with self._lock:
+            self._ended = True
+        self._vcall.reject()
+
     # --- CallListener (pyVoIP threads) -----------------------------------------------------
 
+    def _takes(self, source: str) -> bool:
+        """Whether keys from ``source`` count; in auto mode tones count only when no
+        telephone-event was negotiated (known only after the ACK for a delayed offer)."""
+        if self._mode == "auto":
+            return source != "inband" or not self._vcall.telephone_event
+        return source == self._mode
+
     def on_digit(self, digit: str, source: str) -> None:
-        if source not in self._sources:
+        if not self._takes(source):
             return
         if self._barge_in:
             self._vcall.stop_playback()
         self.post(KeyPressed(digit))
 
     def on_audio(self, frame: bytes) -> None:
-        if self._inband is not None:
+        if self._inband is not None and self._takes("inband"):
             for key in self._inband.feed(frame):
                 self.on_digit(key, "inband")
 
@@ -221,16 +228,32 @@ class SipLine:
         if self.phone is not None and self.phone.NSD:
             self.phone.stop()
 
+    def healthy(self) -> bool:
+        """False while the RTP engine's thread is dead (every call would be silent): the
+        server's watchdog check then fails. The engine is restarted within seconds; this also
+        restarts it should its own timer not have."""
+        engine = self.phone.rtp_engine if self.phone is not None and self.phone.NSD else None
+        if engine is None or engine.alive():
+            return True
+        engine.ensure_running()
+        return False
+
     def status(self) -> LineStatus:
         if self.phone is None or not self.phone.NSD:
             return LineStatus(self.name, "sip", "down", "not started")
         reg = self.phone.registration_state()
         stats = self.phone.sip.stats
+        engine = self.phone.rtp_engine
         facts = {
             "registration": reg, "active_calls": len(self.phone.calls),
             "calls_offered": self.calls_offered, "refused": stats["refused"],
             "malformed": stats["malformed"],
+            "media_faults": engine.faults if engine else 0,
+            "media_restarts": engine.restarts if engine else 0,
         }
+        if engine is not None and not engine.alive():
+            return LineStatus(self.name, "sip", "down",
+                              f"audio engine stopped ({engine.failure}); restarting", facts)
         if reg in ("disabled", "registered"):
             detail = "trunk mode, listening" if reg == "disabled" else "registered"
             return LineStatus(self.name, "sip", "ready", detail, facts)

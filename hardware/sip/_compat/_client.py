@@ -235,6 +235,7 @@ class HardenedSIPClient(SIPClient):
         elif method == "ACK":
             with self._unacked_lock:
                 self._unacked.pop(message.headers["Call-ID"], None)
+            phone.on_ack(message)  # the answer to a delayed offer comes in the ACK
         elif method == "BYE":
             if phone.on_bye(message):
                 self.send_response(message, 200, "OK")
@@ -264,7 +265,7 @@ class HardenedSIPClient(SIPClient):
             call = phone.calls.get(message.headers["Call-ID"])
             if call is None:
                 self.send_response(message, 481, "Call/Transaction Does Not Exist")
-            elif "m" in message.body and getattr(call, "answered_once", False):
+            elif getattr(message, "has_sdp", False) and getattr(call, "answered_once", False):
                 call.renegotiate(message)
             else:
                 self.send_response(message, 200, "OK")
