@@ -101,6 +101,12 @@ def tone_u8(seconds: float) -> bytes:
                  for i in range(int(8000 * seconds)))
 
 
+def tone_s16(seconds: float) -> bytes:
+    """The same tone in our line's format (16-bit linear, encoded to G.711 per call)."""
+    return b"".join(struct.pack("<h", round(15360 * math.sin(2 * math.pi * 440 * i / 8000)))
+                    for i in range(int(8000 * seconds)))
+
+
 def serve(kind: str, sip_port: int, rtp_low: int, server_port: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import pyVoIP.VoIP  # noqa: F401  (before pyVoIP.SIP)
@@ -109,7 +115,7 @@ def serve(kind: str, sip_port: int, rtp_low: int, server_port: int) -> None:
     if kind == "ours":
         from hardware.sip._compat import HardenedPhone
 
-        long_prompt = second * 60  # one shared buffer; silence after a minute
+        long_prompt = tone_s16(1.0) * 60  # one shared buffer; silence after a minute
 
         def answer(call):  # on the SIP thread: must be quick
             call.answer()

@@ -33,7 +33,7 @@ GIL_SWITCH_S = 0.001
 
 log = logging.getLogger(__name__)
 
-_SILENCE_ON_ERROR = b"\x80" * 2400  # 0.3 s: a prompt that cannot be spoken still "plays"
+_SILENCE_ON_ERROR = bytes(4800)  # 0.3 s of 16-bit silence: an unplayable prompt still "plays"
 
 
 def advertised_address(settings: dict[str, Any]) -> str:

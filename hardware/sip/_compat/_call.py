@@ -351,8 +351,9 @@ class HardenedCall(VoIPCall):
         pass
 
     def play(self, audio: bytes, done: Callable[[bool], None] | None) -> None:
+        """Play 16-bit linear 8 kHz audio, encoded here to the call's G.711 codec."""
         for client in self.RTPClients[:1]:
-            client.playout.play(audio, done)
+            client.playout.play(client.encode_linear(audio), done)
         if not self.RTPClients and done is not None:
             done(True)
 

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FRAME = 160  # bytes of 8-bit audio per 20 ms packet at 8 kHz
+FRAME = 160  # samples (bytes of G.711) per 20 ms packet at 8 kHz
+ULAW_SILENCE, ALAW_SILENCE = 0xFF, 0xD5
 KEYS = "0123456789*#ABCD"
 _STATIC = {0: PayloadType.PCMU, 8: PayloadType.PCMA}  # stock accepts these un-negotiated too
 
@@ -97,12 +98,14 @@ class InboundAudio:
 class Playout:
     """Replaces RTPPacketManager for audio to send (defect 6: bounded; and the pacing source).
 
+    Holds the payload as it goes on the wire (G.711, one byte a sample; ``silence`` pads).
     ``play(audio, done)`` replaces what plays; the transmitter pulls one frame per packet, so
     a ``stop`` takes effect on the next packet. ``write`` (pyVoIP's write_audio) appends to a
     queue capped at ``max_bytes`` (oldest audio dropped).
     """
 
-    def __init__(self, max_bytes: int = 8000 * 30) -> None:
+    def __init__(self, max_bytes: int = 8000 * 30, silence: int = ULAW_SILENCE) -> None:
+        self.silence = silence
         self._lock = threading.Lock()
         self._audio = memoryview(b"")
         self._pos = 0
@@ -155,7 +158,15 @@ class Playout:
                 frame = b""
         if finished is not None:
             finished(False)
-        return frame + b"\x80" * (length - len(frame))
+        return frame + bytes([self.silence]) * (length - len(frame))
+
+    def recode(self, convert: Callable[[bytes], bytes], silence: int) -> None:
+        """The codec changed mid-call: what is left to play, in the new encoding."""
+        with self._lock:
+            self._audio = memoryview(convert(bytes(self._audio[self._pos :])))
+            self._pos = 0
+            self._queue = bytearray(convert(bytes(self._queue)))
+            self.silence = silence
 
 
 class SourceLatch:
@@ -205,7 +216,7 @@ class HardenedRTPClient(RTPClient):
         self._pt_byte = bytes([int(self.preference)])
         self.hold = False
         self.ptime = ptime  # ms of audio per packet we send (a=ptime)
-        self.pmout = Playout()  # defect 6: bounded, no per-packet log
+        self.pmout = Playout(silence=self._silence())  # defect 6: bounded, no per-packet log
         self.pmin = InboundAudio()  # defect 6
         self._events = EventDeduper()
         self._started = False
@@ -281,8 +292,25 @@ class HardenedRTPClient(RTPClient):
     def use_codec(self, pt: int, assoc: dict[int, PayloadType]) -> None:
         """Send payload type ``pt`` (its codec is ``assoc[pt]``); ``assoc`` is what we take."""
         self.assoc = dict(sorted(assoc.items(), key=lambda kv: kv[0] != pt))
-        self.preference = assoc[pt]
+        was, self.preference = self.preference, assoc[pt]
         self._pt_byte = bytes([pt])
+        if was != self.preference:
+            decode = audioop.alaw2lin if was == PayloadType.PCMA else audioop.ulaw2lin
+            self.playout.recode(lambda g711: self.encode_linear(decode(g711, 2)), self._silence())
+
+    def _silence(self) -> int:
+        return ALAW_SILENCE if self.preference == PayloadType.PCMA else ULAW_SILENCE
+
+    def encode_linear(self, pcm16: bytes) -> bytes:
+        """16-bit linear audio -> this stream's G.711, the one quantisation step on the way."""
+        if self.preference == PayloadType.PCMA:
+            return audioop.lin2alaw(pcm16, 2)
+        return audioop.lin2ulaw(pcm16, 2)
+
+    # pyVoIP's write_audio() takes 8-bit unsigned audio; the playout holds G.711.
+    def write(self, data: bytes) -> None:
+        self.pmout.write(self.outOffset, self.encode_packet(data))
+        self.outOffset += len(data)
 
     def redirect(self, ip: str, port: int) -> None:
         """Send to a new address (a re-INVITE or the answer in an ACK); the source we accept
@@ -312,8 +340,9 @@ class HardenedRTPClient(RTPClient):
 
     def next_packet(self) -> bytes | None:
         """The next packet (``ptime`` of audio), advancing the stream; None on hold (the audio
-        still advances, so a prompt ends on time, but nothing is sent)."""
-        payload = self.encode_packet(self.pmout.read(self.frame))
+        still advances, so a prompt ends on time, but nothing is sent). The playout holds G.711
+        already: it goes out as it is (no 8-bit round trip)."""
+        payload = self.pmout.read(self.frame)
         if self.hold:
             self.outTimestamp = (self.outTimestamp + len(payload)) & 0xFFFFFFFF
             return None
