@@ -113,13 +113,16 @@ def serve(kind: str, sip_port: int, rtp_low: int, server_port: int) -> None:
 
     second = tone_u8(1.0)
     if kind == "ours":
+        import audioop
+
         from hardware.sip._compat import HardenedPhone
 
-        long_prompt = tone_s16(1.0) * 60  # one shared buffer; silence after a minute
+        # One shared G.711 buffer (as the line's G711Cache gives); silence after a minute.
+        long_prompt = audioop.lin2ulaw(tone_s16(1.0) * 60, 2)
 
         def answer(call):  # on the SIP thread: must be quick
             call.answer()
-            call.play(long_prompt, None)
+            call.play(long_prompt, None, encoded_as="PCMU")
 
         phone = HardenedPhone(HOST, server_port, "", "", myIP=HOST, callCallback=answer,
                               sipPort=sip_port, rtpPortLow=rtp_low, rtpPortHigh=rtp_low + 2000)

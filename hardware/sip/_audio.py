@@ -13,6 +13,7 @@ recording (or a newly installed sox) gives a new conversion.
 from __future__ import annotations
 
 import audioop
+import collections
 import hashlib
 import io
 import logging
@@ -98,6 +99,37 @@ def wav_from_line(audio: bytes) -> bytes:
         w.setframerate(RATE)
         w.writeframes(audio)
     return out.getvalue()
+
+
+def encode_g711(pcm16: bytes, codec: str) -> bytes:
+    """16-bit linear -> PCMU or PCMA: the one lossy step between a recording and the wire."""
+    return audioop.lin2alaw(pcm16, 2) if codec == "PCMA" else audioop.lin2ulaw(pcm16, 2)
+
+
+class G711Cache:
+    """The G.711 of the prompts in use, per codec, so calls playing the same prompt share one
+    copy (100 calls each holding their own encoding of a long prompt cost 48 MB in the
+    capacity bench). Keyed by the identity of the cached 16-bit audio, which it keeps alive."""
+
+    def __init__(self, items: int = 128) -> None:
+        self._items: collections.OrderedDict[tuple[int, str], tuple[bytes, bytes]] = (
+            collections.OrderedDict())
+        self._max = items
+        self._lock = threading.Lock()
+
+    def encode(self, pcm16: bytes, codec: str) -> bytes:
+        key = (id(pcm16), codec)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and hit[0] is pcm16:
+                self._items.move_to_end(key)
+                return hit[1]
+        g711 = encode_g711(pcm16, codec)
+        with self._lock:
+            self._items[key] = (pcm16, g711)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+        return g711
 
 
 class PromptCache:

@@ -24,7 +24,7 @@ from edge.lines import (
 )
 from edge.privacy import redact
 
-from ._audio import PromptCache, PromptUnavailable
+from ._audio import G711Cache, PromptCache, PromptUnavailable
 from ._callerid import caller_id
 from ._compat import CallListener, HardenedCall, HardenedPhone, RobustSIPMessage
 from ._dtmf import InbandDetector
@@ -98,7 +98,9 @@ class SipCall(BaseCall, CallListener):
             raise CallGone(str(exc)) from exc
 
     def play(self, play_id: int, utterances: Sequence[Utterance]) -> None:
-        audio = b"".join(self._line.render(u) for u in utterances)
+        # Encoded once per prompt and codec, shared by every call playing it.
+        codec = self.codec or "PCMU"
+        audio = b"".join(self._line.g711.encode(self._line.render(u), codec) for u in utterances)
 
         def done(interrupted: bool) -> None:
             self.post(PlaybackFinished(play_id, interrupted))
@@ -108,7 +110,7 @@ class SipCall(BaseCall, CallListener):
             if self._ended or not self._vcall.RTPClients:
                 done(True)
                 return
-            self._vcall.play(audio, done)
+            self._vcall.play(audio, done, encoded_as=codec)
 
     def stop_playback(self) -> None:
         self._vcall.stop_playback()
@@ -161,6 +163,7 @@ class SipLine:
         self.context = context
         self._name = name
         self.prompts = PromptCache(context.data_dir)
+        self.g711 = G711Cache()
         self.policy = SourcePolicy(settings["allowed_sources"], settings["gateway_address"])
         self.phone: HardenedPhone | None = None
         self._on_call: Callable[[Any], None] | None = None

@@ -3,6 +3,7 @@ call: the offer checked and chosen from (``_sdp``), delayed offer, a=ptime, busy
 
 from __future__ import annotations
 
+import audioop
 import contextlib
 import functools
 import ipaddress
@@ -350,10 +351,17 @@ class HardenedCall(VoIPCall):
     def __del__(self) -> None:
         pass
 
-    def play(self, audio: bytes, done: Callable[[bool], None] | None) -> None:
-        """Play 16-bit linear 8 kHz audio, encoded here to the call's G.711 codec."""
+    def play(self, audio: bytes, done: Callable[[bool], None] | None,
+             encoded_as: str | None = None) -> None:
+        """Play 8 kHz audio: 16-bit linear (encoded here to the call's codec), or G.711 already
+        (``encoded_as`` "PCMU"/"PCMA"; sent as it is when that is the call's codec)."""
         for client in self.RTPClients[:1]:
-            client.playout.play(client.encode_linear(audio), done)
+            if encoded_as is None:
+                audio = client.encode_linear(audio)
+            elif encoded_as != str(client.preference):  # the codec changed meanwhile
+                decode = audioop.alaw2lin if encoded_as == "PCMA" else audioop.ulaw2lin
+                audio = client.encode_linear(decode(audio, 2))
+            client.playout.play(audio, done)
         if not self.RTPClients and done is not None:
             done(True)
 

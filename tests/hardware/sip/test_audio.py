@@ -99,3 +99,17 @@ def test_text_prompt_with_espeak(tmp_path):
     assert len(audio) > 8000 and audioop.rms(audio, 2) > 3 * 256
     assert cache.speech("Press one for yes.", "en") is audio  # from memory the second time
     assert len(cache.speech("Appuyez sur un.", "xx-unknown")) > 8000  # falls back to default
+
+
+def test_g711_encoded_once_per_prompt_and_codec():
+    from hardware.sip._audio import G711Cache
+
+    cache = G711Cache(items=2)
+    prompt = bytes(range(256)) * 40
+    ulaw = cache.encode(prompt, "PCMU")
+    assert cache.encode(prompt, "PCMU") is ulaw  # calls playing it share one copy
+    assert ulaw == audioop.lin2ulaw(prompt, 2)
+    assert cache.encode(prompt, "PCMA") == audioop.lin2alaw(prompt, 2)
+    other = bytes(len(prompt))
+    cache.encode(other, "PCMU")  # bounded: the oldest entry goes
+    assert cache.encode(prompt, "PCMU") is not ulaw
