@@ -345,6 +345,13 @@ class HardenedCall(VoIPCall):
         self.phone.forget_call(self)
         if reason != "local":
             self.listener.on_ended(reason)
+        # Break the call's reference cycles (call <-> listener, call <-> its stream's
+        # callbacks) so that it is freed at once rather than by a full garbage collection,
+        # which holds the GIL for tens of ms (a stall of the RTP engine) when a flood of
+        # callers is turned away.
+        for client in self.RTPClients:
+            client.dtmf = client.on_fault = client.inbound.listener = None
+        self.listener = CallListener()
 
     # Stock __del__ releases ports again when the object is collected (double release);
     # ours are released once, in _finish.

@@ -7,6 +7,7 @@ import collections
 import contextlib
 import logging
 import queue
+import random
 import re
 import select
 import socket
@@ -21,6 +22,7 @@ from pyVoIP.SIP import SIPClient, SIPMessage, SIPMessageType, SIPStatus
 
 from ._message import RobustSIPMessage
 from ._registration import RETRANSMIT, RegistrationPolicy, granted_expires
+from ._tags import TagLibrary
 
 if TYPE_CHECKING:
     from ._phone import HardenedPhone
@@ -42,18 +44,32 @@ class RoutingSocket:
     came from (RFC 3261 section 18.2.2, "received"/rport), so a gateway can call the box in
     trunk mode without a registrar. Unknown Call-IDs keep pyVoIP's destination."""
 
-    def __init__(self, sock: socket.socket, max_entries: int = 4096) -> None:
+    def __init__(self, sock: socket.socket, max_entries: int = 4096,
+                 keep: Callable[[str], bool] | None = None) -> None:
         self.sock = sock
         self._peers: collections.OrderedDict[str, Address] = collections.OrderedDict()
         self._max = max_entries
+        self._keep = keep
         self._lock = threading.Lock()
 
     def learn(self, call_id: str, source: Address) -> None:
         with self._lock:
             self._peers[call_id] = source
             self._peers.move_to_end(call_id)
-            while len(self._peers) > self._max:
-                self._peers.popitem(last=False)
+            if self._keep is None:
+                while len(self._peers) > self._max:
+                    self._peers.popitem(last=False)
+            elif len(self._peers) > 2 * self._max:
+                # The routes of live calls stay however many others came since (a flood of
+                # INVITEs once evicted a quiet call's route, and its BYE went astray);
+                # trimmed in batches, amortised O(1).
+                excess = len(self._peers) - self._max
+                for old in list(self._peers):
+                    if excess <= 0:
+                        break
+                    if not self._keep(old):
+                        del self._peers[old]
+                        excess -= 1
 
     def forget(self, call_id: str) -> None:
         with self._lock:
@@ -133,6 +149,12 @@ class HardenedSIPClient(SIPClient):
         self.t1 = 0.5
         self._unacked: dict[str, list[Any]] = {}
         self._unacked_lock = threading.Lock()
+        # Datagrams are read into one buffer: recvfrom(65535) allocated 64 KB per datagram
+        # and shrank it, and that churn grew RSS by a third under a flood (the fuzz test).
+        self._buffer = bytearray(65535)
+        self._view = memoryview(self._buffer)
+        self.tagLibrary = TagLibrary(
+            self.tagLibrary, keep=lambda call_id: call_id in getattr(phone, "calls", {}))
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -145,7 +167,8 @@ class HardenedSIPClient(SIPClient):
         self.s.bind((self.bind_ip, self.myPort))
         if self.myPort == 0:
             self.myPort = self.s.getsockname()[1]
-        self.out = RoutingSocket(self.s)
+        self.out = RoutingSocket(
+            self.s, keep=lambda call_id: call_id in getattr(self.phone, "calls", {}))
         self.NSD = True
         self._halt.clear()
         targets: list[tuple[Callable[[], None], str]] = [(self.recv_loop, "sip-recv")]
@@ -183,7 +206,8 @@ class HardenedSIPClient(SIPClient):
                 self._retransmit_due()
                 if not ready:
                     continue
-                raw, source = self.s.recvfrom(65535)
+                size, source = self.s.recvfrom_into(self._buffer)
+                raw = bytes(self._view[:size])
             except (OSError, ValueError):
                 if not self.NSD:
                     return
@@ -304,6 +328,12 @@ class HardenedSIPClient(SIPClient):
             self.phone.on_ack_timeout(call_id)
 
     # --- messages we generate --------------------------------------------------------------
+
+    # Stock gen_tag keeps every tag ever made in a list and scans it for each new one (memory
+    # and time grow with every request answered); 32 random bits need no such list (nor
+    # os.urandom: a tag is not a secret).
+    def gen_tag(self) -> str:
+        return f"{random.getrandbits(32):08x}"
 
     def _to_tag(self, request: SIPMessage) -> str:
         existing = request.headers["To"].get("tag", "")
