@@ -35,7 +35,7 @@ from edge.survey import BUILTIN_DEMO
 
 from .rawsip import HOST, RawCaller, sdp
 
-DATAGRAMS = int(os.environ.get("EDGECALL_FUZZ_N", "100000"))
+DATAGRAMS = int(os.environ.get("EDGECALL_FUZZ_N", "100000"))  # fewer: a quick local try
 SYNC_EVERY = 100
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 WARM_UP = 3000
