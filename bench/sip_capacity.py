@@ -101,19 +101,28 @@ def tone_u8(seconds: float) -> bytes:
                  for i in range(int(8000 * seconds)))
 
 
+def tone_s16(seconds: float) -> bytes:
+    """The same tone in our line's format (16-bit linear, encoded to G.711 per call)."""
+    return b"".join(struct.pack("<h", round(15360 * math.sin(2 * math.pi * 440 * i / 8000)))
+                    for i in range(int(8000 * seconds)))
+
+
 def serve(kind: str, sip_port: int, rtp_low: int, server_port: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import pyVoIP.VoIP  # noqa: F401  (before pyVoIP.SIP)
 
     second = tone_u8(1.0)
     if kind == "ours":
+        import audioop
+
         from hardware.sip._compat import HardenedPhone
 
-        long_prompt = second * 60  # one shared buffer; silence after a minute
+        # One shared G.711 buffer (as the line's G711Cache gives); silence after a minute.
+        long_prompt = audioop.lin2ulaw(tone_s16(1.0) * 60, 2)
 
         def answer(call):  # on the SIP thread: must be quick
             call.answer()
-            call.play(long_prompt, None)
+            call.play(long_prompt, None, encoded_as="PCMU")
 
         phone = HardenedPhone(HOST, server_port, "", "", myIP=HOST, callCallback=answer,
                               sipPort=sip_port, rtpPortLow=rtp_low, rtpPortHigh=rtp_low + 2000)

@@ -1,14 +1,19 @@
-"""Prompts in the line's audio format: 8 kHz mono 8-bit unsigned PCM (what pyVoIP sends).
+"""Prompts in the line's audio format: 8 kHz mono 16-bit signed linear PCM (little-endian).
 
-WAV files of any rate, width and channel count (PCM, mu-law or A-law) are converted once and
-cached under the line's data directory; text-only prompts are spoken by espeak-ng when it is
-installed. The conversion is a pure function of the file's bytes; the cache is keyed by path,
-size and modification time so an edited recording is converted again.
+Audio stays 16-bit linear until the call encodes it to its G.711 codec: pyVoIP's own format
+(8-bit unsigned) was a second, coarser quantisation before G.711's (a -30 dBFS test prompt
+arrived at 17 dB SNR instead of 36). WAV files of any rate, width and channel count (PCM,
+mu-law or A-law) are converted once and cached under the line's data directory; rates other
+than 8 kHz go through ``_resample`` (sox, with an anti-alias filter). Text-only prompts are
+spoken by espeak-ng when it is installed. The conversion is a pure function of the file's
+bytes; the cache is keyed by path, size, modification time and resampler, so an edited
+recording (or a newly installed sox) gives a new conversion.
 """
 
 from __future__ import annotations
 
 import audioop
+import collections
 import hashlib
 import io
 import logging
@@ -22,10 +27,11 @@ import wave
 from collections.abc import Callable
 from pathlib import Path
 
+from ._resample import RATE, RatecvResampler, Resampler, default_resampler
+
 log = logging.getLogger(__name__)
 
-RATE = 8000
-_FORMAT_VERSION = "u8-8k-v1"
+_FORMAT_VERSION = "s16-8k-v2"
 
 
 class PromptUnavailable(Exception):
@@ -52,8 +58,9 @@ def _wav_chunks(data: bytes) -> tuple[int, int, int, int, bytes]:
     return tag, channels, rate, bits, frames
 
 
-def to_line_format(wav_bytes: bytes) -> bytes:
-    """Any PCM/mu-law/A-law WAV -> 8 kHz mono 8-bit unsigned."""
+def to_line_format(wav_bytes: bytes,
+                   resample: Callable[[bytes, int], bytes] | None = None) -> bytes:
+    """Any PCM/mu-law/A-law WAV -> 8 kHz mono 16-bit signed linear."""
     tag, channels, rate, bits, frames = _wav_chunks(wav_bytes)
     if tag == 0xFFFE and bits in (8, 16, 24, 32):  # WAVE_FORMAT_EXTENSIBLE, assume PCM
         tag = 1
@@ -68,36 +75,72 @@ def to_line_format(wav_bytes: bytes) -> bytes:
         raise PromptUnavailable(f"WAV encoding {tag} not supported (use PCM, mu-law or A-law)")
     if width not in (1, 2, 3, 4) or channels < 1:
         raise PromptUnavailable(f"WAV with {bits}-bit samples not supported")
+    if not 1000 <= rate <= 384000:
+        raise PromptUnavailable(f"WAV sample rate {rate} Hz not supported")
     frames = frames[: len(frames) - len(frames) % (width * channels)]
-    if channels == 2:
-        frames = audioop.tomono(frames, width, 0.5, 0.5)
-    elif channels > 2:  # keep the first channel
+    if channels > 2:  # keep the first channel
         step = width * channels
         frames = b"".join(frames[i : i + width] for i in range(0, len(frames), step))
     if width != 2:
         frames = audioop.lin2lin(frames, width, 2)
+    if channels == 2:
+        frames = audioop.tomono(frames, 2, 0.5, 0.5)
     if rate != RATE:
-        frames, _ = audioop.ratecv(frames, 2, 1, rate, RATE, None)
-    return audioop.bias(audioop.lin2lin(frames, 2, 1), 1, 128)
+        frames = (resample or default_resampler())(frames, rate)
+    return frames
 
 
-def wav_from_u8(audio: bytes) -> bytes:
+def wav_from_line(audio: bytes) -> bytes:
     """Wrap line-format audio in a WAV file (for tests and debugging)."""
     out = io.BytesIO()
     with wave.open(out, "wb") as w:
         w.setnchannels(1)
-        w.setsampwidth(1)
+        w.setsampwidth(2)
         w.setframerate(RATE)
         w.writeframes(audio)
     return out.getvalue()
 
 
+def encode_g711(pcm16: bytes, codec: str) -> bytes:
+    """16-bit linear -> PCMU or PCMA: the one lossy step between a recording and the wire."""
+    return audioop.lin2alaw(pcm16, 2) if codec == "PCMA" else audioop.lin2ulaw(pcm16, 2)
+
+
+class G711Cache:
+    """The G.711 of the prompts in use, per codec, so calls playing the same prompt share one
+    copy (100 calls each holding their own encoding of a long prompt cost 48 MB in the
+    capacity bench). Keyed by the identity of the cached 16-bit audio, which it keeps alive."""
+
+    def __init__(self, items: int = 128) -> None:
+        self._items: collections.OrderedDict[tuple[int, str], tuple[bytes, bytes]] = (
+            collections.OrderedDict())
+        self._max = items
+        self._lock = threading.Lock()
+
+    def encode(self, pcm16: bytes, codec: str) -> bytes:
+        key = (id(pcm16), codec)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and hit[0] is pcm16:
+                self._items.move_to_end(key)
+                return hit[1]
+        g711 = encode_g711(pcm16, codec)
+        with self._lock:
+            self._items[key] = (pcm16, g711)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+        return g711
+
+
 class PromptCache:
     """Converted prompts on disk (``<data_dir>/sip-prompts``) and the last few in memory."""
 
-    def __init__(self, data_dir: Path, espeak: str | None = None, memory_items: int = 64) -> None:
+    def __init__(self, data_dir: Path, espeak: str | None = None, memory_items: int = 64,
+                 resampler: Resampler | None = None) -> None:
         self.dir = Path(data_dir) / "sip-prompts"
         self.espeak = espeak if espeak is not None else (shutil.which("espeak-ng") or "")
+        self.resampler = resampler or default_resampler()
+        self._warned_ratecv = False
         self._memory: dict[str, bytes] = {}
         self._memory_items = memory_items
         self._lock = threading.Lock()
@@ -123,7 +166,7 @@ class PromptCache:
             return self._load_or_make(key, make)
 
     def _load_or_make(self, key: str, make: Callable[[], bytes]) -> bytes:
-        path = self.dir / f"{key}.u8"
+        path = self.dir / f"{key}.s16"
         if path.is_file():
             return self._remember(key, path.read_bytes())
         audio = make()
@@ -134,11 +177,22 @@ class PromptCache:
         os.replace(tmp, path)
         return self._remember(key, audio)
 
+    def _resample(self, pcm16: bytes, rate: int) -> bytes:
+        if isinstance(self.resampler, RatecvResampler) and not self._warned_ratecv:
+            self._warned_ratecv = True
+            log.warning("sox is not installed: prompts not recorded at 8 kHz are converted "
+                        "without an anti-alias filter (duller, noisier); apt-get install sox")
+        return self.resampler(pcm16, rate)
+
+    def _convert(self, wav_bytes: bytes) -> bytes:
+        return to_line_format(wav_bytes, self._resample)
+
     def wav(self, path: Path) -> bytes:
         st = path.stat()
-        ident = f"{_FORMAT_VERSION}|wav|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+        ident = (f"{_FORMAT_VERSION}|{self.resampler.name}|wav|{path.resolve()}|{st.st_size}|"
+                 f"{st.st_mtime_ns}")
         key = hashlib.sha256(ident.encode()).hexdigest()[:32]
-        return self._cached(key, lambda: to_line_format(path.read_bytes()))
+        return self._cached(key, lambda: self._convert(path.read_bytes()))
 
     def speech(self, text: str, language: str) -> bytes:
         if not self.espeak:
@@ -146,9 +200,9 @@ class PromptCache:
                 "espeak-ng is not installed, so text-only prompts cannot be spoken: install "
                 "espeak-ng (apt-get install espeak-ng) or give the prompt a recording"
             )
-        ident = f"{_FORMAT_VERSION}|tts|{self.espeak}|{language}|{text}"
+        ident = f"{_FORMAT_VERSION}|{self.resampler.name}|tts|{self.espeak}|{language}|{text}"
         key = hashlib.sha256(ident.encode()).hexdigest()[:32]
-        return self._cached(key, lambda: to_line_format(self._speak(text, language)))
+        return self._cached(key, lambda: self._convert(self._speak(text, language)))
 
     def _speak(self, text: str, language: str) -> bytes:
         with tempfile.TemporaryDirectory() as tmp:

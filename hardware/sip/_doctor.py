@@ -1,5 +1,6 @@
 """``edgecall doctor`` checks for the [sip] line: the port can be bound, the gateway answers a
-SIP OPTIONS, the account registers when one is configured, the DTMF mode is sensible.
+SIP OPTIONS, the account registers when one is configured, the DTMF mode is sensible, sox is
+there to resample prompts.
 
 Building and reading the OPTIONS and judging the outcomes are plain functions; the UDP
 exchange is one thin function. REGISTER reuses the line's own code (HardenedSIPClient) so the
@@ -24,6 +25,7 @@ from typing import Any
 
 from ._compat import HardenedSIPClient, normalise
 from ._line import advertised_address
+from ._resample import sox_path
 
 # OPTIONS: first send, then resend after each wait; about 2 s in all (RFC 3261 timer E from a
 # shortened T1: a gateway on the same LAN answers in milliseconds).
@@ -170,6 +172,15 @@ def judge_dtmf(mode: str, codecs: Sequence[str], allow: Sequence[str] | None) ->
                    "with 'edgecall doctor --dtmf-test')")
 
 
+def judge_resampler(sox: str | None) -> Verdict:
+    if sox:
+        return Verdict("ok", f"prompts not recorded at 8 kHz are resampled by sox ({sox})")
+    return Verdict("warn", "sox is not installed: prompts not recorded at 8 kHz are converted "
+                   "without an anti-alias filter (44.1 kHz recordings lose much of their "
+                   "clarity)", "apt-get install sox (then restart edgecall: prompts are "
+                   "converted again)")
+
+
 # --- I/O: thin ---------------------------------------------------------------------------------
 
 def bind_problem(address: str, port: int) -> tuple[str, str] | None:
@@ -294,6 +305,7 @@ def doctor_checks(config: Any) -> Iterator[Any]:
     else:
         yield ok("sip port", f"UDP {bind}:{port} is free for the SIP line",
                  bind_address=bind, port=port)
+    yield result("sip prompts", judge_resampler(sox_path()))
 
     if not gateway:
         if settings["allowed_sources"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import ipaddress
 import logging
 import socket
@@ -26,7 +27,7 @@ from edge.lines import (
 from edge.logthrottle import LogThrottle
 from edge.privacy import redact
 
-from ._audio import PromptCache, PromptUnavailable
+from ._audio import G711Cache, PromptCache, PromptUnavailable
 from ._callerid import caller_id
 from ._compat import (
     DROP,
@@ -43,7 +44,7 @@ GIL_SWITCH_S = 0.001
 
 log = logging.getLogger(__name__)
 
-_SILENCE_ON_ERROR = b"\x80" * 2400  # 0.3 s: a prompt that cannot be spoken still "plays"
+_SILENCE_ON_ERROR = bytes(4800)  # 0.3 s of 16-bit silence: an unplayable prompt still "plays"
 
 
 def advertised_address(settings: dict[str, Any]) -> str:
@@ -89,14 +90,8 @@ class SipCall(BaseCall, CallListener):
         self._vcall = vcall
         self._ended = False
         self._lock = threading.Lock()
-        mode = line.settings["dtmf_mode"]
-        self._sources = {
-            "auto": {"rfc2833", "info"} | (set() if vcall.telephone_event else {"inband"}),
-            "rfc2833": {"rfc2833"},
-            "info": {"info"},
-            "inband": {"inband"},
-        }[mode]
-        self._inband = InbandDetector() if "inband" in self._sources else None
+        self._mode = str(line.settings["dtmf_mode"])
+        self._inband = InbandDetector() if self._mode in ("auto", "inband") else None
         self._barge_in = bool(line.settings["barge_in"])
         vcall.listener = self
 
@@ -114,7 +109,9 @@ class SipCall(BaseCall, CallListener):
             raise CallGone(str(exc)) from exc
 
     def play(self, play_id: int, utterances: Sequence[Utterance]) -> None:
-        audio = b"".join(self._line.render(u) for u in utterances)
+        # Encoded once per prompt and codec, shared by every call playing it.
+        codec = self.codec or "PCMU"
+        audio = b"".join(self._line.g711.encode(self._line.render(u), codec) for u in utterances)
 
         def done(interrupted: bool) -> None:
             self.post(PlaybackFinished(play_id, interrupted))
@@ -124,7 +121,7 @@ class SipCall(BaseCall, CallListener):
             if self._ended or not self._vcall.RTPClients:
                 done(True)
                 return
-            self._vcall.play(audio, done)
+            self._vcall.play(audio, done, encoded_as=codec)
 
     def stop_playback(self) -> None:
         self._vcall.stop_playback()
@@ -135,17 +132,30 @@ class SipCall(BaseCall, CallListener):
         self._vcall.stop_playback()
         self._vcall.hangup()
 
+    def reject(self) -> None:
+        """486 Busy Here while ringing (the caller hears busy and pays nothing)."""
+        with self._lock:
+            self._ended = True
+        self._vcall.reject()
+
     # --- CallListener (pyVoIP threads) -----------------------------------------------------
 
+    def _takes(self, source: str) -> bool:
+        """Whether keys from ``source`` count; in auto mode tones count only when no
+        telephone-event was negotiated (known only after the ACK for a delayed offer)."""
+        if self._mode == "auto":
+            return source != "inband" or not self._vcall.telephone_event
+        return source == self._mode
+
     def on_digit(self, digit: str, source: str) -> None:
-        if source not in self._sources:
+        if not self._takes(source):
             return
         if self._barge_in:
             self._vcall.stop_playback()
         self.post(KeyPressed(digit))
 
     def on_audio(self, frame: bytes) -> None:
-        if self._inband is not None:
+        if self._inband is not None and self._takes("inband"):
             for key in self._inband.feed(frame):
                 self.on_digit(key, "inband")
 
@@ -164,6 +174,7 @@ class SipLine:
         self.context = context
         self._name = name
         self.prompts = PromptCache(context.data_dir)
+        self.g711 = G711Cache()
         self.policy = SourcePolicy(settings["allowed_sources"], settings["gateway_address"])
         self.phone: HardenedPhone | None = None
         self._on_call: Callable[[Any], None] | None = None
@@ -182,6 +193,11 @@ class SipLine:
         # default 5 ms switch interval a busy thread delays packets by up to 5 ms (the p99.9
         # tail at 100 calls).
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
+        # A full garbage collection holds the GIL while it walks every object: with the
+        # program loaded (modules, config, survey) that stalled the RTP engine 25-90 ms
+        # under a flood of INVITEs. What exists now lives as long as the process; frozen,
+        # collections walk only what calls create.
+        gc.freeze()
         self._on_call = on_call
         self._accepting = True
         if not self.policy.networks:
@@ -235,16 +251,32 @@ class SipLine:
         if self.phone is not None and self.phone.NSD:
             self.phone.stop()
 
+    def healthy(self) -> bool:
+        """False while the RTP engine's thread is dead (every call would be silent): the
+        server's watchdog check then fails. The engine is restarted within seconds; this also
+        restarts it should its own timer not have."""
+        engine = self.phone.rtp_engine if self.phone is not None and self.phone.NSD else None
+        if engine is None or engine.alive():
+            return True
+        engine.ensure_running()
+        return False
+
     def status(self) -> LineStatus:
         if self.phone is None or not self.phone.NSD:
             return LineStatus(self.name, "sip", "down", "not started")
         reg = self.phone.registration_state()
         stats = self.phone.sip.stats
+        engine = self.phone.rtp_engine
         facts = {
             "registration": reg, "active_calls": len(self.phone.calls),
             "calls_offered": self.calls_offered, "refused": stats["refused"],
             "malformed": stats["malformed"], "stray": stats["stray"],
+            "media_faults": engine.faults if engine else 0,
+            "media_restarts": engine.restarts if engine else 0,
         }
+        if engine is not None and not engine.alive():
+            return LineStatus(self.name, "sip", "down",
+                              f"audio engine stopped ({engine.failure}); restarting", facts)
         if reg in ("disabled", "registered"):
             detail = "trunk mode, listening" if reg == "disabled" else "registered"
             return LineStatus(self.name, "sip", "ready", detail, facts)

@@ -6,18 +6,21 @@ Public face::
 
     HardenedPhone, HardenedCall, HardenedSIPClient, HardenedRTPClient   the fixed classes
     RobustSIPMessage, normalise                                         the parser fix
-    EventDeduper, Playout, InboundAudio, RtpEngine                      RTP helpers
+    EventDeduper, Playout, InboundAudio, SourceLatch, RtpEngine         RTP helpers
+    parse_sdp, choose_audio, SdpError                                   SDP, checked
     RegistrationPolicy, RegistrationIdentity, CallListener, info_digit, DROP
 """
 
 from ._call import CallListener, HardenedCall
 from ._client import ALLOW, DROP, HardenedSIPClient, RoutingSocket
+from ._engine import RtpEngine
 from ._message import RobustSIPMessage, normalise
 from ._phone import HardenedPhone, info_digit
 from ._regidentity import FILENAME as IDENTITY_FILE
 from ._regidentity import RegistrationIdentity
 from ._registration import RegistrationPolicy, granted_expires
-from ._rtp import FRAME, EventDeduper, HardenedRTPClient, InboundAudio, Playout, RtpEngine
+from ._rtp import FRAME, EventDeduper, HardenedRTPClient, InboundAudio, Playout, SourceLatch
+from ._sdp import SdpError, choose_audio, parse_sdp
 
 __all__ = [
     "ALLOW",
@@ -37,7 +40,11 @@ __all__ = [
     "RobustSIPMessage",
     "RoutingSocket",
     "RtpEngine",
+    "SdpError",
+    "SourceLatch",
+    "choose_audio",
     "granted_expires",
     "info_digit",
     "normalise",
+    "parse_sdp",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import random
 import re
 import select
 import socket
@@ -24,6 +25,7 @@ from ._register import ALLOW, USER_AGENT
 from ._registering import Registering
 from ._registration import RETRANSMIT, RegistrationPolicy
 from ._routeset import RouteSet
+from ._tags import TagLibrary
 
 if TYPE_CHECKING:
     from ._phone import HardenedPhone
@@ -47,18 +49,32 @@ class RoutingSocket:
     came from (RFC 3261 section 18.2.2, "received"/rport), so a gateway can call the box in
     trunk mode without a registrar. Unknown Call-IDs keep pyVoIP's destination."""
 
-    def __init__(self, sock: socket.socket, max_entries: int = 4096) -> None:
+    def __init__(self, sock: socket.socket, max_entries: int = 4096,
+                 keep: Callable[[str], bool] | None = None) -> None:
         self.sock = sock
         self._peers: collections.OrderedDict[str, Address] = collections.OrderedDict()
         self._max = max_entries
+        self._keep = keep
         self._lock = threading.Lock()
 
     def learn(self, call_id: str, source: Address) -> None:
         with self._lock:
             self._peers[call_id] = source
             self._peers.move_to_end(call_id)
-            while len(self._peers) > self._max:
-                self._peers.popitem(last=False)
+            if self._keep is None:
+                while len(self._peers) > self._max:
+                    self._peers.popitem(last=False)
+            elif len(self._peers) > 2 * self._max:
+                # The routes of live calls stay however many others came since (a flood of
+                # INVITEs once evicted a quiet call's route, and its BYE went astray);
+                # trimmed in batches, amortised O(1).
+                excess = len(self._peers) - self._max
+                for old in list(self._peers):
+                    if excess <= 0:
+                        break
+                    if not self._keep(old):
+                        del self._peers[old]
+                        excess -= 1
 
     def forget(self, call_id: str) -> None:
         with self._lock:
@@ -145,6 +161,12 @@ class HardenedSIPClient(Registering, SIPClient):
         # A flood of garbage or refused calls is summarised, one line a minute.
         self.noise = LogThrottle(log)
         self.setup_registration(username, password)
+        # Datagrams are read into one buffer: recvfrom(65535) allocated 64 KB per datagram
+        # and shrank it, and that churn grew RSS by a third under a flood (the fuzz test).
+        self._buffer = bytearray(65535)
+        self._view = memoryview(self._buffer)
+        self.tagLibrary = TagLibrary(
+            self.tagLibrary, keep=lambda call_id: call_id in getattr(phone, "calls", {}))
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -157,7 +179,8 @@ class HardenedSIPClient(Registering, SIPClient):
         self.s.bind((self.bind_ip, self.myPort))
         if self.myPort == 0:
             self.myPort = self.s.getsockname()[1]
-        self.out = RoutingSocket(self.s)
+        self.out = RoutingSocket(
+            self.s, keep=lambda call_id: call_id in getattr(self.phone, "calls", {}))
         self.NSD = True
         self._halt.clear()
         targets: list[tuple[Callable[[], None], str]] = [(self.recv_loop, "sip-recv")]
@@ -201,7 +224,8 @@ class HardenedSIPClient(Registering, SIPClient):
                 self.outbound.run_timers()
                 if not ready:
                     continue
-                raw, source = self.s.recvfrom(65535)
+                size, source = self.s.recvfrom_into(self._buffer)
+                raw = bytes(self._view[:size])
             except (OSError, ValueError):
                 if not self.NSD:
                     return
@@ -276,6 +300,7 @@ class HardenedSIPClient(Registering, SIPClient):
         elif method == "ACK":
             with self._unacked_lock:
                 self._unacked.pop(message.headers["Call-ID"], None)
+            phone.on_ack(message)  # the answer to a delayed offer comes in the ACK
         elif method == "BYE":
             if phone.on_bye(message):
                 self.send_response(message, 200, "OK")
@@ -305,7 +330,7 @@ class HardenedSIPClient(Registering, SIPClient):
             call = phone.calls.get(message.headers["Call-ID"])
             if call is None:
                 self.send_response(message, 481, "Call/Transaction Does Not Exist")
-            elif "m" in message.body and getattr(call, "answered_once", False):
+            elif getattr(message, "has_sdp", False) and getattr(call, "answered_once", False):
                 call.renegotiate(message)
             else:
                 self.send_response(message, 200, "OK")
@@ -344,6 +369,12 @@ class HardenedSIPClient(Registering, SIPClient):
             self.phone.on_ack_timeout(call_id)
 
     # --- messages we generate --------------------------------------------------------------
+
+    # Stock gen_tag keeps every tag ever made in a list and scans it for each new one (memory
+    # and time grow with every request answered); 32 random bits need no such list (nor
+    # os.urandom: a tag is not a secret).
+    def gen_tag(self) -> str:
+        return f"{random.getrandbits(32):08x}"
 
     def _to_tag(self, request: SIPMessage) -> str:
         existing = request.headers["To"].get("tag", "")

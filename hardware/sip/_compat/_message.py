@@ -4,7 +4,8 @@ Stock ``SIPMessage`` matches header names case-sensitively, knows no compact for
 the first copy of a repeated header (except Via lines), refuses every method but
 INVITE/ACK/BYE/CANCEL, and an SDP with both a session- and a media-level ``c=`` gives a call
 with no RTP (it counts two connections for one port). Rather than re-implement its parser we
-rewrite the datagram into the one shape it handles, then let it parse.
+rewrite the datagram into the one shape it handles, then let it parse. SDP bodies are read by
+our own checked parser (``_sdp``); pyVoIP gets a canonical copy.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 
 from ._pyvoip import SIP_VERSIONS, SIPMessage
+from ._sdp import SdpError, SessionDescription, parse_sdp, pyvoip_lines
 
 # Methods we parse (the client decides which it answers and how).
 METHODS = (
@@ -52,46 +54,12 @@ def _split_via(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _normalise_sdp(lines: list[str]) -> list[str]:
-    """Keep the session lines and the first audio stream, with exactly one ``c=`` line (the
-    media-level one when present: RFC 4566 section 5.7 says it overrides the session's)."""
-    session: list[str] = []
-    medias: list[list[str]] = []
-    for line in lines:
-        if line.startswith("m="):
-            medias.append([line])
-        elif medias:
-            medias[-1].append(line)
-        else:
-            session.append(line)
-    audio = next((m for m in medias if m[0].startswith("m=audio")), None)
-    session_c = [line for line in session if line.startswith("c=")]
-    if audio is None:
-        return session
-    media_c = [line for line in audio if line.startswith("c=")]
-    connection = (media_c or session_c)[:1]
-    out = [line for line in session if not line.startswith("c=")]
-    # pyVoIP's o= parser wants 6 fields; t= 2 fields; insert the connection before t=/m=.
-    out.extend(connection)
-    out.append(audio[0])
-    formats = set(audio[0].split()[3:])
-    for line in audio[1:]:
-        if line.startswith("c="):
-            continue
-        # pyVoIP fails on an rtpmap/fmtp for a payload type the m= line does not list.
-        attr = re.match(r"a=(rtpmap|fmtp):(\S+)", line)
-        if attr and attr.group(2) not in formats:
-            continue
-        out.append(line)
-    return out
-
-
 def normalise(data: bytes) -> bytes:
     """Rewrite one SIP datagram into the form pyVoIP's parser handles.
 
     Unfolds continuation lines, canonicalises header names (case, compact forms), gives each
-    Via value its own line, strips Content-Type parameters, cuts the body at Content-Length,
-    and reduces an SDP body to one audio stream with one connection line.
+    Via value its own line, strips Content-Type parameters, cuts the body at Content-Length
+    and drops blank body lines. An SDP body is checked and rewritten by RobustSIPMessage.
     """
     if len(data) > MAX_DATAGRAM:
         raise ValueError("datagram too large")
@@ -109,7 +77,6 @@ def normalise(data: bytes) -> bytes:
             unfolded.append(line)
     headers: list[tuple[str, str]] = []
     content_length: int | None = None
-    content_type = ""
     for line in unfolded:
         if ":" not in line:
             raise ValueError("header line without a colon")
@@ -121,7 +88,6 @@ def normalise(data: bytes) -> bytes:
             continue
         if name == "Content-Type":
             value = value.split(";")[0].strip().lower()
-            content_type = value
         if name == "Content-Length":
             content_length = int(value)
             continue  # rewritten below, after the body is normalised
@@ -131,8 +97,6 @@ def normalise(data: bytes) -> bytes:
         body_bytes = body_bytes[:content_length]
     body = body_bytes.decode("utf-8", errors="strict")
     body_lines = [line.strip() for line in re.split(r"\r?\n", body) if line.strip()]
-    if content_type == "application/sdp":
-        body_lines = _normalise_sdp(body_lines)
     body = "".join(line + "\r\n" for line in body_lines)
     headers.append(("Content-Length", str(len(body.encode("utf-8")))))
     out = start + "\r\n" + "".join(f"{n}: {v}\r\n" for n, v in headers) + "\r\n" + body
@@ -152,13 +116,28 @@ class RobustSIPMessage(SIPMessage):
         # untouched so that unpatched pyVoIP in the same process keeps its own behaviour.
         self.SIPCompatibleMethods = list(METHODS)
         self.SIPCompatibleVersions = list(SIP_VERSIONS)
-        self.normalised = normalise(data)
+        head, self.raw_body = normalise(data).split(b"\r\n\r\n", 1)
         self.all_headers: list[tuple[str, str]] = []
-        head = self.normalised.split(b"\r\n\r\n", 1)[0].decode("utf-8")
-        for line in head.split("\r\n")[1:]:
+        for line in head.decode("utf-8").split("\r\n")[1:]:
             name, value = line.split(": ", 1) if ": " in line else (line.rstrip(":"), "")
             self.all_headers.append((name, value))
-        self.raw_body = self.normalised.split(b"\r\n\r\n", 1)[1]
+        # Media side: an SDP body is checked here, once (``sdp`` or ``sdp_error``), and pyVoIP
+        # parses only a canonical copy of it, so no field it would choke on or trust (a port
+        # of 70000) reaches it; the phone answers an unusable offer with 488.
+        self.sdp: SessionDescription | None = None
+        self.sdp_error: SdpError | None = None
+        self.has_sdp = bool(self.raw_body) and ("Content-Type", "application/sdp") in (
+            self.all_headers)
+        body = self.raw_body
+        if self.has_sdp:
+            try:
+                self.sdp = parse_sdp(self.raw_body.decode("utf-8"))
+            except SdpError as exc:
+                self.sdp_error = exc
+            body = "".join(line + "\r\n" for line in pyvoip_lines(self.sdp)).encode()
+            head = head[: head.rindex(b"\r\nContent-Length: ")]
+            head += f"\r\nContent-Length: {len(body)}".encode()
+        self.normalised = head + b"\r\n\r\n" + body
         super().parse(self.normalised)
 
     def header_values(self, name: str) -> list[str]:

@@ -5,16 +5,21 @@ from __future__ import annotations
 import logging
 import random
 import re
+import socket
 import threading
 from collections.abc import Callable, Sequence
 
+from edge.logthrottle import LogThrottle
+
 from ._call import HardenedCall
 from ._client import HardenedSIPClient, Screen
+from ._engine import RtpEngine
 from ._pyvoip import CallState, NoPortsAvailableError, SIPMessage, VoIPCall, VoIPPhone
 from ._registration import RegistrationPolicy
-from ._rtp import RtpEngine
+from ._sdp import SdpError
 
 log = logging.getLogger(__name__)
+_throttled = LogThrottle(log)
 
 _SIGNAL = re.compile(r"^\s*Signal\s*=\s*(\S+)", re.MULTILINE | re.IGNORECASE)
 
@@ -87,8 +92,8 @@ class HardenedPhone(VoIPPhone):
             elif existing.state == CallState.RINGING:
                 self._send(self.sip.gen_ringing(request))  # a retransmitted INVITE
             return
-        if self.callCallback is None or "m" not in request.body or "c" not in request.body:
-            self.sip.send_response(request, 488, "Not Acceptable Here")
+        if self.callCallback is None:
+            self.sip.send_response(request, 486, "Busy Here")
             return
         self.sip.send_response(request, 100, "Trying")
         sess_id = random.randint(1, 100000)
@@ -97,15 +102,16 @@ class HardenedPhone(VoIPPhone):
                 self, CallState.RINGING, request, sess_id, self.myIP, sendmode=self.recvmode
             )
         except NoPortsAvailableError:
+            _throttled.warning("no-port", "INVITE refused (503): no free RTP port; widen "
+                               "rtp_port_low..rtp_port_high")
             self.sip.send_response(request, 503, "Service Unavailable")
             return
-        except Exception as exc:  # an SDP pyVoIP cannot use
-            log.info("INVITE refused, its SDP is not usable: %s", exc)
-            self.sip.send_response(request, 488, "Not Acceptable Here")
+        except SdpError as exc:
+            self.refuse_offer(request, exc)
             return
-        if not call.media_ok:
-            self.release_ports(call)
-            self.sip.send_response(request, 488, "Not Acceptable Here")
+        except Exception:  # whatever it was, the caller gets a final answer
+            log.warning("INVITE refused (500): the call could not be set up", exc_info=True)
+            self.sip.send_response(request, 500, "Server Internal Error")
             return
         with self.callsLock:
             self.calls[call_id] = call
@@ -115,6 +121,15 @@ class HardenedPhone(VoIPPhone):
         except Exception:
             log.exception("call could not be offered; refusing it")
             call.hangup()  # ends it (480) and forgets it: no call is left ringing unseen
+
+    def refuse_offer(self, request: SIPMessage, exc: SdpError) -> None:
+        """488 Not Acceptable Here for an SDP offer we cannot use, with a Warning saying why
+        (RFC 3261 21.4.26, 20.43)."""
+        _throttled.log(logging.INFO, "sdp-refused", "%s refused (488): %s", request.method,
+                       exc.reason)
+        text = exc.reason.replace('"', "'").replace("\\", "/")
+        self.sip.send_response(request, 488, "Not Acceptable Here",
+                               extra=f'Warning: {exc.warning} {self.sip.myIP} "{text}"\r\n')
 
     def _callback_MSG_Bye(self, request: SIPMessage) -> None:
         self.on_bye(request)
@@ -137,6 +152,12 @@ class HardenedPhone(VoIPPhone):
         invite = call.request
         if isinstance(call, HardenedCall) and call.cancel():
             self.sip.send_response(invite, 487, "Request Terminated")
+
+    def on_ack(self, request: SIPMessage) -> None:
+        """An ACK: for a call whose 200 carried our offer (delayed offer), the answer."""
+        call = self.calls.get(request.headers["Call-ID"])
+        if isinstance(call, HardenedCall) and call.awaiting_answer:
+            call.take_answer(request)
 
     def on_ack_timeout(self, call_id: str) -> None:
         call = self.calls.get(call_id)
@@ -174,6 +195,38 @@ class HardenedPhone(VoIPPhone):
             self.assignedPorts.append(port)
             return port
 
+    def open_rtp_port(self) -> tuple[int, socket.socket]:
+        """A free even RTP port, bound now (stock binds only when the call is answered, so a
+        port another program holds failed the answer and the INVITE never got a final
+        response). A taken port is skipped for the next free one; none left: 503."""
+        taken: list[int] = []
+        with self.portsLock:
+            used = set(self.assignedPorts)
+            first = self.rtpPortLow + (self.rtpPortLow % 2)
+            free = [p for p in range(first, self.rtpPortHigh + 1, 2) if p not in used]
+            start = random.randrange(len(free)) if free else 0
+            for port in free[start:] + free[:start]:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                try:
+                    sock.bind((self.myIP, port))
+                except OSError:
+                    sock.close()
+                    taken.append(port)
+                    continue
+                self.assignedPorts.append(port)
+                break
+            else:
+                raise NoPortsAvailableError("no RTP port free")
+        if taken:
+            _throttled.warning("port-taken", "RTP port(s) %s in use by another program; "
+                               "took %d", ",".join(map(str, taken[:5])), port)
+        return port, sock
+
+    def release_port(self, port: int) -> None:
+        with self.portsLock:
+            if port in self.assignedPorts:
+                self.assignedPorts.remove(port)
+
     def release_ports(self, call: VoIPCall | None = None) -> None:
         """Idempotent: only the given call's ports (stock also walks dead timer threads)."""
         if call is None:
@@ -185,9 +238,9 @@ class HardenedPhone(VoIPPhone):
             call.assignedPorts = {}
 
     def forget_call(self, call: HardenedCall) -> None:
-        """A call ended: return its RTP ports (defect 6) and forget it. Its route stays (the
-        200 for a BYE or the 487 after a CANCEL still go to the caller); routes age out."""
-        self.release_ports(call)
+        """A call ended: forget it. Its RTP port comes back when its socket is closed (defect 6:
+        stock never returned an inbound call's port). Its route stays (the 200 for a BYE or
+        the 487 after a CANCEL still go to the caller); routes age out."""
         with self.callsLock:
             if self.calls.get(call.call_id) is call:
                 del self.calls[call.call_id]

@@ -155,6 +155,8 @@ INTERNALS: tuple[Internal, ...] = (
     _m(_RTPC, "parse_telephone_event", "self packet", "overridden: de-duplicated (defect 5)"),
     _m(_RTPC, "parse_pcmu", "self packet", "overridden: bounded inbound audio (defect 6)"),
     _m(_RTPC, "parse_pcma", "self packet", "overridden: bounded inbound audio (defect 6)"),
+    _m(_RTPC, "write", "self data", "overridden: prompts are queued as G.711 already encoded "
+       "(no 8-bit round trip)"),
     *_a(_RTPC, "NSD assoc preference inIP inPort outIP outPort outSequence outTimestamp "
         "outSSRC pmin pmout sin sout dtmf", "read/written by HardenedRTPClient"),
     Internal("pyVoIP.RTP", "RTPMessage", "class", "payload/timestamp/marker read"),

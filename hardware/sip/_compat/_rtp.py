@@ -8,28 +8,25 @@ from __future__ import annotations
 
 import audioop
 import collections
-import contextlib
 import logging
-import math
 import select
-import selectors
 import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ._pyvoip import RTP, PayloadType, RTPClient, RTPMessage, RTPParseError
 
+if TYPE_CHECKING:
+    from ._engine import RtpEngine
+
 log = logging.getLogger(__name__)
 
-FRAME = 160  # bytes of 8-bit audio per 20 ms packet at 8 kHz
-PERIOD = FRAME / 8000
-SILENCE = b"\x80" * FRAME
+FRAME = 160  # samples (bytes of G.711) per 20 ms packet at 8 kHz
+ULAW_SILENCE, ALAW_SILENCE = 0xFF, 0xD5
 KEYS = "0123456789*#ABCD"
 _STATIC = {0: PayloadType.PCMU, 8: PayloadType.PCMA}  # stock accepts these un-negotiated too
-# epoll waits in whole milliseconds (rounded up), so the engine waits on sockets until this
-# close to a slot and sleeps the rest with the nanosecond clock.
-_FINE_WAIT_S = 0.001
 
 
 class EventDeduper:
@@ -99,12 +96,14 @@ class InboundAudio:
 class Playout:
     """Replaces RTPPacketManager for audio to send (defect 6: bounded; and the pacing source).
 
-    ``play(audio, done)`` replaces what plays; the transmitter pulls one frame per tick, so a
-    ``stop`` takes effect on the next packet. ``write`` (pyVoIP's write_audio) appends to a queue
-    capped at ``max_bytes`` (oldest audio dropped).
+    Holds the payload as it goes on the wire (G.711, one byte a sample; ``silence`` pads).
+    ``play(audio, done)`` replaces what plays; the transmitter pulls one frame per packet, so
+    a ``stop`` takes effect on the next packet. ``write`` (pyVoIP's write_audio) appends to a
+    queue capped at ``max_bytes`` (oldest audio dropped).
     """
 
-    def __init__(self, max_bytes: int = 8000 * 30) -> None:
+    def __init__(self, max_bytes: int = 8000 * 30, silence: int = ULAW_SILENCE) -> None:
+        self.silence = silence
         self._lock = threading.Lock()
         self._audio = memoryview(b"")
         self._pos = 0
@@ -157,7 +156,40 @@ class Playout:
                 frame = b""
         if finished is not None:
             finished(False)
-        return frame + b"\x80" * (length - len(frame))
+        return frame + bytes([self.silence]) * (length - len(frame))
+
+    def recode(self, convert: Callable[[bytes], bytes], silence: int) -> None:
+        """The codec changed mid-call: what is left to play, in the new encoding."""
+        with self._lock:
+            self._audio = memoryview(convert(bytes(self._audio[self._pos :])))
+            self._pos = 0
+            self._queue = bytearray(convert(bytes(self._queue)))
+            self.silence = silence
+
+
+class SourceLatch:
+    """Whose RTP a stream takes: only packets from the host the SDP names, and of those only
+    from the first source port heard (latched), so nobody else on the network can inject audio
+    or keys. The port is latched rather than taken from the SDP because gateways behind a
+    port-translating router, and some that send from another port than they receive on, are
+    still heard. Until an address is known (a delayed offer before its ACK) nothing is taken.
+    """
+
+    def __init__(self, host: str | None) -> None:
+        self.host = host if host not in (None, "", "0.0.0.0") else None
+        self.port: int | None = None
+        self.dropped = 0
+
+    def accepts(self, source: tuple[str, int]) -> bool:
+        if self.host is None or source[0] != self.host:
+            self.dropped += 1
+            return False
+        if self.port is None:
+            self.port = source[1]
+        elif source[1] != self.port:
+            self.dropped += 1
+            return False
+        return True
 
 
 class HardenedRTPClient(RTPClient):
@@ -173,18 +205,37 @@ class HardenedRTPClient(RTPClient):
         sendrecv: RTP.TransmitType,
         dtmf: Callable[[str], None] | None = None,
         engine: RtpEngine | None = None,
+        *,
+        sock: socket.socket | None = None,
+        ptime: int = 20,
     ) -> None:
         super().__init__(assoc, inIP, inPort, outIP, outPort, sendrecv, dtmf=dtmf)
         self.engine = engine
         self._pt_byte = bytes([int(self.preference)])
         self.hold = False
-        self.pmout = Playout()  # defect 6: bounded, no per-packet log
+        self.ptime = ptime  # ms of audio per packet we send (a=ptime)
+        self.pmout = Playout(silence=self._silence())  # defect 6: bounded, no per-packet log
         self.pmin = InboundAudio()  # defect 6
         self._events = EventDeduper()
         self._started = False
         self._stop = threading.Event()
         self.threads: list[threading.Thread] = []
         self.packets_sent = 0
+        # Bound while the call rings (the SDP we answer with names a port we hold); the phone
+        # picks the next free port when one is taken.
+        self._sock = sock
+        self.latch = SourceLatch(outIP)
+        self._rx = bytearray(4096)  # RTP of G.711 up to 60 ms is 492 bytes
+        self._rx_view = memoryview(self._rx)
+        self.on_fault: Callable[[str], None] | None = None  # the engine ends a failed stream
+        # The port goes back to the pool only once its socket is closed (on the engine's
+        # thread, after the stream left it): a port handed out earlier could not be bound.
+        self.on_closed: Callable[[], None] | None = None
+
+    @property
+    def frame(self) -> int:
+        """Bytes (samples) of audio per packet we send."""
+        return 8 * self.ptime
 
     @property
     def playout(self) -> Playout:
@@ -200,9 +251,8 @@ class HardenedRTPClient(RTPClient):
         if self._started:
             return
         self._started = True
-        self.sin = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sin = self._sock or self.bind()
         self.sout = self.sin
-        self.sin.bind((self.inIP, self.inPort))
         self.sin.setblocking(False)
         if self.engine is not None:
             self.engine.add(self)
@@ -212,16 +262,62 @@ class HardenedRTPClient(RTPClient):
             t.start()
             self.threads.append(t)
 
+    def bind(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind((self.inIP, self.inPort))
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
     # Defect 6 (stop quick): threads wait on an Event, so stop() returns at once and they end
     # within one tick.
     def stop(self) -> None:
         self.NSD = False
         self._stop.set()
-        if self._started:
-            if self.engine is not None:
-                self.engine.remove(self)  # closes the socket on the engine's thread
-            else:
-                self.sin.close()
+        if self._started and self.engine is not None:
+            self.engine.remove(self)  # closes the socket on the engine's thread
+        else:
+            self.close_socket()
+
+    def close_socket(self) -> None:
+        sock = getattr(self, "sin", None) or self._sock
+        if sock is not None:
+            sock.close()
+        callback, self.on_closed = self.on_closed, None
+        if callback is not None:
+            callback()
+
+    def use_codec(self, pt: int, assoc: dict[int, PayloadType]) -> None:
+        """Send payload type ``pt`` (its codec is ``assoc[pt]``); ``assoc`` is what we take."""
+        self.assoc = dict(sorted(assoc.items(), key=lambda kv: kv[0] != pt))
+        was, self.preference = self.preference, assoc[pt]
+        self._pt_byte = bytes([pt])
+        if was != self.preference:
+            decode = audioop.alaw2lin if was == PayloadType.PCMA else audioop.ulaw2lin
+            self.playout.recode(lambda g711: self.encode_linear(decode(g711, 2)), self._silence())
+
+    def _silence(self) -> int:
+        return ALAW_SILENCE if self.preference == PayloadType.PCMA else ULAW_SILENCE
+
+    def encode_linear(self, pcm16: bytes) -> bytes:
+        """16-bit linear audio -> this stream's G.711, the one quantisation step on the way."""
+        if self.preference == PayloadType.PCMA:
+            return audioop.lin2alaw(pcm16, 2)
+        return audioop.lin2ulaw(pcm16, 2)
+
+    # pyVoIP's write_audio() takes 8-bit unsigned audio; the playout holds G.711.
+    def write(self, data: bytes) -> None:
+        self.pmout.write(self.outOffset, self.encode_packet(data))
+        self.outOffset += len(data)
+
+    def redirect(self, ip: str, port: int) -> None:
+        """Send to a new address (a re-INVITE or the answer in an ACK); the source we accept
+        RTP from follows it."""
+        if ip != self.outIP:
+            self.latch = SourceLatch(ip)
+        self.outIP, self.outPort = ip, port
 
     def recv(self) -> None:
         # select() instead of a 10 ms sleep-poll: no wake-ups while the line is quiet.
@@ -230,20 +326,29 @@ class HardenedRTPClient(RTPClient):
                 ready, _, _ = select.select([self.sin], [], [], 0.25)
                 if not ready:
                     continue
-                packet = self.sin.recv(8192)
+                packet, source = self._receive()
             except (OSError, ValueError):
                 if not self.NSD:
                     return
+                continue
+            if not self.latch.accepts(source):
                 continue
             try:
                 self.parse_packet(packet)
             except Exception as exc:  # a malformed packet must not end the call's receiver
                 log.debug("RTP packet dropped on port %s: %s", self.inPort, exc)
 
+    def _receive(self) -> tuple[bytes, tuple[str, int]]:
+        # Into the stream's own buffer: recvfrom(8192) allocated 8 KB per packet (5,000 a
+        # second at 100 calls) and shrank it, churn that fragments the heap.
+        size, source = self.sin.recvfrom_into(self._rx)
+        return bytes(self._rx_view[:size]), source
+
     def next_packet(self) -> bytes | None:
-        """The next 20 ms packet, advancing the stream; None on hold (the audio still advances,
-        so a prompt ends on time, but nothing is sent)."""
-        payload = self.encode_packet(self.pmout.read(FRAME))
+        """The next packet (``ptime`` of audio), advancing the stream; None on hold (the audio
+        still advances, so a prompt ends on time, but nothing is sent). The playout holds G.711
+        already: it goes out as it is (no 8-bit round trip)."""
+        payload = self.pmout.read(self.frame)
         if self.hold:
             self.outTimestamp = (self.outTimestamp + len(payload)) & 0xFFFFFFFF
             return None
@@ -271,12 +376,12 @@ class HardenedRTPClient(RTPClient):
         packet = self.next_packet()
         return self.NSD if packet is None else self.send_packet(packet)
 
-    # Audio paced against one monotonic clock: deadlines are start + n * 20 ms, so lateness of
+    # Audio paced against one monotonic clock: deadlines are start + n * ptime, so lateness of
     # one packet is not carried into the next (stock sleeps 20 ms relative and drifts ~6 ms/s).
     def trans(self) -> None:
         deadline = time.monotonic()
         while self.NSD and self.send_frame():
-            deadline += PERIOD
+            deadline += self.ptime / 1000
             delay = deadline - time.monotonic()
             if delay < -0.2:  # suspended or starved: resynchronise rather than burst
                 deadline = time.monotonic()
@@ -287,11 +392,13 @@ class HardenedRTPClient(RTPClient):
         """Drain what the socket holds (called by the shared engine when it is readable)."""
         for _ in range(64):
             try:
-                packet = self.sin.recv(8192)
+                packet, source = self._receive()
             except (BlockingIOError, InterruptedError):
                 return
             except (OSError, ValueError):
                 return
+            if not self.latch.accepts(source):
+                continue
             try:
                 self.parse_packet(packet)
             except Exception as exc:  # a malformed packet must not end the call's receiver
@@ -342,147 +449,3 @@ class HardenedRTPClient(RTPClient):
 
     def parse_pcma(self, packet: RTPMessage) -> None:
         self.pmin.write(packet.timestamp, audioop.bias(audioop.alaw2lin(packet.payload, 1), 1, 128))
-
-
-class RtpEngine:
-    """One thread paces and receives the RTP of every call of a phone (the stock client runs
-    two threads per call, plus a timer thread per call in the phone).
-
-    Why one thread: with a sender and a receiver thread, every sendto() released the GIL to a
-    receiver busy with 5,000 packets a second at 100 calls, and each hand-back cost up to the
-    switch interval, so a tick's packets went out late by varying amounts (the p99.9 interval
-    tail).
-
-    Why slots: the 20 ms period is cut into ``SLOTS`` slots and each stream is given the least
-    used one. A slot's packets are built first, then sent back to back, on one monotonic
-    schedule (start + n * 20 ms + slot offset). A stall in the middle of a burst (a garbage
-    collection, the kernel's loopback work) then delays the few packets of one slot instead
-    of every packet after it. Between slots the thread reads whatever the sockets hold,
-    checking the clock between sockets. Streams are added and removed from any thread; socket
-    changes are applied on the engine's thread.
-    """
-
-    SLOTS = 10
-
-    def __init__(self) -> None:
-        self._slots: list[list[HardenedRTPClient]] = [[] for _ in range(self.SLOTS)]
-        self._lock = threading.Lock()
-        self._pending: collections.deque[tuple[str, HardenedRTPClient]] = collections.deque()
-        self._halt = threading.Event()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
-        self.threads: list[threading.Thread] = []
-
-    def start(self) -> None:
-        if self.threads:
-            return
-        t = threading.Thread(target=self._run, name="rtp-engine", daemon=True)
-        t.start()
-        self.threads.append(t)
-
-    def stop(self) -> None:
-        self._halt.set()
-        self._wake()
-        for t in self.threads:
-            if t is not threading.current_thread():
-                t.join(timeout=1.0)
-        with self._lock:
-            clients = [c for slot in self._slots for c in slot]
-            self._slots = [[] for _ in range(self.SLOTS)]
-        for client in clients:
-            with contextlib.suppress(OSError):
-                client.sin.close()
-        self._wake_r.close()
-        self._wake_w.close()
-
-    def add(self, client: HardenedRTPClient) -> None:
-        with self._lock:
-            # Copy on write: the engine iterates a slot's list without the lock.
-            index = min(range(self.SLOTS), key=lambda i: len(self._slots[i]))
-            self._slots[index] = [*self._slots[index], client]
-            self._pending.append(("add", client))
-        self._wake()
-
-    def remove(self, client: HardenedRTPClient) -> None:
-        with self._lock:
-            for index, slot in enumerate(self._slots):
-                if client in slot:
-                    self._slots[index] = [c for c in slot if c is not client]
-            self._pending.append(("remove", client))
-        self._wake()
-        if self._halt.is_set() or not self.threads:
-            with contextlib.suppress(OSError):
-                client.sin.close()
-
-    def streams(self) -> int:
-        return sum(len(slot) for slot in self._slots)
-
-    def _wake(self) -> None:
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")
-
-    def _run(self) -> None:
-        selector = selectors.DefaultSelector()
-        selector.register(self._wake_r, selectors.EVENT_READ, None)
-        step = PERIOD / self.SLOTS
-        slot = 0
-        deadline = time.monotonic()
-        try:
-            while not self._halt.is_set():
-                self._apply_pending(selector)
-                if not any(self._slots):  # no call: sleep until one is added (no wake-ups)
-                    self._receive(selector, 1.0, math.inf)
-                    deadline = time.monotonic()
-                    continue
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self._send_slot(self._slots[slot])
-                    slot = (slot + 1) % self.SLOTS
-                    deadline += step
-                    if time.monotonic() - deadline > 0.2:  # starved or suspended: resync
-                        deadline = time.monotonic()
-                elif remaining > _FINE_WAIT_S:
-                    self._receive(selector, remaining - _FINE_WAIT_S, deadline)
-                else:  # read what is there, then sleep to the slot on the nanosecond timer
-                    self._receive(selector, 0, deadline)
-                    time.sleep(max(0.0, deadline - time.monotonic()))
-        finally:
-            self._apply_pending(selector)
-            selector.close()
-
-    @staticmethod
-    def _send_slot(clients: list[HardenedRTPClient]) -> None:
-        outgoing = []
-        for client in clients:
-            if client.NSD:
-                packet = client.next_packet()
-                if packet is not None:
-                    outgoing.append((client, packet))
-        for client, packet in outgoing:
-            client.send_packet(packet)
-
-    def _receive(self, selector: selectors.BaseSelector, timeout: float, deadline: float) -> None:
-        for key, _ in selector.select(timeout=timeout):
-            if key.data is None:
-                with contextlib.suppress(OSError):
-                    self._wake_r.recv(4096)
-            else:
-                key.data.receive_ready()
-            if time.monotonic() >= deadline:
-                return  # the slot first; sockets still readable are reported again
-
-    def _apply_pending(self, selector: selectors.BaseSelector) -> None:
-        while True:
-            with self._lock:
-                if not self._pending:
-                    return
-                op, client = self._pending.popleft()
-            if op == "add":
-                with contextlib.suppress(KeyError, ValueError, OSError):
-                    selector.register(client.sin, selectors.EVENT_READ, client)
-            else:
-                with contextlib.suppress(KeyError, ValueError, OSError):
-                    selector.unregister(client.sin)
-                with contextlib.suppress(OSError):
-                    client.sin.close()

@@ -1,4 +1,4 @@
-"""Prompt conversion to 8 kHz mono 8-bit unsigned, the cache, and text prompts."""
+"""Prompt conversion to 8 kHz mono 16-bit linear, the cache, and text prompts."""
 
 from __future__ import annotations
 
@@ -31,13 +31,11 @@ def write_wav(path: Path, rate: int, width: int, channels: int, seconds: float =
         w.writeframes(bytes(frames))
 
 
-def tone_fit(audio_u8: bytes, freq: float = 500.0) -> float:
-    """How well a 500 Hz sine at 8 kHz fits the audio (findfit's scale factor)."""
-    signed = audioop.bias(audio_u8, 1, -128)
-    ref = b"".join(struct.pack("b", round(60 * math.sin(2 * math.pi * freq * i / 8000)))
-                   for i in range(len(signed)))
-    a16, r16 = audioop.lin2lin(signed, 1, 2), audioop.lin2lin(ref, 1, 2)
-    _offset, factor = audioop.findfit(a16, r16[: len(r16) // 2])
+def tone_fit(audio: bytes, freq: float = 500.0) -> float:
+    """How well a 500 Hz sine at 8 kHz fits the 16-bit audio (findfit's scale factor)."""
+    ref = b"".join(struct.pack("<h", round(15360 * math.sin(2 * math.pi * freq * i / 8000)))
+                   for i in range(len(audio) // 2))
+    _offset, factor = audioop.findfit(audio, ref[: len(ref) // 2])
     return abs(factor)
 
 
@@ -45,13 +43,13 @@ def tone_fit(audio_u8: bytes, freq: float = 500.0) -> float:
     ("rate", "width", "channels"),
     [(8000, 1, 1), (8000, 2, 1), (16000, 2, 2), (44100, 2, 1), (48000, 3, 2), (22050, 4, 6)],
 )
-def test_any_wav_becomes_8k_mono_u8(tmp_path, rate, width, channels):
+def test_any_wav_becomes_8k_mono_16bit(tmp_path, rate, width, channels):
     path = tmp_path / "p.wav"
     write_wav(path, rate, width, channels)
     audio = to_line_format(path.read_bytes())
-    assert abs(len(audio) - 4000) <= 8  # 0.5 s at 8 kHz, one byte a sample
-    rms = audioop.rms(audioop.bias(audio, 1, -128), 1)
-    assert 40 < rms < 50  # half scale sine: 127 * 0.5 / sqrt(2) = 45
+    assert abs(len(audio) - 8000) <= 16  # 0.5 s at 8 kHz, two bytes a sample
+    rms = audioop.rms(audio, 2)
+    assert 11000 < rms < 12100  # half scale sine: 32767 * 0.5 / sqrt(2) = 11585
     assert tone_fit(audio) > 0.5  # still the 500 Hz tone, not noise
 
 
@@ -63,7 +61,7 @@ def test_mulaw_wav(tmp_path):
     body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack(
         "<I", len(data)) + data
     audio = to_line_format(b"RIFF" + struct.pack("<I", len(body)) + body)
-    assert len(audio) == 4000
+    assert audio == audioop.ulaw2lin(data, 2)  # decoded, nothing else done: exact
 
 
 def test_not_a_wav(tmp_path):
@@ -76,7 +74,7 @@ def test_converted_once_and_cached(tmp_path):
     write_wav(path, 16000, 2, 1)
     cache = PromptCache(tmp_path / "data", espeak="")
     first = cache.wav(path)
-    files = list((tmp_path / "data" / "sip-prompts").glob("*.u8"))
+    files = list((tmp_path / "data" / "sip-prompts").glob("*.s16"))
     assert len(files) == 1 and files[0].read_bytes() == first
     path.write_bytes(b"broken now")  # a fresh cache still reads the converted copy...
     import os
@@ -98,6 +96,20 @@ def test_text_prompt_with_espeak(tmp_path):
         pytest.fail("espeak-ng is required (apt-get install espeak-ng)")
     cache = PromptCache(tmp_path, espeak=espeak)
     audio = cache.speech("Press one for yes.", "en")
-    assert len(audio) > 4000 and audioop.rms(audioop.bias(audio, 1, -128), 1) > 3
+    assert len(audio) > 8000 and audioop.rms(audio, 2) > 3 * 256
     assert cache.speech("Press one for yes.", "en") is audio  # from memory the second time
-    assert len(cache.speech("Appuyez sur un.", "xx-unknown")) > 4000  # falls back to default
+    assert len(cache.speech("Appuyez sur un.", "xx-unknown")) > 8000  # falls back to default
+
+
+def test_g711_encoded_once_per_prompt_and_codec():
+    from hardware.sip._audio import G711Cache
+
+    cache = G711Cache(items=2)
+    prompt = bytes(range(256)) * 40
+    ulaw = cache.encode(prompt, "PCMU")
+    assert cache.encode(prompt, "PCMU") is ulaw  # calls playing it share one copy
+    assert ulaw == audioop.lin2ulaw(prompt, 2)
+    assert cache.encode(prompt, "PCMA") == audioop.lin2alaw(prompt, 2)
+    other = bytes(len(prompt))
+    cache.encode(other, "PCMU")  # bounded: the oldest entry goes
+    assert cache.encode(prompt, "PCMU") is not ulaw

@@ -85,3 +85,30 @@ def test_rtp_ports_even_and_never_blocking():
     assert ports == [40002, 40004, 40006]
     with pytest.raises(NoPortsAvailableError):  # stock would loop waiting
         phone.request_port()
+
+
+def test_tags_and_routes_bounded_but_live_calls_kept():
+    """A flood of requests must not grow the To-tag and route tables for ever (stock keeps a
+    tag per Call-ID, and every tag in a list), nor push out a quiet live call's entries."""
+    from hardware.sip._compat._tags import TagLibrary
+
+    live = {"live@x"}
+    tags = TagLibrary({"register": "r"}, keep=live.__contains__, max_entries=100)
+    tags["live@x"] = "t"
+    for i in range(10_000):
+        tags[f"c{i}@x"] = "x"
+    assert len(tags) <= 200 and tags["live@x"] == "t" and tags["register"] == "r"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        routes = RoutingSocket(s, max_entries=100, keep=live.__contains__)
+        routes.learn("live@x", ("10.0.0.1", 5070))
+        for i in range(10_000):
+            routes.learn(f"c{i}@x", ("10.0.0.2", 5080))
+        msg = b"BYE sip:x SIP/2.0\r\nCall-ID: live@x\r\n\r\n"
+        assert routes.destination(msg, ("1.1.1.1", 5060)) == ("10.0.0.1", 5070)
+        assert len(routes._peers) <= 200
+
+
+def test_gen_tag_keeps_no_list(client):
+    tags = {client.gen_tag() for _ in range(1000)}
+    assert len(tags) == 1000 and all(len(t) == 8 for t in tags)
+    assert len(client.tags) <= 1  # stock: one entry per tag ever made

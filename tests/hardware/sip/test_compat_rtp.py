@@ -61,6 +61,17 @@ def test_pcmu_unchanged():
                                    audioop.mul(audioop.bias(audio, 1, -128), 1, -1), 1), 1) <= 2
 
 
+def test_g711_goes_out_as_given():
+    """The playout holds the call's G.711: a packet carries it byte for byte (the stock path
+    re-encoded 8-bit audio, the step that cost prompts most of their SNR)."""
+    ours = make(HardenedRTPClient, PCMU)
+    g711 = bytes(range(96, 256))
+    ours.playout.play(g711, None)
+    assert ours.next_packet()[12:] == g711
+    pcma = make(HardenedRTPClient, PCMA)
+    assert pcma.next_packet()[12:] == b"\xd5" * 160  # A-law silence, not 0x80
+
+
 def test_event_above_15_is_ignored():
     digits = []
     stock = make(RTPClient, PCMU, digits.append)
@@ -147,9 +158,9 @@ def test_playout_replaces_and_reports_once():
     p.play(b"\x02" * 200, lambda i: done.append(("b", i)))  # replaces "a"
     assert done == [("a", True)]
     assert p.read(160) == b"\x02" * 160
-    assert p.read(160) == b"\x02" * 40 + b"\x80" * 120
+    assert p.read(160) == b"\x02" * 40 + b"\xff" * 120  # padded with mu-law silence
     assert done == [("a", True), ("b", False)]
-    assert p.read(160) == b"\x80" * 160
+    assert p.read(160) == b"\xff" * 160
     assert p.stop() is False  # nothing playing: no second report
     assert done == [("a", True), ("b", False)]
 

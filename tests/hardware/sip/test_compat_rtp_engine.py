@@ -46,7 +46,7 @@ def test_one_thread_paces_every_stream_in_a_balanced_slot():
     clients = [client(engine, sink.getsockname()[1]) for _ in range(25)]
     try:
         assert [t.name for t in engine.threads] == ["rtp-engine"]
-        sizes = [len(slot) for slot in engine._slots]
+        sizes = engine.slot_loads()
         assert max(sizes) - min(sizes) <= 1 and sum(sizes) == 25
         packets = drain(sink, 1.0)
     finally:
@@ -112,6 +112,30 @@ def test_digits_arrive_while_the_engine_paces():
         engine.stop()
         sink.close()
     assert digits == ["7"]
+
+
+def test_a_failing_stream_ends_alone_and_the_others_go_on():
+    """An error in one stream (an SDP port of 70000 once raised OverflowError in sendto and
+    ended the thread: every call silent) ends that stream's call; the engine goes on."""
+    engine = RtpEngine()
+    engine.start()
+    sink = receiver()
+    good = client(engine, sink.getsockname()[1])
+    faults: list[str] = []
+    bad = HardenedRTPClient(PCMU, "127.0.0.1", 0, "127.0.0.1", 70000, TransmitType.SENDRECV,
+                            engine=engine)
+    bad.on_fault = faults.append
+    bad.start()
+    try:
+        time.sleep(0.3)
+        assert faults == ["media error (OverflowError)"]
+        assert engine.streams() == 1 and engine.alive()
+        assert len(drain(sink, 0.5)) >= 20  # the good stream is still paced
+    finally:
+        good.stop()
+        bad.stop()
+        engine.stop()
+        sink.close()
 
 
 def test_removed_stream_stops_and_its_socket_closes():

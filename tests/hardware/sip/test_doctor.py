@@ -3,8 +3,11 @@ without it), plus the pure parts (messages, verdicts)."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 from typing import Any
+
+import pytest
 
 from hardware.sip import SECTION, doctor_checks
 from hardware.sip._doctor import (
@@ -12,6 +15,7 @@ from hardware.sip._doctor import (
     build_options,
     judge_dtmf,
     judge_register,
+    judge_resampler,
     parse_answer,
 )
 
@@ -165,3 +169,13 @@ def test_dtmf_verdicts():
     assert "non-G.711" in judge_dtmf("inband", ["G729"], None).message
     assert judge_dtmf("info", ["PCMU"], ["INVITE", "BYE"]).status == "warn"
     assert judge_dtmf("info", ["PCMU"], ["INVITE", "INFO"]).status == "ok"
+
+
+def test_sox_present_or_said_missing(tools, monkeypatch):
+    if shutil.which("sox") is None:
+        pytest.fail("sox is required (apt-get install sox)")
+    assert _results(**_sip(tools))["sip prompts"].status == "ok"
+    monkeypatch.setattr("hardware.sip._doctor.sox_path", lambda: None)
+    missing = _results(**_sip(tools))["sip prompts"]
+    assert missing.status == "warn" and "apt-get install sox" in missing.fix
+    assert judge_resampler(None).status == "warn"
