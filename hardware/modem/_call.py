@@ -30,13 +30,15 @@ log = logging.getLogger(__name__)
 
 
 class ModemCall(BaseCall):
-    """One call through the module (the Call protocol)."""
+    """One call through the module (the Call protocol). ``outbound``: a call the line placed
+    (``ModemLine.dial``): it starts ``dialling`` and is handed over once answered."""
 
-    def __init__(self, line: ModemLine, caller: CallerId) -> None:
+    def __init__(self, line: ModemLine, caller: CallerId, *, outbound: bool = False) -> None:
         super().__init__(line.name, caller)
         self._line = line
         self._lock = threading.Lock()
-        self.state = "ringing"  # ringing, answering, active, ended
+        self.outbound = outbound
+        self.state = "dialling" if outbound else "ringing"  # ringing, answering, active, ended
         self._ringing = RingingCheck(line.settings.ringing_gone_s, time.monotonic())
         # Playback: the playlist in progress (guarded by _lock), and which prompt the module
         # is speaking (port thread only).
@@ -48,6 +50,8 @@ class ModemCall(BaseCall):
     # ---- server thread
 
     def answer(self) -> None:
+        if self.outbound:
+            return  # answered by the called party already (DialResult's contract)
         with self._lock:
             if self.state != "ringing":
                 raise CallGone("the caller hung up before we answered")
@@ -213,6 +217,12 @@ class ModemCall(BaseCall):
             return
         if self._prompts.report(time.monotonic()) is not None:
             self._pump()
+
+    def _connected(self) -> None:
+        """The called party answered: the call is up."""
+        with self._lock:
+            if self.state == "dialling":
+                self.state = "active"
 
     def _rang(self, now: float) -> None:
         with self._lock:
