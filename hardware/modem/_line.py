@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from edge.lines import Call, CallerId, DialResult, LineContext, LineStatus
+from edge.lines import Call, CallerId, DialResult, LineContext, LineStatus, Utterance
 from edge.privacy import redact
 
 from . import _parser as p
@@ -28,6 +28,7 @@ from ._commands import LONG_S, MEDIUM_S, SHORT_S, Command, Response
 from ._dialer import ATD_GUARD_S, DialAttempt
 from ._driver import Driver, Opener, open_port
 from ._profiles import PROFILES, Profile
+from ._prompts import ModulePrompts, Playable
 from ._ringing import UnknownRings
 from ._speech import SpeechTiming
 
@@ -91,6 +92,12 @@ class ModemLine:
         self.driver = Driver(settings.port, settings.baud, on_urc=self._on_urc,
                              on_link=self._on_link, opener=opener,
                              backoff=(0.2, settings.max_backoff_s), name=settings.name)
+        # Recorded prompts on the module's storage (none: every prompt is TTS).
+        self.prompts = ModulePrompts(
+            self.profile.files, self.context.data_dir / "modem-prompts", self.driver.execute,
+            baud=settings.baud, busy=self._in_call) if self.profile.files else None
+        # A sync to do when idle: "full" (cut short by a call), "wanted" (a play asked).
+        self._prompts_due: str | None = None
         self._supervisor = threading.Thread(target=self._supervise,
                                             name=f"{settings.name}-supervisor", daemon=True)
 
@@ -150,6 +157,42 @@ class ModemLine:
         call._ended(f"dial {verdict.outcome}")
         return DialResult(verdict.outcome, detail=verdict.detail)
 
+    # ------------------------------------------------------------------ recorded prompts
+
+    def recording(self, utterance: Utterance) -> Playable | None:
+        """The module's copy of the utterance's recording, when it holds one (port thread).
+        A recording it does not hold yet is uploaded when the line is next idle."""
+        if self.prompts is None or utterance.audio is None or not utterance.audio_available():
+            return None
+        found = self.prompts.lookup(utterance.audio, f"{utterance.key}/{utterance.language}")
+        if found is None and self.prompts.wanted:
+            self._prompts_due = self._prompts_due or "wanted"
+        return found
+
+    def recording_refused(self, playable: Playable, why: str) -> None:
+        if self.prompts is not None:
+            self.prompts.refused(playable, why)
+            self._prompts_due = self._prompts_due or "wanted"
+
+    def _in_call(self) -> bool:
+        with self._lock:
+            return self._call is not None or self._dial is not None
+
+    def _sync_prompts(self, full: bool) -> None:
+        """Supervisor thread: upload what changed (``full``: against the survey's recordings,
+        given by the box as ``extras["recordings"]``)."""
+        if self.prompts is None:
+            return
+        provider = self.context.extras.get("recordings")
+        recordings = None
+        if full and provider is not None:
+            try:
+                recordings = list(provider())
+            except Exception:  # a survey that cannot be read must not stop the line
+                log.exception("modem: the survey's recordings could not be listed")
+        done = self.prompts.sync(recordings)
+        self._prompts_due = None if done else ("full" if full else "wanted")
+
     def _dial_refusal(self) -> str | None:
         if not self._initialised:
             return "the module is not ready"
@@ -187,6 +230,8 @@ class ModemLine:
                          reopened_after_timeout=stats.reopen_after_timeout)
             if stats.last_error:
                 facts["last_error"] = stats.last_error
+            if self.prompts is not None:
+                facts.update(self.prompts.facts())
             facts["call"] = self._call.state if self._call else "idle"
             state, detail = self._state, self._detail
             if stats.state == "down":
@@ -448,6 +493,8 @@ class ModemLine:
             if ready and now >= next_status:
                 next_status = now + self.settings.status_poll_s
                 self._poll_status()
+            if ready and call is None and self._prompts_due:
+                self._sync_prompts(full=self._prompts_due == "full")
             wait = min(next_status, next_clcc if call else next_status) - time.monotonic()
             self._poll_now.wait(max(0.05, min(wait, 1.0)))
             self._poll_now.clear()
@@ -481,6 +528,7 @@ class ModemLine:
             self._initialised = True
         self._poll_status()
         log.info("modem: %s ready on %s", self.profile.title, self.settings.port)
+        self._sync_prompts(full=True)
 
     def _enable_dtmf(self) -> None:
         """Turn DTMF reports on. A refusal does not stop the line: some firmware answers ERROR
@@ -555,6 +603,10 @@ class ModemLine:
             if iccid.ok and iccid.lines:
                 self._facts["iccid"] = p.payload(iccid.lines[0], self.profile.iccid_prefix) \
                     if self.profile.iccid_prefix else iccid.lines[0]
+            identity = self._facts.get("imei") or self._facts.get("iccid")
+        if self.prompts is not None and isinstance(identity, str):
+            # What the module holds is kept by its IMEI: its storage goes where it goes.
+            self.prompts.attach(identity)
 
     def _poll_status(self) -> None:
         ex = self.driver.execute

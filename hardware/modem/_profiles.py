@@ -164,3 +164,23 @@ def tts_command(profile: Profile, text: str) -> str:
         return profile.tts_ascii.format(text=clean.encode("ascii", "replace").decode())
     assert profile.tts_ucs2 is not None
     return profile.tts_ucs2.format(hex=clean.encode("utf-16-be").hex().upper())
+
+
+def file_command(profile: Profile, path: str) -> str:
+    """The command that plays the recording at ``path`` on the module into the call."""
+    assert profile.files is not None
+    return profile.files.play.format(path=path)
+
+
+def stop_command(profile: Profile, via: str) -> str:
+    """What stops a prompt playing ``via`` "tts" or "file"."""
+    return profile.files.stop if via == "file" and profile.files else profile.tts_stop
+
+
+def report_via(profile: Profile, source: str) -> str | None:
+    """Which kind of prompt an end report (PlaybackDone.source) ends; None: neither."""
+    if source == profile.tts_done:
+        return "tts"
+    if profile.files is not None and source == profile.files.done:
+        return "file"
+    return None

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ._outgoing import Dialled, OutgoingCalls
+from ._storage import ModuleStorage
 from ._variants import Variants
 
 # frozen_clock without a network time ever given: a plausible instant that never moves.
@@ -52,21 +53,23 @@ SIM_PROFILES = {
         "sim800", b"\r\n", "SIM800 R14.18", ("AT+DDET=1",), "simcom", "CTTS", False,
         "AT+CCID", "", False, True,
         ("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"),
-        frozenset({"+CVHU", "+DDET", "+CTTS", "+CCID", "+CLTS", "+CREC", "+MORING"}),
+        frozenset({"+CVHU", "+DDET", "+CTTS", "+CCID", "+CLTS", "+CREC", "+MORING",
+                   "+FSCREATE", "+FSWRITE", "+FSDEL", "+FSFLSIZE"}),
     ),
     "ec25": SimProfile(
         "ec25", b"\r\n", "Quectel EC25 Revision: EC25EFAR06A06M4G", ("AT+QTONEDET=1",),
         "quectel", "QWTTS", False, "AT+QCCID", "+QCCID: ", False, False,
         ("RDY", "+CFUN: 1", "+CPIN: READY", "+QIND: SMS DONE"),
         frozenset({"+QTONEDET", "+QWTTS", "+QCCID", "+QLTS", "+QURCCFG", "+CTZU", "+QPSND",
-                   "+CVHU"}),
+                   "+CVHU", "+QFUPL", "+QFDEL", "+QFLST"}),
     ),
     # Framed with \r\r\n to exercise that firmware habit on one profile.
     "sim7600": SimProfile(
         "sim7600", b"\r\r\n", "SIMCOM_SIM7600E-H", ("AT+DDET=1",), "rx", "CTTS", True,
         "AT+CICCID", "+ICCID: ", True, False,
         ("RDY", "+CPIN: READY", "SMS DONE", "PB DONE"),
-        frozenset({"+DDET", "+CTTS", "+CDTAM", "+CICCID", "+CTZU", "+CPCMREG"}),
+        frozenset({"+DDET", "+CTTS", "+CDTAM", "+CICCID", "+CTZU", "+CPCMREG", "+CFTRANRX",
+                   "+FSDEL", "+FSATTRI", "+CCMXPLAY", "+CCMXSTOP"}),
     ),
 }
 
@@ -110,11 +113,11 @@ class Faults:
     sandwich: int = 0  # next N responses carry URCs between echo/info/OK
 
 
-class ModemModel(OutgoingCalls):
+class ModemModel(OutgoingCalls, ModuleStorage):
     def __init__(self, profile: str = "sim800", *, ring_interval: float = 3.0,
                  tts_char_s: float = 0.02, sms_send_s: float = 0.2, boot_s: float = 0.5,
                  imei: str = "867000000000001", iccid: str = "8925500000000000001",
-                 pin: str = "1234",
+                 pin: str = "1234", play_scale: float = 1.0,
                  variants: Variants | Iterable[str] | Mapping[str, float | None] | None = None
                  ) -> None:
         self.profile = SIM_PROFILES[profile]
@@ -158,6 +161,7 @@ class ModemModel(OutgoingCalls):
         self._tts_text = ""
         self._sms_index = itertools.count(1)
         self._init_outgoing()
+        self._init_storage(play_scale)
         self._reset_settings()
 
     # ------------------------------------------------------------------ settings
@@ -201,17 +205,17 @@ class ModemModel(OutgoingCalls):
                              self.call.next_ring if self.call and self.call.state == "ringing"
                              else None,
                              self._keys[0][0] if self._keys else None,
-                             self._tts_until) if t is not None]
+                             self._tts_until, self._file_until) if t is not None]
         times += self._outgoing_due()
         return min(times) if times else None
 
     @property
     def prompts_started(self) -> int:
         """Prompts begun, spoken or played: a scripted far end answers each new one."""
-        return self.tts_started
+        return self.tts_started + self.files_started
 
     def prompt_playing(self) -> bool:
-        return self._tts_until is not None
+        return self._tts_until is not None or self._file_until is not None
 
     def _new_call(self, number: str | None, *, outgoing: bool = False) -> Call:
         return Call(number, False, False, state="dialing" if outgoing else "ringing",
@@ -255,6 +259,7 @@ class ModemModel(OutgoingCalls):
         if self._tts_until is not None and now >= self._tts_until:
             self._tts_until = None
             self._tts_finished()
+        self._advance_file(now)
         self._advance_outgoing(now)
 
     # ------------------------------------------------------------------ bytes in
@@ -264,6 +269,9 @@ class ModemModel(OutgoingCalls):
         if now < self._booting_until:
             return  # a booting module reads nothing
         for byte in data:
+            if self._taking_upload():  # file data after "> "/CONNECT: bytes, not commands
+                self._upload_byte(byte)
+                continue
             if self._sms_entry is not None:
                 self._sms_byte(byte)
                 continue
@@ -528,6 +536,7 @@ class ModemModel(OutgoingCalls):
             self.call = None
             self._keys.clear()
             self._stop_tts()
+            self._stop_file()
         self._reply()
 
     def _at_H(self, arg: str) -> None:
@@ -560,7 +569,7 @@ class ModemModel(OutgoingCalls):
         if name == "QWTTS" and (self.call is None or self.call.state != "active"):
             self._error(903)
             return
-        if self._tts_until is not None:
+        if self.prompt_playing():
             self._final("ERROR")  # busy: the driver must wait for the done URC
             return
         self._reply()
@@ -683,6 +692,7 @@ class ModemModel(OutgoingCalls):
         self.call = None
         self._keys.clear()
         self._stop_tts()
+        self._stop_file()
         if self.profile.voice_call_urcs:
             if call.state == "ringing":
                 self.urc(f"MISSED_CALL: 08:48AM {call.number or ''}".rstrip())
@@ -730,6 +740,8 @@ class ModemModel(OutgoingCalls):
         self.call = None
         self._keys.clear()
         self._tts_until = None
+        self._file_until = None
+        self._upload = None
         self._sms_entry = None
         self._rx.clear()
         self._out.clear()

@@ -222,8 +222,8 @@ class ModemSimulator:
         def state() -> tuple[bool, int]:
             with self._lock:
                 m = self.model
-                busy = m._tts_until is not None or m.call is None or m.call.state != "active"
-                return busy, m.tts_started
+                busy = m.prompt_playing() or m.call is None or m.call.state != "active"
+                return busy, m.prompts_started
 
         def script() -> None:
             deadline = time.monotonic() + timeout_s
@@ -271,7 +271,7 @@ class ModemSimulator:
             return {"profile": m.profile.name, "call": m.call.state if m.call else "idle",
                     "variants": sorted(m.variants.chosen),
                     "heard": list(m.heard), "sent_sms": list(m.sent_sms),
-                    "dialled": list(m.dialled),
+                    "dialled": list(m.dialled), "files": sorted(m.files),
                     "echo": m.echo, "dtmf_on": m.dtmf_on, "sim": m.sim,
                     "plugged": self._master is not None}
 
