@@ -163,16 +163,20 @@ class ModulePrompts:
         if held is not None:
             if held.name in self._verified or self._holds(held):
                 with self._lock:
-                    held.prompts = sorted(set(held.prompts) | labels)
                     self._verified.add(held.name)
-                    manifest.save()
+                    prompts = sorted(set(held.prompts) | labels)
+                    if prompts != held.prompts:  # unchanged: no write at every start
+                        held.prompts = prompts
+                        manifest.save()
                 return
             with self._lock:  # gone from the module (reflashed, deleted): upload it again
                 manifest.files.pop(held.name, None)
         if failed is not None and not retry:
             with self._lock:
-                failed.prompts = sorted(set(failed.prompts) | labels)
-                manifest.save()
+                prompts = sorted(set(failed.prompts) | labels)
+                if prompts != failed.prompts:
+                    failed.prompts = prompts
+                    manifest.save()
             return
         if not path.is_file():
             return  # known only from the manifest: nothing to upload it from

@@ -33,7 +33,7 @@ class ModemDemo:
         self.quiet_s = max(0.02, 0.3 / speed)
         self.simulators = [
             ModemSimulator(profile, link=directory / f"modem{i}", ring_interval=3.0 / speed,
-                           tts_char_s=0.06 / speed)
+                           tts_char_s=0.06 / speed, play_scale=1.0 / speed)
             for i in range(lines)
         ]
         for sim in self.simulators:
