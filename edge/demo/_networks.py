@@ -4,8 +4,11 @@ provides ``modem``: simulated modules behind the real AT driver).
 
 A plug-in is a factory ``(directory, *, lines, speed, profile?) -> bank`` whose bank has
 ``start()``, ``lines(context) -> list[Line]``, ``place_call(number, key_groups,
-hang_up_after_s=)`` (None while every line is in a call) and ``stop()``. edge/ only calls
-these, so it still never imports hardware/.
+hang_up_after_s=)`` (None while every line is in a call) and ``stop()``. A bank whose lines
+can call people back says so with ``calls_back = True`` and also has
+``place_call(..., rings_off=True)`` (a caller who rings off before the box answers) and
+``answer_calls_back(number, key_groups, hang_up_after_s=)`` (how that number answers when the
+box dials it). edge/ only calls these, so it still never imports hardware/.
 """
 
 from __future__ import annotations
@@ -62,13 +65,13 @@ class SimulatedNetwork:
 class PluginNetwork:
     """Callers through a plug-in's simulated hardware and real drivers."""
 
-    calls_back = False
-
     def __init__(self, factory: Callable[..., Any], directory: Path, survey: Survey,
                  lines: int, speed: float) -> None:
         self._survey = survey
         self._speed = speed
         self._bank = factory(directory, lines=lines, speed=speed).start()
+        # Callers ring off and are called back only where the bank's lines can dial them.
+        self.calls_back = bool(getattr(self._bank, "calls_back", False))
         self.lines = list(self._bank.lines(LineContext(data_dir=directory)))
 
     def timer_scale(self, speed: float) -> float:
@@ -78,10 +81,19 @@ class PluginNetwork:
     def place(self, caller: DemoCaller, wait_s: float = 300.0) -> None:
         groups, hangs_up = key_groups(self._survey, caller.script)
         hang_up_after = 0.5 / self._speed if hangs_up else None
+        extra: dict[str, bool] = {}
+        if self.calls_back:
+            if caller.callback_script is not None:  # if the box calls back, they answer
+                back, back_hangs_up = key_groups(self._survey, caller.callback_script)
+                self._bank.answer_calls_back(
+                    caller.number, back,
+                    hang_up_after_s=0.5 / self._speed if back_hangs_up else None)
+            extra = {"rings_off": caller.rang_off}
         deadline = time.monotonic() + wait_s
         # Each simulated module takes one call: a caller waits for a free one, as they would
         # redial after hearing the network's busy tone.
-        while self._bank.place_call(caller.number, groups, hang_up_after_s=hang_up_after) is None:
+        while self._bank.place_call(caller.number, groups, hang_up_after_s=hang_up_after,
+                                    **extra) is None:
             if time.monotonic() > deadline:
                 raise TimeoutError("no simulated line became free")
             time.sleep(0.05)

@@ -22,7 +22,7 @@ PERSONAS = {
     "declines": 0.05,
 }
 # A caller with no credit rings and hangs up before the box answers, and expects a call back:
-# only on networks that can ring off and take a call back (the simulated line).
+# only on networks that can ring off and take a call back (the simulated line, the modem bank).
 MISSED = "rings_off"
 MISSED_SHARE = 0.1
 

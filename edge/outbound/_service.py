@@ -187,7 +187,10 @@ class OutboundService:
         with self._lock:
             for line in self.dialers:
                 capacity = getattr(line, "outbound_capacity", 1)
-                if self._active.get(line.name, 0) < capacity:
+                # A line may say it cannot dial now (a modem in a caller's call, or one
+                # still ringing in): the attempt would only fail and wait for its retry.
+                ready = getattr(line, "ready_to_dial", None)
+                if self._active.get(line.name, 0) < capacity and (ready is None or ready()):
                     return line
         return None
 

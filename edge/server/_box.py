@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -25,7 +26,7 @@ from edge.store import CHECKPOINT_INTERVAL_S, DB_NAME, Store, StoreUnavailable
 from edge.survey import SurveyError, resolve_survey_path
 
 from ._server import CallServer, data_dir_problem
-from ._surveys import SurveySource
+from ._surveys import SurveySource, survey_recordings
 
 log = logging.getLogger("edgecall")
 
@@ -70,14 +71,21 @@ def open_store(config: Config, clock: Clock | None = None, create: bool = True, 
 
 
 def build_lines(config: Config, clock: Clock,
-                on_sms: Callable[[str, str], None] | None = None) -> list[Line]:
-    """Every enabled line of the config, from the installed line kinds."""
+                on_sms: Callable[[str, str], None] | None = None,
+                recordings: Callable[[], list[tuple[str, str, Path]]] | None = None
+                ) -> list[Line]:
+    """Every enabled line of the config, from the installed line kinds. ``recordings``
+    lists the current survey's recordings (lines that keep prompts on their hardware upload
+    them ahead of calls: ``extras["recordings"]``)."""
+    extras: dict[str, object] = {"config_dir": config.base_dir, "box_id": config.box_id,
+                                 "secrets": dict(config.secrets)}
+    if recordings is not None:
+        extras["recordings"] = recordings
     context = LineContext(
         data_dir=config.data_dir,
         on_network_time=clock.note_network_time,
         on_sms=on_sms or (lambda _sender, _text: None),
-        extras={"config_dir": config.base_dir, "box_id": config.box_id,
-                "secrets": dict(config.secrets)},
+        extras=extras,
     )
     lines: list[Line] = []
     for name, kind in sorted(line_kinds().items()):
@@ -127,7 +135,8 @@ class Box:
             self.surveys = survey_source(config)
             self.pseudonymiser = Pseudonymiser(bytes.fromhex(config.secrets["pseudonym_key"]))
             self.lines = list(lines) if lines is not None else build_lines(
-                config, self.clock, self._on_sms)
+                config, self.clock, self._on_sms,
+                recordings=lambda: survey_recordings(self.surveys.current()))
         except BaseException:
             self.store.close()
             raise

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
-from edge.survey import Survey, SurveyError, load_survey
+from edge.survey import PromptText, Survey, SurveyError, load_survey
 
 log = logging.getLogger("edgecall.surveys")
 
@@ -43,3 +44,25 @@ class SurveySource:
         except (OSError, ValueError, KeyError, SurveyError) as exc:
             log.error("pulled survey unusable (%s); using %s", exc, self._configured_path)
             return self._configured
+
+
+def survey_recordings(survey: Survey) -> list[tuple[str, str, Path]]:
+    """Every recording the survey can play, as (prompt key, language, WAV path), keyed as the
+    engine keys its utterances (``<state>.prompt``, ``<state>.<prop>``, ``message.<name>``).
+    Lines that keep prompts on their hardware (modem storage) upload these ahead of calls."""
+    found: list[tuple[str, str, Path]] = []
+
+    def add(key: str, prompt: object) -> None:
+        if not isinstance(prompt, Mapping):
+            return
+        for language, entry in prompt.items():
+            if isinstance(entry, PromptText) and entry.audio is not None:
+                found.append((key, str(language), entry.audio))
+
+    for name, state in survey.states.items():
+        add(f"{name}.prompt", state.prompt)
+        for prop, value in state.props.items():
+            add(f"{name}.{prop}", value)
+    for name, prompt in survey.messages.items():
+        add(f"message.{name}", prompt)
+    return found

@@ -4,7 +4,7 @@ Public face::
 
     KIND            the ``modem`` LineKind (entry point ``edgecall.lines``)
     SECTION         its ``[modem]`` config section
-    ModemLine       the Line (also ``send_sms``)
+    ModemLine       the Line and Dialer (also ``send_sms``)
     PROFILES        supported modules
     doctor_checks   ``edgecall doctor`` checks (entry point ``edgecall.doctor``)
 
@@ -63,6 +63,9 @@ SECTION = Section(
         Key("answer_unknown_after_rings", int, 2,
             "A call that rings with no caller id (+CLIP) and that the module does not list "
             "(AT+CLCC) is answered after this many RINGs, caller unknown.", min=1, max=20),
+        Key("on_ring", str, "answer", "'answer' a ringing call, or 'callback': decline it "
+            "unanswered (the caller pays nothing) and call the caller back ([outbound]).",
+            choices=("answer", "callback")),
     ),
     optional=True,
 )
@@ -72,7 +75,8 @@ def create(settings: dict[str, Any], context: LineContext) -> Line:
     return ModemLine(ModemSettings.from_config(settings), context)
 
 
-KIND = LineKind("modem", SECTION, create)
+# Modem lines place calls too (ATD): callbacks and campaigns go out through them.
+KIND = LineKind("modem", SECTION, create, dials=True)
 
 __all__ = ["KIND", "PROFILES", "SECTION", "ModemCall", "ModemLine", "ModemSettings", "Profile",
            "doctor_checks"]

@@ -20,7 +20,7 @@ from edge.lines import BaseCall, CallerId, CallGone, KeyPressed, PlaybackFinishe
 
 from ._commands import MEDIUM_S, Command, Response
 from ._playback import Prompt, PromptTracker
-from ._profiles import tts_command, tts_kind
+from ._profiles import file_command, report_via, stop_command, tts_command, tts_kind
 from ._ringing import RingingCheck
 
 if TYPE_CHECKING:
@@ -30,13 +30,15 @@ log = logging.getLogger(__name__)
 
 
 class ModemCall(BaseCall):
-    """One call through the module (the Call protocol)."""
+    """One call through the module (the Call protocol). ``outbound``: a call the line placed
+    (``ModemLine.dial``): it starts ``dialling`` and is handed over once answered."""
 
-    def __init__(self, line: ModemLine, caller: CallerId) -> None:
+    def __init__(self, line: ModemLine, caller: CallerId, *, outbound: bool = False) -> None:
         super().__init__(line.name, caller)
         self._line = line
         self._lock = threading.Lock()
-        self.state = "ringing"  # ringing, answering, active, ended
+        self.outbound = outbound
+        self.state = "dialling" if outbound else "ringing"  # ringing, answering, active, ended
         self._ringing = RingingCheck(line.settings.ringing_gone_s, time.monotonic())
         # Playback: the playlist in progress (guarded by _lock), and which prompt the module
         # is speaking (port thread only).
@@ -48,6 +50,8 @@ class ModemCall(BaseCall):
     # ---- server thread
 
     def answer(self) -> None:
+        if self.outbound:
+            return  # answered by the called party already (DialResult's contract)
         with self._lock:
             if self.state != "ringing":
                 raise CallGone("the caller hung up before we answered")
@@ -150,7 +154,8 @@ class ModemCall(BaseCall):
             if playing.generation == generation and active:
                 return  # speaking what is wanted: wait for its end
             if prompts.stop(time.monotonic()):
-                self._line.driver.submit(Command(self._line.profile.tts_stop))
+                self._line.driver.submit(Command(stop_command(self._line.profile,
+                                                              playing.via)))
         if not active:
             return
         with self._lock:
@@ -163,12 +168,22 @@ class ModemCall(BaseCall):
         if utterance is None:
             self.post(PlaybackFinished(play_id))
             return
-        profile = self._line.profile
-        prompt = prompts.submit(generation, utterance.text, tts_kind(profile, utterance.text))
+        # The recording when the module holds it, else the text through TTS.
+        playable = self._line.recording(utterance)
+        if playable is not None:
+            prompt = prompts.submit(generation, utterance.text, "file",
+                                    seconds=playable.seconds, file=playable)
+        else:
+            prompt = self._spoken(generation, utterance.text)
         self._send(prompt, utterance.key)
 
+    def _spoken(self, generation: int, text: str) -> Prompt:
+        return self._prompts.submit(generation, text, tts_kind(self._line.profile, text))
+
     def _send(self, prompt: Prompt, key: str) -> None:
-        command = tts_command(self._line.profile, prompt.text)
+        profile = self._line.profile
+        command = file_command(profile, prompt.file.path) if prompt.file is not None \
+            else tts_command(profile, prompt.text)
         self._line.driver.submit(Command(command, timeout=5.0, on_done=lambda response: (
             self._answered(prompt, key, response))))
 
@@ -185,9 +200,19 @@ class ModemCall(BaseCall):
         if refused and prompts.retry_after_refusal(prompt):
             # Busy (ERROR, or a CME code with AT+CMEE=1): the prompt before, assumed over, may
             # still be sounding. Stop it, try once more.
-            self._line.driver.submit(Command(self._line.profile.tts_stop))
+            assert prompts.last is not None
+            self._line.driver.submit(Command(stop_command(self._line.profile,
+                                                          prompts.last.prompt.via)))
             self._send(prompt, key)
             return
+        if prompt.file is not None:
+            # A recording the module would not play (gone from its storage, or refused): this
+            # prompt is spoken instead, and the file is uploaded again at the next sync.
+            if refused:
+                self._line.recording_refused(prompt.file, response.final)
+            if prompt.text.strip():
+                self._send(self._spoken(prompt.generation, prompt.text), key)
+                return
         # No TTS (firmware without it, CME 903 outside a call): skip the prompt rather than
         # leave the survey waiting for an end that never comes.
         log.warning("modem: prompt %s not played (%s)", key, response.final)
@@ -209,10 +234,17 @@ class ModemCall(BaseCall):
             self.post(PlaybackFinished(play_id, interrupted=interrupted))
 
     def _playback_done(self, source: str) -> None:
-        if source != self._line.profile.tts_done:
+        via = report_via(self._line.profile, source)
+        if via is None:
             return
-        if self._prompts.report(time.monotonic()) is not None:
+        if self._prompts.report(time.monotonic(), via) is not None:
             self._pump()
+
+    def _connected(self) -> None:
+        """The called party answered: the call is up."""
+        with self._lock:
+            if self.state == "dialling":
+                self.state = "active"
 
     def _rang(self, now: float) -> None:
         with self._lock:

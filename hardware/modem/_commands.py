@@ -42,17 +42,21 @@ class Command:
     """One AT command.
 
     ``expect``: prefixes of the info lines that belong to the response ("" takes any
-    non-URC line, e.g. AT+CGSN's bare IMEI). ``body``: sent after the ``> `` prompt,
-    terminated with 0x1A. ``body_lines``: after the first expected line, take every line up
-    to the final result that follows a blank line (an SMS body may read "OK" or "RING").
-    ``finals``: extra final results this command ends with instead of them being URCs
-    (ATA and ATD end with NO CARRIER / BUSY).
+    non-URC line, e.g. AT+CGSN's bare IMEI). ``body``: sent once the module asks for it:
+    after the ``> `` prompt (``body_after="> "``: SMS text, SIMCom file writes) or after a
+    line such as ``CONNECT`` (Quectel AT+QFUPL), followed by ``body_end`` (0x1A ends an SMS;
+    file uploads give their size instead and end with nothing). ``body_lines``: after the
+    first expected line, take every line up to the final result that follows a blank line
+    (an SMS body may read "OK" or "RING"). ``finals``: extra final results this command ends
+    with instead of them being URCs (ATA and ATD end with NO CARRIER / BUSY).
     """
 
     text: str
     expect: tuple[str, ...] = ()
     timeout: float = SHORT_S
     body: bytes | None = None
+    body_after: str = "> "
+    body_end: bytes = b"\x1a"
     body_lines: bool = False
     finals: tuple[str, ...] = ()
     on_done: Callable[[Response], None] | None = None
@@ -86,6 +90,7 @@ class CommandCore:
         self._in_body = False
         self._body_echo: list[str] = []
         self._echo_seen = False
+        self._body_sent = False
         self._out = bytearray()
 
     # ---- commands in
@@ -116,8 +121,10 @@ class CommandCore:
             self._in_body = False
             self._body_echo = []
             self._echo_seen = False
+            self._body_sent = False
             self._deadline = now + command.timeout
-            self._framer.prompt_expected = command.body is not None
+            self._framer.prompt_expected = command.body is not None and \
+                command.body_after == "> "
             self._out += command.text.encode("latin-1", "replace") + b"\r"
         out = bytes(self._out)
         self._out.clear()
@@ -142,14 +149,23 @@ class CommandCore:
             return []
         return [self._finish(Response(False, self._lines, reason))]
 
+    def interrupt(self, text: str) -> None:
+        """Write ``text`` now, ahead of the queue, while a command is in flight: a character
+        aborts a dial still waiting for its result (V.25ter; SIM800 and EC25 manuals, ATD:
+        "may be aborted generally by receiving an ATH command or a character during
+        execution"). The command in flight still ends with whatever the module answers."""
+        self._out += text.encode("latin-1", "replace") + b"\r"
+
     # ---- bytes and time in
 
     def tick(self, now: float) -> list[CoreEvent]:
         if self._current is None or self._deadline is None or now < self._deadline:
             return []
-        if self._current.body is not None:
+        if self._current.body is not None and self._current.body_end == _SUB:
             # Waiting at "> " or for +CMGS: ESC aborts the message so the modem leaves text
-            # entry mode; otherwise it would take our next command as SMS text.
+            # entry mode; otherwise it would take our next command as SMS text. (A file
+            # upload of a given size is left to the module's own input timeout: an ESC would
+            # be one more byte of the file.)
             self._out += _ESC
         self._framer.prompt_expected = False
         return [self._finish(Response(False, self._lines, "TIMEOUT"))]
@@ -158,10 +174,9 @@ class CommandCore:
         events: list[CoreEvent] = []
         for token in self._framer.feed(data):
             if isinstance(token, Prompt):
-                if self._current is not None and self._current.body is not None:
-                    self._out += self._current.body + _SUB
-                    if self._echo_seen:  # echo is on: the body will come back first
-                        self._body_echo = _text_lines(self._current.body)
+                if self._current is not None and self._current.body is not None \
+                        and self._current.body_after == "> ":
+                    self._send_body(self._current)
             elif isinstance(token, Line):
                 event = self._line(token)
                 if event is not None:
@@ -175,6 +190,9 @@ class CommandCore:
         command = self._current
         if command is not None:
             if self._is_echo(text, command):
+                return None
+            if self._asks_for_body(text, command):
+                self._send_body(command)
                 return None
             if self._in_body and token.gap < 2:
                 self._lines.append(text)
@@ -208,6 +226,22 @@ class CommandCore:
             self._body_echo.pop(0)
             return True
         return False
+
+    def _asks_for_body(self, text: str, command: Command) -> bool:
+        if command.body is None or self._body_sent:
+            return False
+        # "CONNECT" (Quectel AT+QFUPL); a bare ">" line where firmware ends the prompt with
+        # a line break instead of the space.
+        return text == command.body_after or (command.body_after == "> " and text == ">")
+
+    def _send_body(self, command: Command) -> None:
+        if self._body_sent or command.body is None:
+            return
+        self._body_sent = True
+        self._framer.prompt_expected = False
+        self._out += command.body + command.body_end
+        if self._echo_seen and command.body_end == _SUB:  # echo on: the text comes back
+            self._body_echo = _text_lines(command.body)
 
     def _expects(self, text: str, command: Command) -> bool:
         return any(text.startswith(prefix) for prefix in command.expect)

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import serial
+
+from edge.lines import LineContext
 
 from ._advice import dtmf_advice
 from ._line import ModemLine, ModemSettings
@@ -56,11 +59,14 @@ def doctor_checks(config: Any) -> Iterator[Any]:
     if probe is not None:
         probe.close()
     yield ok("modem port", f"{port} opens")
-    yield from _session(ModemSettings.from_config(settings), ok, warn, fail)
+    yield from _session(ModemSettings.from_config(settings), ok, warn, fail,
+                        data_dir=getattr(config, "data_dir", None))
 
 
-def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any) -> Iterator[Any]:
-    line = ModemLine(settings)
+def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any, *,
+             data_dir: Path | None = None) -> Iterator[Any]:
+    # The data dir holds what the box uploaded to this module (its recorded prompts).
+    line = ModemLine(settings, LineContext(data_dir=data_dir or Path(".")))
     profile = line.profile
     line.start(lambda call: call.hang_up())
     try:
@@ -76,6 +82,8 @@ def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any) -> Iterator
     facts = {k: v for k, v in status.facts.items()
              if k in ("profile", "sim", "imei", "iccid", "signal_dbm", "signal", "registration",
                       "network_time", "command_timeouts", "dtmf_reporting")}
+    recordings = {k: status.facts[k] for k in ("recordings_held", "recordings_tts")
+                  if status.facts.get(k)}
     if status.state == "down" or status.state == "starting":
         yield fail("modem", status.detail or "the module did not finish initialising",
                    "check power (a SIM800 needs a 2 A supply), the profile, and the baud rate",
@@ -102,3 +110,23 @@ def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any) -> Iterator
                    else "this module has no DTMF detection",
                    "keys may not arrive (run 'edgecall doctor --dtmf-test'): "
                    + dtmf_advice(profile, str(dtmf), "none"), **facts)
+    if recordings:
+        yield _prompts_check(recordings, ok, warn)
+
+
+def _prompts_check(facts: dict[str, Any], ok: Any, warn: Any) -> Any:
+    """Which recorded prompts the module holds (the box's manifest, checked against the
+    module at start), and which are spoken with TTS instead, and why."""
+    held: list[str] = list(facts.get("recordings_held", []))
+    tts: dict[str, str] = dict(facts.get("recordings_tts", {}))
+    facts = {"recordings_held": held, "recordings_tts": tts}
+    holds = f"{len(held)} recorded prompt{'' if len(held) == 1 else 's'} on the module"
+    if held:
+        holds += f" ({', '.join(held)})"
+    if not tts:
+        return ok("modem prompts", holds, **facts)
+    spoken = ", ".join(f"{label} ({why})" for label, why in tts.items())
+    return warn("modem prompts", f"{holds}; spoken with TTS instead: {', '.join(tts)}",
+                f"{spoken}. Check that sox is installed (conversion), that the module's "
+                "storage has room, and the log of the last start; every start tries again",
+                **facts)

@@ -131,6 +131,11 @@ class Driver:
                                           action))
         self._wake()
 
+    def interrupt(self, text: str) -> None:
+        """Port thread only: write ``text`` now, while a command is in flight (it aborts a dial
+        waiting for its result; see ``CommandCore.interrupt``)."""
+        self._core.interrupt(text)
+
     def abandon_in_flight(self) -> None:
         """Port thread only: the module restarted, so the command in flight has no answer
         coming."""
@@ -219,7 +224,7 @@ class Driver:
                 return
         elif response.timed_out:
             self.stats.timeouts += 1
-            log.warning("modem: %s timed out", command.text.split("=")[0])
+            log.warning("modem: %s timed out", command_name(command.text))
             if self._probing is None:
                 # Is the module there at all? Probe before anything else queued.
                 self._probing = Command("AT", timeout=self._probe_timeout)
@@ -259,6 +264,15 @@ class Driver:
             fn(*args)
         except Exception:
             log.exception("modem callback %s", getattr(fn, "__name__", fn))
+
+
+def command_name(text: str) -> str:
+    """What a log may say of a command: its name, never its arguments (``ATD<number>;``
+    carries the number dialled, ``AT+CMGS`` the recipient)."""
+    upper = text.upper()
+    if upper.startswith("ATD"):
+        return "ATD"
+    return text.split("=")[0]
 
 
 def _short(exc: BaseException) -> str:

@@ -70,8 +70,10 @@ class Framer:
                 continue
             end = _first_separator(self._buf)
             if end < 0:
-                if self.prompt_expected and self._buf.lstrip(b" ").startswith(b"> "):
-                    # The prompt has no line ending: the modem waits after "> ".
+                waiting = self._buf.lstrip(b" ")
+                if self.prompt_expected and (waiting.startswith(b"> ") or waiting == b">"):
+                    # The prompt has no line ending: the modem waits after "> " (some file
+                    # commands send ">" alone).
                     tokens.append(Prompt())
                     self._buf.clear()
                     self._gap = 0

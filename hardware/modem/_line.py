@@ -9,6 +9,7 @@ call thread uses :class:`ModemCall`. Shared state is guarded by ``ModemLine._loc
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,15 +18,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from edge.lines import Call, CallerId, LineContext, LineStatus
+from edge.lines import Call, CallerId, DialResult, LineContext, LineStatus, Utterance
 from edge.privacy import redact
 
 from . import _parser as p
 from ._advice import dtmf_advice
 from ._call import ModemCall
 from ._commands import LONG_S, MEDIUM_S, SHORT_S, Command, Response
+from ._dialer import ATD_GUARD_S, DialAttempt
 from ._driver import Driver, Opener, open_port
 from ._profiles import PROFILES, Profile
+from ._prompts import ModulePrompts, Playable
 from ._ringing import UnknownRings
 from ._speech import SpeechTiming
 
@@ -49,6 +52,8 @@ class ModemSettings:
     init_retry_s: float = 20.0  # total wait for SIM busy / init in progress after a boot
     # A ringing call the module does not list is given up after this long without a RING.
     ringing_gone_s: float = 10.0
+    on_ring: str = "answer"  # "answer", or "callback": the server declines and calls back
+    dial_poll_s: float = 0.5  # how often the call list is read while a dialled call rings
 
     @classmethod
     def from_config(cls, values: dict[str, Any]) -> ModemSettings:
@@ -78,10 +83,21 @@ class ModemLine:
         self._unknown_rings = UnknownRings(settings.answer_unknown_after_rings,
                                            settings.ringing_gone_s)
         self._reading_calls = False
+        self._dial: DialAttempt | None = None
+        self._last_ring = float("-inf")
+        # One call per module, placed or taken: the dispatcher never gives it two.
+        self.outbound_capacity = 1
+        self.on_ring = settings.on_ring
         self.speech = SpeechTiming()  # the module's speaking pace, learned across calls
         self.driver = Driver(settings.port, settings.baud, on_urc=self._on_urc,
                              on_link=self._on_link, opener=opener,
                              backoff=(0.2, settings.max_backoff_s), name=settings.name)
+        # Recorded prompts on the module's storage (none: every prompt is TTS).
+        self.prompts = ModulePrompts(
+            self.profile.files, self.context.data_dir / "modem-prompts", self.driver.execute,
+            baud=settings.baud, busy=self._in_call) if self.profile.files else None
+        # A sync to do when idle: "full" (cut short by a call), "wanted" (a play asked).
+        self._prompts_due: str | None = None
         self._supervisor = threading.Thread(target=self._supervise,
                                             name=f"{settings.name}-supervisor", daemon=True)
 
@@ -106,6 +122,87 @@ class ModemLine:
         AT+CVHU=0; some firmware takes only AT+CHUP)."""
         return (self.profile.hangup,
                 *(c for c in ("ATH", "AT+CHUP") if c != self.profile.hangup))
+
+    # ------------------------------------------------------------------ Dialer
+
+    def ready_to_dial(self) -> bool:
+        """Whether a dial now could go out: initialised, registered, no call or ring."""
+        with self._lock:
+            return self._dial_refusal() is None
+
+    def dial(self, number: str, ring_timeout_s: float) -> DialResult:
+        """Place a call (``ATD<number>;``) and wait until it is answered or has failed; at most
+        ``ring_timeout_s`` of ringing, then the line hangs up: ``no-answer``. While it dials
+        or the call is up, the module takes no other call. Not from the port thread."""
+        with self._lock:
+            refusal = self._dial_refusal()
+            if refusal is not None:
+                return DialResult("failed", detail=refusal)
+            call = ModemCall(self, CallerId(number), outbound=True)
+            attempt = DialAttempt(self.driver, number, ring_timeout_s,
+                                  hangups=self.every_hangup, poll_s=self.settings.dial_poll_s,
+                                  unlisted_s=self.settings.ringing_gone_s)
+            self._call, self._dial = call, attempt
+        log.info("modem: dialling %s", redact(number))
+        self.driver.call_later(0.0, attempt.start)
+        verdict = attempt.wait(ring_timeout_s + ATD_GUARD_S + 2 * MEDIUM_S)
+        with self._lock:
+            if self._dial is attempt:
+                self._dial = None
+        if verdict.outcome == "answered":
+            # Answered, even if it ended since: the server then reads the hang-up from it.
+            call._connected()
+            self._poll_now.set()  # the call list is read during calls: a lost NO CARRIER
+            return DialResult("answered", call, verdict.detail)
+        call._ended(f"dial {verdict.outcome}")
+        return DialResult(verdict.outcome, detail=verdict.detail)
+
+    # ------------------------------------------------------------------ recorded prompts
+
+    def recording(self, utterance: Utterance) -> Playable | None:
+        """The module's copy of the utterance's recording, when it holds one (port thread).
+        A recording it does not hold yet is uploaded when the line is next idle."""
+        if self.prompts is None or utterance.audio is None or not utterance.audio_available():
+            return None
+        found = self.prompts.lookup(utterance.audio, f"{utterance.key}/{utterance.language}")
+        if found is None and self.prompts.wanted:
+            self._prompts_due = self._prompts_due or "wanted"
+        return found
+
+    def recording_refused(self, playable: Playable, why: str) -> None:
+        if self.prompts is not None:
+            self.prompts.refused(playable, why)
+            self._prompts_due = self._prompts_due or "wanted"
+
+    def _in_call(self) -> bool:
+        with self._lock:
+            return self._call is not None or self._dial is not None
+
+    def _sync_prompts(self, full: bool) -> None:
+        """Supervisor thread: upload what changed (``full``: against the survey's recordings,
+        given by the box as ``extras["recordings"]``)."""
+        if self.prompts is None:
+            return
+        provider = self.context.extras.get("recordings")
+        recordings = None
+        if full and provider is not None:
+            try:
+                recordings = list(provider())
+            except Exception:  # a survey that cannot be read must not stop the line
+                log.exception("modem: the survey's recordings could not be listed")
+        done = self.prompts.sync(recordings)
+        self._prompts_due = None if done else ("full" if full else "wanted")
+
+    def _dial_refusal(self) -> str | None:
+        if not self._initialised:
+            return "the module is not ready"
+        if self._call is not None or self._dial is not None:
+            return "the module is in a call"
+        if self._facts.get("registered") is False:
+            return "the module is not registered on the network"
+        if time.monotonic() - self._last_ring < self.settings.ringing_gone_s:
+            return "a call is ringing in"
+        return None
 
     def start(self, on_call: Callable[[Call], None]) -> None:
         self._on_call = on_call
@@ -133,6 +230,8 @@ class ModemLine:
                          reopened_after_timeout=stats.reopen_after_timeout)
             if stats.last_error:
                 facts["last_error"] = stats.last_error
+            if self.prompts is not None:
+                facts.update(self.prompts.facts())
             facts["call"] = self._call.state if self._call else "idle"
             state, detail = self._state, self._detail
             if stats.state == "down":
@@ -176,11 +275,20 @@ class ModemLine:
             return
         with self._lock:
             self._initialised = False
-            call = self._call
-        if call is not None:
+            call, dial = self._call, self._dial
+        if dial is not None:
+            dial.lost(f"modem lost: {reason}")
+        elif call is not None:
             call._ended(f"modem lost: {reason}")
 
     def _on_urc(self, urc: p.Urc) -> None:
+        with self._lock:
+            dial = self._dial
+        if dial is not None and not dial.over and isinstance(
+                urc, p.CallEnded | p.CallBegan | p.Connected | p.Alerting | p.ClccUrc
+                | p.MissedCall):
+            dial.urc(urc)  # about the call being placed
+            return
         if isinstance(urc, p.Ring):
             self._ring()
         elif isinstance(urc, p.Clip):
@@ -198,8 +306,11 @@ class ModemLine:
         elif isinstance(urc, p.CallEnded | p.MissedCall):
             with self._lock:
                 call = self._call
+                self._last_ring = float("-inf")  # whatever rang has stopped ringing
             if call is not None:
                 call._ended("remote" if isinstance(urc, p.CallEnded) else "missed")
+            elif isinstance(urc, p.MissedCall) and urc.number:
+                self._missed(CallerId(urc.number))
         elif isinstance(urc, p.NewSms):
             self._read_sms(urc.storage, urc.index)
         elif isinstance(urc, p.NetworkTime):
@@ -215,11 +326,13 @@ class ModemLine:
         elif isinstance(urc, p.SimState):
             self._sim_urc(urc.state)
         elif isinstance(urc, p.Unknown):
-            log.debug("modem: unclaimed line %r", urc.text[:40])
+            # Masked: an unclaimed line can carry a number (+CCWA, +COLP forms).
+            log.debug("modem: unclaimed line %r", _NUMBERS.sub("…", urc.text[:40]))
 
     def _ring(self) -> None:
         now = time.monotonic()
         with self._lock:
+            self._last_ring = now
             call = self._call
             if call is None:
                 self._unknown_rings.ring(now)
@@ -256,14 +369,26 @@ class ModemLine:
         self._poll_now.set()
         self._on_call(call)
 
+    def _missed(self, caller: CallerId) -> None:
+        """A call that rang and was given up before the line knew of it (SIM7600
+        ``MISSED_CALL`` with no RING/+CLIP seen): the server still hears of it, as a call
+        already gone, so the caller can be called back."""
+        if self._on_call is None:
+            return
+        call = ModemCall(self, caller)
+        call._ended("missed")
+        log.info("modem: missed call from %s", redact(caller.number))
+        self._on_call(call)
+
     def _call_finished(self, call: ModemCall) -> None:
         with self._lock:
             if self._call is call:
                 self._call = None
+                self._last_ring = float("-inf")
 
     def _rebooted(self, word: str) -> None:
         with self._lock:
-            call = self._call
+            call, dial = self._call, self._dial
             was_ready = self._initialised
             self._initialised = False
             restarted = was_ready or word in ("RDY", "START") or word.endswith("POWER DOWN")
@@ -271,7 +396,9 @@ class ModemLine:
                 self._state, self._detail = "starting", f"module restarted ({word})"
         if restarted and self.driver.on_port_thread:
             self.driver.abandon_in_flight()
-        if call is not None:
+        if dial is not None:
+            dial.lost(f"module restarted ({word})")
+        elif call is not None:
             call._ended("modem reboot")
         if was_ready:
             log.warning("modem: module restarted (%s); initialising again", word)
@@ -366,6 +493,8 @@ class ModemLine:
             if ready and now >= next_status:
                 next_status = now + self.settings.status_poll_s
                 self._poll_status()
+            if ready and call is None and self._prompts_due:
+                self._sync_prompts(full=self._prompts_due == "full")
             wait = min(next_status, next_clcc if call else next_status) - time.monotonic()
             self._poll_now.wait(max(0.05, min(wait, 1.0)))
             self._poll_now.clear()
@@ -399,6 +528,7 @@ class ModemLine:
             self._initialised = True
         self._poll_status()
         log.info("modem: %s ready on %s", self.profile.title, self.settings.port)
+        self._sync_prompts(full=True)
 
     def _enable_dtmf(self) -> None:
         """Turn DTMF reports on. A refusal does not stop the line: some firmware answers ERROR
@@ -473,6 +603,10 @@ class ModemLine:
             if iccid.ok and iccid.lines:
                 self._facts["iccid"] = p.payload(iccid.lines[0], self.profile.iccid_prefix) \
                     if self.profile.iccid_prefix else iccid.lines[0]
+            identity = self._facts.get("imei") or self._facts.get("iccid")
+        if self.prompts is not None and isinstance(identity, str):
+            # What the module holds is kept by its IMEI: its storage goes where it goes.
+            self.prompts.attach(identity)
 
     def _poll_status(self) -> None:
         ex = self.driver.execute
@@ -517,6 +651,9 @@ class ModemLine:
             self._state, self._detail = state, detail
         if state != "ready":
             log.warning("modem: %s", detail)
+
+
+_NUMBERS = re.compile(r"\+?\d{6,}")
 
 
 def _state_for(stat: int) -> tuple[str, str]:

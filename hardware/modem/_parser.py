@@ -42,14 +42,25 @@ class Dtmf:
 
 @dataclass(frozen=True, slots=True)
 class CallEnded:
-    """NO CARRIER outside ATA/ATD, VOICE CALL: END, BUSY/NO ANSWER outside ATD."""
+    """NO CARRIER outside ATA/ATD, VOICE CALL: END, BUSY/NO ANSWER/NO DIALTONE outside ATD.
+    ``reason``: "no carrier", "voice call end", "busy", "no answer", "no dialtone"."""
 
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class CallBegan:
-    """SIM7600 VOICE CALL: BEGIN."""
+    """SIM7600 VOICE CALL: BEGIN: a call (ours or theirs) is connected."""
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """+COLP: the called party answered (AT+COLP=1; 3GPP TS 27.007 s.7.8)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alerting:
+    """SIM800 MO RING (AT+MORING=1): the called phone rings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +139,9 @@ class Unknown:
 
 
 Urc = (
-    Ring | Clip | Dtmf | CallEnded | CallBegan | MissedCall | NewSms | PlaybackDone | NetworkTime
-    | TimeZoneHint | Registration | SimState | Boot | PowerDown | ClccUrc | Unknown
+    Ring | Clip | Dtmf | CallEnded | CallBegan | Connected | Alerting | MissedCall | NewSms
+    | PlaybackDone | NetworkTime | TimeZoneHint | Registration | SimState | Boot | PowerDown
+    | ClccUrc | Unknown
 )
 
 # --------------------------------------------------------------------------- fields
@@ -170,7 +182,8 @@ def _int(text: str, default: int | None = None) -> int | None:
 # --------------------------------------------------------------------------- final results
 
 FINAL_OK = ("OK",)
-FINAL_ERRORS = ("ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE", "COMMAND NOT SUPPORT")
+FINAL_ERRORS = ("ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE", "NO DIAL TONE",
+                "COMMAND NOT SUPPORT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +231,20 @@ def classify_urc(line: str) -> Urc | None:
         return _dtmf(chr(code) if code is not None and 0 < code < 128 else "", None)
     if line == "NO CARRIER":
         return CallEnded("no carrier")
+    # The other call-progress results, when no ATD/ATA claims them (ATD answered OK at once,
+    # AT+COLP=0): the dialled call ended busy, unanswered, or without service.
+    if line == "BUSY":
+        return CallEnded("busy")
+    if line == "NO ANSWER":
+        return CallEnded("no answer")
+    if line in ("NO DIALTONE", "NO DIAL TONE"):
+        return CallEnded("no dialtone")
+    if line.startswith("+COLP"):
+        return Connected()  # carries the called number: never kept, never logged
+    if line == "MO RING":
+        return Alerting()
+    if line == "MO CONNECTED":
+        return Connected()
     if line.startswith("VOICE CALL: END"):
         return CallEnded("voice call end")
     if line == "VOICE CALL: BEGIN":
@@ -235,6 +262,8 @@ def classify_urc(line: str) -> Urc | None:
             code = _int(split_fields(payload(line, source))[0])
             if code is not None:
                 return PlaybackDone(source[1:], code)
+    if line == "+AUDIOSTATE: audio play stop":  # SIM7600 AT+CCMXPLAY done (or stopped)
+        return PlaybackDone("AUDIOSTATE", 0)
     if line.startswith("+CTZV"):
         return parse_ctzv(payload(line, "+CTZV"))
     if line.startswith("*PSUTTZ"):

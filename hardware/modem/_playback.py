@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 from ._speech import SpeechTiming
 
@@ -22,9 +23,16 @@ class Prompt:
     seq: int
     generation: int  # the play() it belongs to
     text: str
-    kind: str  # "ascii" or "ucs2"
+    kind: str  # "ascii" or "ucs2" (TTS), "file" (a recording from the module's storage)
     started: float | None = None  # when the module accepted it
     retried: bool = False
+    seconds: float | None = None  # a recording's length; TTS prompts are estimated
+    file: Any = None  # what the line plays for a recording (a _prompts.Playable)
+
+    @property
+    def via(self) -> str:
+        """How it sounds: "tts" or "file" (each has its own end report and stop)."""
+        return "file" if self.file is not None else "tts"
 
 
 @dataclass(frozen=True)
@@ -43,8 +51,9 @@ class PromptTracker:
         self._late_seen = False  # the last "assumed" prompt's report came after all
         self._seq = itertools.count(1)
 
-    def submit(self, generation: int, text: str, kind: str) -> Prompt:
-        prompt = Prompt(next(self._seq), generation, text, kind)
+    def submit(self, generation: int, text: str, kind: str, *, seconds: float | None = None,
+               file: Any = None) -> Prompt:
+        prompt = Prompt(next(self._seq), generation, text, kind, seconds=seconds, file=file)
         self.pending = prompt
         return prompt
 
@@ -71,17 +80,19 @@ class PromptTracker:
         self.timing.too_short()
         return True
 
-    def report(self, now: float) -> Ended | None:
-        """An end-of-speech report: the prompt it ends, or None when it ends nothing we wait
-        for."""
+    def report(self, now: float, via: str = "tts") -> Ended | None:
+        """An end report (``via``: "tts" for +CTTS/+QWTTS, "file" for +CREC/+QPSND/...): the
+        prompt it ends, or None when it ends nothing we wait for. A report of the other kind
+        than the prompt playing is about an earlier prompt, never this one."""
         prompt = self.playing
-        if prompt is None or self._late_for_previous(prompt, now):
-            self._late_report(now)
+        if prompt is None or prompt.via != via or self._late_for_previous(prompt, now):
+            self._late_report(now, via)
             return None
         self.playing = None
         self.timing.heard_report(prompt.kind)
         assert prompt.started is not None
-        self.timing.learn(prompt.text, now - prompt.started)
+        if prompt.seconds is None:  # a recording's length is known: nothing to learn
+            self.timing.learn(prompt.text, now - prompt.started)
         return self._end(prompt, "reported", now)
 
     def expire(self, prompt: Prompt, now: float) -> Ended | None:
@@ -93,19 +104,24 @@ class PromptTracker:
         return self._assumed(prompt, now)
 
     def wait_s(self, prompt: Prompt) -> float:
-        return self.timing.wait_s(prompt.text, prompt.kind)
+        return self.timing.wait_s(prompt.text, prompt.kind, prompt.seconds)
+
+    def estimate(self, prompt: Prompt) -> float:
+        return prompt.seconds if prompt.seconds is not None else \
+            self.timing.estimate(prompt.text)
 
     def stop(self, now: float) -> bool:
-        """The prompt playing is no longer wanted. True when a stop must go to the module;
-        never for a prompt that, by its length, is already over (its report was lost). Wrong
-        about that, the next prompt is refused as busy and sent again after a stop
-        (``retry_after_refusal``): only the end of a prompt the caller chose to cut is lost."""
+        """The prompt playing is no longer wanted. True when a stop must go to the module
+        (the stop of that prompt's ``via``); never for a prompt that, by its length, is
+        already over (its report was lost). Wrong about that, the next prompt is refused as
+        busy and sent again after a stop (``retry_after_refusal``): only the end of a prompt
+        the caller chose to cut is lost."""
         prompt = self.playing
         if prompt is None:
             return False
         self.playing = None
         assert prompt.started is not None
-        if now - prompt.started >= self.timing.estimate(prompt.text):
+        if now - prompt.started >= self.estimate(prompt):
             self._assumed(prompt, now)
             return False
         self._end(prompt, "stopped", now)
@@ -128,13 +144,15 @@ class PromptTracker:
         last = self.last
         assert prompt.started is not None
         return (last is not None and last.how == "assumed" and not self._late_seen
-                and now - prompt.started < 0.3 * self.timing.estimate(prompt.text))
+                and last.prompt.via == prompt.via
+                and now - prompt.started < 0.3 * self.estimate(prompt))
 
-    def _late_report(self, now: float) -> None:
+    def _late_report(self, now: float, via: str = "tts") -> None:
         last = self.last
-        if last is None or last.how != "assumed" or self._late_seen:
+        if last is None or last.how != "assumed" or self._late_seen \
+                or last.prompt.via != via:
             return  # a stop's echo, or a duplicate
         self._late_seen = True
         self.timing.heard_report(last.prompt.kind)  # it does report, only late
-        if last.prompt.started is not None:
+        if last.prompt.started is not None and last.prompt.seconds is None:
             self.timing.learn(last.prompt.text, now - last.prompt.started)

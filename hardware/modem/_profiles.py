@@ -11,6 +11,26 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class FileVoice:
+    """Recorded prompts played from the module's storage (sources: docs/modem.md, "Recorded
+    prompts"). Command texts are formats: ``{path}`` the file's path on the module, ``{name}``
+    its name, ``{size}`` its length, ``{mode}``/``{timeout}`` where the command takes them."""
+
+    format: str  # the conversion target (``_convert.FORMATS``)
+    path: str  # where a file named {name} lives on the module
+    upload: str  # "fswrite" (SIM800), "qfupl" (EC25), "cftranrx" (SIM7600)
+    upload_command: str
+    play: str
+    stop: str
+    done: str  # the URC name (PlaybackDone.source) that ends a play
+    delete: str
+    size_query: str | None  # answered with the file's size: checks what the module holds
+    size_prefix: str | None
+    create: str | None = None  # a file must exist before it is written (SIM800)
+    max_chunk: int | None = None  # bytes per write command
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     title: str
@@ -24,8 +44,7 @@ class Profile:
     tts_ucs2: str | None  # format with hex=... (UCS2 big-endian hex)
     tts_stop: str
     tts_done: str  # the URC name (PlaybackDone.source) that ends one utterance
-    file_play: str | None  # format with path=...; plays a file uploaded to the module
-    file_done: str | None
+    files: FileVoice | None  # recorded prompts from the module's storage
     iccid: str
     iccid_prefix: str
     time_query: str  # asks the network time; answered by +CCLK or +QLTS
@@ -34,6 +53,11 @@ class Profile:
 
 _COMMON_HEAD = ("AT+CLIP=1", "AT+CMGF=1", 'AT+CSCS="GSM"', "AT+CSDH=1", "AT+CNMI=2,1,0,0,0",
                 "AT+CREG=2")
+# Dialling: ATX4 makes a busy callee read BUSY and no service NO DIALTONE rather than NO
+# CARRIER; AT+COLP=0 (the factory default, set in case a saved profile changed it) has ATD
+# answer OK at once, so the call list and URCs tell the rest (SIM800 AT manual V1.09
+# s.2.2.3/2.2.26, EC2x AT manual V2.0 s.7.2). Tolerated when refused: the dial copes either way.
+_DIAL_INIT = ("ATX4", "AT+COLP=0")
 
 SIM800 = Profile(
     name="sim800",
@@ -41,15 +65,24 @@ SIM800 = Profile(
     # CVHU=0 makes ATH hang up voice calls; DDET=1 turns on DTMF detection (+DTMF: 5);
     # CLTS=1 asks for network time URCs (*PSUTTZ, +CTZV).
     init=(*_COMMON_HEAD, "AT+CVHU=0"),
-    optional_init=("AT+CLTS=1",),
+    # MORING=1: MO RING / MO CONNECTED for a dialled call (manual V1.09, URC summary p.352).
+    optional_init=("AT+CLTS=1", *_DIAL_INIT, "AT+MORING=1"),
     dtmf_enable=("AT+DDET=1",),
     hangup="ATH",
     tts_ascii='AT+CTTS=2,"{text}"',
     tts_ucs2='AT+CTTS=1,"{hex}"',
     tts_stop="AT+CTTS=0",
     tts_done="CTTS",
-    file_play='AT+CREC=4,"{path}",0,90',
-    file_done="CREC",
+    # AT manual V1.09, AT+CREC (p.337): mode 4 plays a record file, <id> a path such as
+    # "C:\\User\\x.amr", channel 0, level 0-100; +CREC: 0 when done; mode 5 stops. Files are
+    # written with the file system commands AT+FSCREATE / AT+FSWRITE (">" then the data).
+    files=FileVoice(
+        format="amr-nb-475", path="C:\\User\\{name}", upload="fswrite",
+        create="AT+FSCREATE={path}",
+        upload_command="AT+FSWRITE={path},{mode},{size},{timeout}",
+        play='AT+CREC=4,"{path}",0,90', stop="AT+CREC=5", done="CREC",
+        delete="AT+FSDEL={path}", size_query="AT+FSFLSIZE={path}", size_prefix="+FSFLSIZE",
+        max_chunk=10240),
     iccid="AT+CCID",
     iccid_prefix="",
     time_query="AT+CCLK?",
@@ -62,15 +95,22 @@ EC25 = Profile(
     # URCs to the AT port we listen on; QTONEDET=1 turns on DTMF (+QTONEDET: 49), lost on
     # every reset, so it is in the init that runs after each reconnect.
     init=(*_COMMON_HEAD,),
-    optional_init=('AT+QURCCFG="urcport","usbat"', "AT+CTZU=1"),
+    optional_init=('AT+QURCCFG="urcport","usbat"', "AT+CTZU=1", *_DIAL_INIT),
     dtmf_enable=("AT+QTONEDET=1",),
     hangup="AT+CHUP",
     tts_ascii='AT+QWTTS=1,1,2,"{text}"',
     tts_ucs2='AT+QWTTS=1,1,1,"{hex}"',
     tts_stop="AT+QWTTS=0",  # (verify)
     tts_done="QWTTS",
-    file_play='AT+QPSND=1,"{path}",0,1,1',
-    file_done="QPSND",
+    # EC2x AT manual V2.0 s.12.18: AT+QPSND=1,<file>,0,1,1 plays a WAV (8/16 kHz mono 16-bit)
+    # from UFS to the far end during a call, +QPSND: 0 when done, AT+QPSND=0 stops; files
+    # uploaded with AT+QFUPL (CONNECT, the data, +QFUPL: <size>,<checksum>), listed with
+    # AT+QFLST, deleted with AT+QFDEL (EC2x FILE AT Commands Manual).
+    files=FileVoice(
+        format="wav-8k-s16", path="{name}", upload="qfupl",
+        upload_command='AT+QFUPL="{path}",{size},{timeout}',
+        play='AT+QPSND=1,"{path}",0,1,1', stop="AT+QPSND=0", done="QPSND",
+        delete='AT+QFDEL="{path}"', size_query='AT+QFLST="{path}"', size_prefix="+QFLST"),
     iccid="AT+QCCID",
     iccid_prefix="+QCCID",
     time_query="AT+QLTS=1",
@@ -82,15 +122,22 @@ SIM7600 = Profile(
     title="SIMCom SIM7600 (E/G/SA)",
     init=(*_COMMON_HEAD,),
     # CDTAM for TTS into the call is firmware-dependent: tolerated.
-    optional_init=("AT+CDTAM=1", "AT+CTZU=1"),
+    optional_init=("AT+CDTAM=1", "AT+CTZU=1", *_DIAL_INIT),
     dtmf_enable=("AT+DDET=1",),  # +RXDTMF: 1
     hangup="AT+CHUP",
     tts_ascii='AT+CTTS=2,"{text}"',
     tts_ucs2='AT+CTTS=1,"{hex}"',
     tts_stop="AT+CTTS=0",
     tts_done="CTTS",
-    file_play=None,
-    file_done=None,
+    # SIM7500/SIM7600 AT manual (AT+CCMXPLAY, AT+CCMXSTOP, AT+CFTRANRX) and SIMCom's audio
+    # application note s.3.2: AT+CFTRANRX="C:/x.wav",<size> then ">" and the data; play to the
+    # far end with AT+CCMXPLAY=<file>,1,0; "+AUDIOSTATE: audio play stop" when done.
+    files=FileVoice(
+        format="wav-8k-s16", path="C:/{name}", upload="cftranrx",
+        upload_command='AT+CFTRANRX="{path}",{size}',
+        play='AT+CCMXPLAY="{path}",1,0', stop="AT+CCMXSTOP", done="AUDIOSTATE",
+        delete='AT+FSDEL="{path}"', size_query='AT+FSATTRI="{path}"',
+        size_prefix="+FSATTRI"),
     iccid="AT+CICCID",
     iccid_prefix="+ICCID",
     time_query="AT+CCLK?",
@@ -117,3 +164,23 @@ def tts_command(profile: Profile, text: str) -> str:
         return profile.tts_ascii.format(text=clean.encode("ascii", "replace").decode())
     assert profile.tts_ucs2 is not None
     return profile.tts_ucs2.format(hex=clean.encode("utf-16-be").hex().upper())
+
+
+def file_command(profile: Profile, path: str) -> str:
+    """The command that plays the recording at ``path`` on the module into the call."""
+    assert profile.files is not None
+    return profile.files.play.format(path=path)
+
+
+def stop_command(profile: Profile, via: str) -> str:
+    """What stops a prompt playing ``via`` "tts" or "file"."""
+    return profile.files.stop if via == "file" and profile.files else profile.tts_stop
+
+
+def report_via(profile: Profile, source: str) -> str | None:
+    """Which kind of prompt an end report (PlaybackDone.source) ends; None: neither."""
+    if source == profile.tts_done:
+        return "tts"
+    if profile.files is not None and source == profile.files.done:
+        return "file"
+    return None

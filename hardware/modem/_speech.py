@@ -82,14 +82,16 @@ class SpeechTiming:
         firmware silent: only a kind never reported is."""
         self._reports.setdefault(kind, False)
 
-    def over_after(self, text: str) -> float:
-        """Seconds after its start by which the prompt has surely been spoken."""
-        return 1.1 * self.estimate(text) + 0.2
+    def over_after(self, text: str, seconds: float | None = None) -> float:
+        """Seconds after its start by which the prompt has surely been spoken (``seconds``:
+        a recording's known length instead of the text's estimate)."""
+        return 1.1 * (self.estimate(text) if seconds is None else seconds) + 0.2
 
-    def wait_s(self, text: str, kind: str) -> float:
+    def wait_s(self, text: str, kind: str, seconds: float | None = None) -> float:
         """How long to wait for a prompt's end before going on without its report: close to
         its length when this kind is never reported, generous otherwise (a lost report then
-        costs that one prompt this wait, and nothing later)."""
+        costs that one prompt this wait, and nothing later). A recording's length is known:
+        the same guard as for speech, around its real length."""
         if self.reports(kind) is False:
-            return self.over_after(text)
-        return 1.5 * self.estimate(text) + 2.0
+            return self.over_after(text, seconds)
+        return 1.5 * (self.estimate(text) if seconds is None else seconds) + 2.0

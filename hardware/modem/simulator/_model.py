@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from ._outgoing import Dialled, OutgoingCalls
+from ._storage import ModuleStorage
 from ._variants import Variants
 
 # frozen_clock without a network time ever given: a plausible instant that never moves.
@@ -51,29 +53,32 @@ SIM_PROFILES = {
         "sim800", b"\r\n", "SIM800 R14.18", ("AT+DDET=1",), "simcom", "CTTS", False,
         "AT+CCID", "", False, True,
         ("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"),
-        frozenset({"+CVHU", "+DDET", "+CTTS", "+CCID", "+CLTS", "+CREC"}),
+        frozenset({"+CVHU", "+DDET", "+CTTS", "+CCID", "+CLTS", "+CREC", "+MORING",
+                   "+FSCREATE", "+FSWRITE", "+FSDEL", "+FSFLSIZE"}),
     ),
     "ec25": SimProfile(
         "ec25", b"\r\n", "Quectel EC25 Revision: EC25EFAR06A06M4G", ("AT+QTONEDET=1",),
         "quectel", "QWTTS", False, "AT+QCCID", "+QCCID: ", False, False,
         ("RDY", "+CFUN: 1", "+CPIN: READY", "+QIND: SMS DONE"),
         frozenset({"+QTONEDET", "+QWTTS", "+QCCID", "+QLTS", "+QURCCFG", "+CTZU", "+QPSND",
-                   "+CVHU"}),
+                   "+CVHU", "+QFUPL", "+QFDEL", "+QFLST"}),
     ),
     # Framed with \r\r\n to exercise that firmware habit on one profile.
     "sim7600": SimProfile(
         "sim7600", b"\r\r\n", "SIMCOM_SIM7600E-H", ("AT+DDET=1",), "rx", "CTTS", True,
         "AT+CICCID", "+ICCID: ", True, False,
         ("RDY", "+CPIN: READY", "SMS DONE", "PB DONE"),
-        frozenset({"+DDET", "+CTTS", "+CDTAM", "+CICCID", "+CTZU", "+CPCMREG"}),
+        frozenset({"+DDET", "+CTTS", "+CDTAM", "+CICCID", "+CTZU", "+CPCMREG", "+CFTRANRX",
+                   "+FSDEL", "+FSATTRI", "+CCMXPLAY", "+CCMXSTOP"}),
     ),
 }
 
-_COMMON = frozenset({"", "E0", "E1", "I", "A", "H", "+CMEE", "+CLIP", "+CRC", "+CMGF", "+CSCS",
+_COMMON = frozenset({"", "E0", "E1", "I", "A", "H", "D", "X", "+COLP", "+CMEE", "+CLIP",
+                     "+CRC", "+CMGF", "+CSCS",
                      "+CSDH", "+CNMI", "+CREG", "+CGREG", "+CEREG", "+CSQ", "+CPIN", "+CGSN",
                      "+CIMI", "+CCLK", "+CLCC", "+CHUP", "+CMGS", "+CMGR", "+CMGD", "+CSMP",
                      "+CPMS", "+CFUN", "+IPR", "&W", "Z"})
-_NEEDS_SIM = frozenset({"A", "+CMGS", "+CMGR", "+CMGD", "+CPMS", "+CNMI", "+CIMI", "+CCID",
+_NEEDS_SIM = frozenset({"A", "D", "+CMGS", "+CMGR", "+CMGD", "+CPMS", "+CNMI", "+CIMI", "+CCID",
                         "+QCCID", "+CICCID"})
 
 
@@ -90,10 +95,12 @@ class Call:
     number: str | None
     withheld: bool
     clip: bool
-    state: str = "ringing"  # ringing, active
+    state: str = "ringing"  # ringing, active; a dialled call: dialing, then active
     next_ring: float = 0.0
     started: float = 0.0  # answered at
     rang_at: float = 0.0  # first RING at
+    rings_left: int | None = None  # the caller rings off after this many RINGs
+    dialled: Dialled | None = None  # set for a call the module placed (ATD)
 
 
 @dataclass
@@ -106,11 +113,11 @@ class Faults:
     sandwich: int = 0  # next N responses carry URCs between echo/info/OK
 
 
-class ModemModel:
+class ModemModel(OutgoingCalls, ModuleStorage):
     def __init__(self, profile: str = "sim800", *, ring_interval: float = 3.0,
                  tts_char_s: float = 0.02, sms_send_s: float = 0.2, boot_s: float = 0.5,
                  imei: str = "867000000000001", iccid: str = "8925500000000000001",
-                 pin: str = "1234",
+                 pin: str = "1234", play_scale: float = 1.0,
                  variants: Variants | Iterable[str] | Mapping[str, float | None] | None = None
                  ) -> None:
         self.profile = SIM_PROFILES[profile]
@@ -153,6 +160,8 @@ class ModemModel:
         self._tts_until: float | None = None
         self._tts_text = ""
         self._sms_index = itertools.count(1)
+        self._init_outgoing()
+        self._init_storage(play_scale)
         self._reset_settings()
 
     # ------------------------------------------------------------------ settings
@@ -172,6 +181,9 @@ class ModemModel:
         self.creg_n = 0
         self.read_storage = "SM"  # AT+CPMS <mem1>: where AT+CMGR/CMGD look
         self.sim_unlocked = self.sim == "ready"
+        self.colp = 0
+        self.atx = 4
+        self.moring = False
 
     # ------------------------------------------------------------------ output scheduling
 
@@ -193,8 +205,24 @@ class ModemModel:
                              self.call.next_ring if self.call and self.call.state == "ringing"
                              else None,
                              self._keys[0][0] if self._keys else None,
-                             self._tts_until) if t is not None]
+                             self._tts_until, self._file_until) if t is not None]
+        times += self._outgoing_due()
         return min(times) if times else None
+
+    @property
+    def prompts_started(self) -> int:
+        """Prompts begun, spoken or played: a scripted far end answers each new one."""
+        return self.tts_started + self.files_started
+
+    def prompt_playing(self) -> bool:
+        return self._tts_until is not None or self._file_until is not None
+
+    def _new_call(self, number: str | None, *, outgoing: bool = False) -> Call:
+        return Call(number, False, False, state="dialing" if outgoing else "ringing",
+                    rang_at=self._now)
+
+    def _int_arg(self, arg: str, default: int) -> int:
+        return _intarg(arg, default)
 
     def take_output(self, now: float) -> bytes:
         self._advance(now)
@@ -221,12 +249,18 @@ class ModemModel:
             self.urc("RING")
             if call.clip and self.clip and "no_clip" not in self.variants:
                 self.urc(self._clip_text(call))
+            if call.rings_left is not None:
+                call.rings_left -= 1
+                if call.rings_left <= 0:
+                    self.remote_hangup()  # the caller rings off (no credit: call me back)
         while self._keys and self._keys[0][0] <= now:
             _, key, duration = self._keys.pop(0)
             self._report_key(key, duration)
         if self._tts_until is not None and now >= self._tts_until:
             self._tts_until = None
             self._tts_finished()
+        self._advance_file(now)
+        self._advance_outgoing(now)
 
     # ------------------------------------------------------------------ bytes in
 
@@ -235,15 +269,21 @@ class ModemModel:
         if now < self._booting_until:
             return  # a booting module reads nothing
         for byte in data:
+            if self._taking_upload():  # file data after "> "/CONNECT: bytes, not commands
+                self._upload_byte(byte)
+                continue
             if self._sms_entry is not None:
                 self._sms_byte(byte)
                 continue
             if byte in (0x0D,):
                 text = self._rx.decode("latin-1").strip()
                 self._rx.clear()
+                aborted = self.abort_dial()  # a character ends a dial waiting for its result
                 if self.echo:
                     self._emit(text.encode("latin-1") + b"\r")
                 if text:
+                    if aborted:
+                        self.commands_seen.append(f"(abort) {text}")
                     self._command(text)
             elif byte == 0x0A:
                 continue
@@ -460,6 +500,12 @@ class ModemModel:
 
     def _at_CLCC(self, arg: str) -> None:
         call = self.call
+        if call is not None and call.dialled is not None:
+            stat = {"setup": 2, "alerting": 3}.get(call.dialled.stage, 0)
+            number = call.number or ""
+            kind = 145 if number.startswith("+") else 129
+            self._reply([f'+CLCC: 1,0,{stat},0,0,"{number}",{kind}'])
+            return
         if call is None or (call.state == "ringing" and self._unlisted(call)):
             self._reply()
             return
@@ -476,7 +522,7 @@ class ModemModel:
 
     def _at_A(self, arg: str) -> None:
         call = self.call
-        if call is None or call.state != "ringing":
+        if call is None or call.state != "ringing" or call.dialled is not None:
             self._final("NO CARRIER")
             return
         call.state = "active"
@@ -490,6 +536,7 @@ class ModemModel:
             self.call = None
             self._keys.clear()
             self._stop_tts()
+            self._stop_file()
         self._reply()
 
     def _at_H(self, arg: str) -> None:
@@ -522,7 +569,7 @@ class ModemModel:
         if name == "QWTTS" and (self.call is None or self.call.state != "active"):
             self._error(903)
             return
-        if self._tts_until is not None:
+        if self.prompt_playing():
             self._final("ERROR")  # busy: the driver must wait for the done URC
             return
         self._reply()
@@ -605,9 +652,11 @@ class ModemModel:
     # ------------------------------------------------------------------ the outside world
 
     def incoming_call(self, number: str | None, *, withheld: bool = False,
-                      clip: bool = True) -> None:
+                      clip: bool = True, rings: int | None = None) -> None:
+        """A call rings in (replacing any call: a test's doing); with ``rings`` the caller
+        gives up after that many RINGs."""
         self.call = Call(None if withheld else number, withheld or number is None, clip,
-                         next_ring=self._now, rang_at=self._now)
+                         next_ring=self._now, rang_at=self._now, rings_left=rings)
 
     def press(self, keys: str, *, duration_ms: int | None = None, gap_s: float = 0.05) -> None:
         at = max([self._now, *(k[0] for k in self._keys)])
@@ -637,9 +686,13 @@ class ModemModel:
         call = self.call
         if call is None:
             return
+        if call.dialled is not None and call.state != "active":
+            self._dial_over(call.dialled, "NO CARRIER")  # the far end gave up ringing
+            return
         self.call = None
         self._keys.clear()
         self._stop_tts()
+        self._stop_file()
         if self.profile.voice_call_urcs:
             if call.state == "ringing":
                 self.urc(f"MISSED_CALL: 08:48AM {call.number or ''}".rstrip())
@@ -687,6 +740,8 @@ class ModemModel:
         self.call = None
         self._keys.clear()
         self._tts_until = None
+        self._file_until = None
+        self._upload = None
         self._sms_entry = None
         self._rx.clear()
         self._out.clear()
@@ -711,8 +766,10 @@ def _name(body: str) -> str:
         return body[:end].split(";")[0]
     if body[0] in "E" and len(body) > 1 and body[1] in "01":
         return body[:2]
-    if body[0] in "AHIZ":
+    if body[0] in "AHIZD":
         return body[0]
+    if body[0] == "X" and body[1:].isdigit():
+        return "X"
     return body
 
 

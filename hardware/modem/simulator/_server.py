@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ._model import ModemModel
+from ._outgoing import SimPhone
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,28 @@ class ModemSimulator:
     # ------------------------------------------------------------------ control API
 
     def incoming_call(self, number: str | None, *, withheld: bool = False,
-                      clip: bool = True) -> None:
-        self._do(lambda m: m.incoming_call(number, withheld=withheld, clip=clip))
+                      clip: bool = True, rings: int | None = None) -> None:
+        """A call rings in; with ``rings`` the caller rings off after that many RINGs."""
+        self._do(lambda m: m.incoming_call(number, withheld=withheld, clip=clip, rings=rings))
+
+    def ring_if_idle(self, number: str | None, *, rings: int | None = None) -> bool:
+        """Ring a call in unless the module is in a call (dialling out included): the
+        network would give the caller busy. Checked and done at once."""
+        def ring(m: ModemModel) -> bool:
+            if m.call is not None:
+                return False
+            m.incoming_call(number, withheld=number is None, rings=rings)
+            return True
+        return bool(self._do(ring))
+
+    def set_phone(self, number: str | None, phone: SimPhone) -> None:
+        """How ``number`` behaves when the module dials it (None: every other number)."""
+        def apply(m: ModemModel) -> None:
+            if number is None:
+                m.default_phone = phone
+            else:
+                m.phones[number] = phone
+        self._do(apply)
 
     def press(self, keys: str, *, duration_ms: int | None = None, gap_s: float = 0.05) -> None:
         self._do(lambda m: m.press(keys, duration_ms=duration_ms, gap_s=gap_s))
@@ -192,21 +213,23 @@ class ModemSimulator:
 
     def run_caller(self, number: str | None, key_groups: list[str], *, quiet_s: float = 0.3,
                    hang_up_after_s: float | None = None, timeout_s: float = 120.0,
-                   gap_s: float = 0.05) -> threading.Thread:
-        """A scripted caller on a thread: ring, then press each group of keys once the module
-        has been quiet (no prompt playing) for ``quiet_s`` with the call up; optionally hang
-        up ``hang_up_after_s`` after the last group. For the demo and end-to-end tests."""
+                   gap_s: float = 0.05, ring: bool = True) -> threading.Thread:
+        """A scripted caller on a thread: ring (unless ``ring`` is false: already ringing),
+        then press each group of keys once the module has been quiet (no prompt playing) for
+        ``quiet_s`` with the call up; optionally hang up ``hang_up_after_s`` after the last
+        group. For the demo and end-to-end tests."""
 
         def state() -> tuple[bool, int]:
             with self._lock:
                 m = self.model
-                busy = m._tts_until is not None or m.call is None or m.call.state != "active"
-                return busy, m.tts_started
+                busy = m.prompt_playing() or m.call is None or m.call.state != "active"
+                return busy, m.prompts_started
 
         def script() -> None:
             deadline = time.monotonic() + timeout_s
             prompts_seen = state()[1]
-            self.incoming_call(number, withheld=number is None)
+            if ring:
+                self.incoming_call(number, withheld=number is None)
             for group in key_groups:
                 # Wait for a new prompt to start and then end: the box is slow to ask the
                 # next question sometimes (a durable commit), and a key pressed before the
@@ -248,6 +271,7 @@ class ModemSimulator:
             return {"profile": m.profile.name, "call": m.call.state if m.call else "idle",
                     "variants": sorted(m.variants.chosen),
                     "heard": list(m.heard), "sent_sms": list(m.sent_sms),
+                    "dialled": list(m.dialled), "files": sorted(m.files),
                     "echo": m.echo, "dtmf_on": m.dtmf_on, "sim": m.sim,
                     "plugged": self._master is not None}
 
@@ -362,10 +386,19 @@ class ModemSimulator:
             if verb == "call":
                 target = args[0] if args else "withheld"
                 clip = "noclip" not in args
+                rings = _option(args, "rings")
                 if target == "withheld":
-                    self.incoming_call(None, withheld=True, clip=clip)
+                    self.incoming_call(None, withheld=True, clip=clip,
+                                       rings=int(rings) if rings else None)
                 else:
-                    self.incoming_call(target, clip=clip)
+                    self.incoming_call(target, clip=clip, rings=int(rings) if rings else None)
+            elif verb == "phone":
+                rings = _option(args, "rings")
+                keys = _option(args, "keys")
+                default_rings = None if args[1] == "no-answer" else 2
+                phone = SimPhone(args[1], rings=int(rings) if rings else default_rings,
+                                 keys=tuple(keys.split(",")) if keys else ())
+                self.set_phone(None if args[0] == "*" else args[0], phone)
             elif verb == "keys":
                 duration = next((int(a.split("=")[1]) for a in args if a.startswith("ms=")),
                                 None)
@@ -415,7 +448,8 @@ class ModemSimulator:
             raise ValueError(f"unknown fault {kind!r}")
 
 
-CONTROL_HELP = """call <number>|withheld [noclip]
+CONTROL_HELP = """call <number>|withheld [noclip] [rings=N (rings off after N)]
+phone <number>|* answers|busy|no-answer|rejects|unreachable|no-dialtone [rings=N] [keys=1,1#]
 keys <digits> [ms=<duration>]
 hangup
 sms <sender> <text>
@@ -428,6 +462,10 @@ time
 noise
 fault cme <code> [count] | dropok | slow <seconds> [count] | sandwich [count]
 status"""
+
+
+def _option(args: list[str], name: str) -> str | None:
+    return next((a.split("=", 1)[1] for a in args if a.startswith(name + "=")), None)
 
 
 def _listen(address: str) -> socket.socket:

@@ -58,6 +58,20 @@ CATALOGUE: dict[str, Variant] = {v.name: v for v in (
             "github.com/bg111/asterisk-chan-dongle/issues/31"),
     Variant("creg_short", "AT+CREG? answers +CREG: <stat> without <n>, even after AT+CREG=2",
             None, "issue #11"),
+    Variant("atd_ok_late", "ATD answers only once the call is connected (OK, with +COLP when "
+            "AT+COLP=1) or failed (BUSY/NO ANSWER/NO CARRIER as its final result), whatever "
+            "AT+COLP says; a character aborts it", None,
+            "SIM800 AT manual V1.09 s.2.2.3 and EC2x AT manual V2.0 s.7.2 (OK after the call "
+            "is established with AT+COLP=1, a setting that AT&W keeps); Siemens MC55 AT "
+            "manual s.7.3 (AT^SM20=1, its factory default, answers at call setup)"),
+    Variant("upload_fails", "the Nth file upload (AT+FSWRITE / AT+QFUPL / AT+CFTRANRX) is "
+            "refused once its data has arrived (ERROR; +CME ERROR: 409 on the EC25): the file "
+            "is not stored", 1.0,
+            "Quectel FILE AT manuals (error 409, fail to write the file); field reports of "
+            "truncated uploads without flow control (forums.quectel.com, EC200U AT+QFUPL)"),
+    Variant("lost_play_done", "the end report of the Nth file play that ends on its own "
+            "(+CREC: 0 / +QPSND: 0 / +AUDIOSTATE: audio play stop) is never sent", 1.0,
+            "issue #13 (as lost_tts_done for TTS, issue #11)"),
     Variant("creg_act", "+CREG answers and URCs end with the access technology "
             "(+CREG: 2,1,\"1A2B\",\"3C4D\",7 / +CREG: 1,\"1A2B\",\"3C4D\",7), as LTE "
             "modules send them", None,

@@ -132,3 +132,22 @@ def test_an_attempt_cut_by_a_crash_is_failed_not_redialled(tmp_path: Path) -> No
             {"status": "pending", "attempts": 1}]
     finally:
         box.stop(grace_s=1)
+
+
+def test_a_line_that_cannot_dial_now_is_passed_over(tmp_path: Path) -> None:
+    # A modem in a caller's call (or still ringing in) says so: the dispatcher waits rather
+    # than spend an attempt that can only fail.
+    box, line = _box(tmp_path, lambda _n: SimulatedPhone("answers", 1.0, _complete()))
+    ready = [False]
+    line.ready_to_dial = lambda: ready[0]  # type: ignore[attr-defined]
+    try:
+        box.store.outbound.enqueue("requested", "+255700000050", "p:y")
+        box.outbound.wake()
+        time.sleep(1.5)
+        assert box.store.query("SELECT id FROM outbound_attempts") == []
+        ready[0] = True
+        _wait(lambda: box.store.query("SELECT status FROM outbound") == [{"status": "done"}])
+        assert box.store.query("SELECT outcome FROM outbound_attempts") == [
+            {"outcome": "answered"}]
+    finally:
+        box.stop(grace_s=5)

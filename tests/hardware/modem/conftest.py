@@ -33,6 +33,7 @@ class Rig:
 
     def __init__(self, sim: ModemSimulator, tmp: Path, *,
                  on_call: Callable[[Call], None] | None = None, clock: Clock | None = None,
+                 recordings: Callable[[], list] | None = None,
                  **settings: object) -> None:
         self.sim = sim
         self.calls: list[Call] = []
@@ -47,7 +48,8 @@ class Rig:
                 clock.note_network_time(utc)
 
         context = LineContext(tmp, on_network_time=network_time,
-                              on_sms=lambda sender, text: self.sms.append((sender, text)))
+                              on_sms=lambda sender, text: self.sms.append((sender, text)),
+                              extras={"recordings": recordings} if recordings else {})
         values = {"port": sim.path, "profile": sim.profile, "status_poll_s": 2.0,
                   "clcc_poll_s": 1.0, "max_backoff_s": 0.5, **settings}
         self.line = ModemLine(ModemSettings(**values), context)  # type: ignore[arg-type]

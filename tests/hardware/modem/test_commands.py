@@ -159,3 +159,41 @@ def test_digits_never_lost_duplicated_or_reordered(script: tuple) -> None:
     assert seen == digits
     assert [d.command.text for d in done] == commands
     assert all(d.response.ok and len(d.response.lines) == 1 for d in done)
+
+
+def test_file_data_after_connect_and_after_a_bare_prompt() -> None:
+    # Quectel AT+QFUPL: the data goes after CONNECT, with nothing after it (its size is given).
+    core = CommandCore()
+    core.submit(Command('AT+QFUPL="a.wav",4,10', expect=("+QFUPL",), body=b"\r\nOK",
+                        body_after="CONNECT", body_end=b""))
+    assert core.take_output(0.0) == b'AT+QFUPL="a.wav",4,10\r'
+    assert core.receive(b"\r\nCONNECT\r\n", 0.1) == []
+    assert core.take_output(0.1) == b"\r\nOK"  # binary data that reads "OK" goes out as is
+    (done,) = core.receive(b"\r\n+QFUPL: 4,1234\r\n\r\nOK\r\n", 0.2)
+    assert done.response.ok and done.response.lines == ["+QFUPL: 4,1234"]
+    # SIMCom AT+CFTRANRX / AT+FSWRITE: a ">" prompt, here ended by a line break.
+    core.submit(Command('AT+CFTRANRX="C:/a.wav",2', body=b"\x00\x01", body_end=b""))
+    core.take_output(1.0)
+    core.receive(b"\r\n>\r\n", 1.1)
+    assert core.take_output(1.1) == b"\x00\x01"
+    (done,) = core.receive(b"\r\nOK\r\n", 1.2)
+    assert done.response.ok
+
+
+def test_interrupt_writes_ahead_of_the_queue() -> None:
+    core = CommandCore()
+    core.submit(Command("ATD+255700000001;", timeout=60.0, finals=("NO CARRIER",)))
+    core.submit(Command("AT+CLCC", expect=("+CLCC",)))
+    core.take_output(0.0)
+    core.interrupt("ATH")  # a character aborts the dial waiting for its result
+    assert core.take_output(1.0) == b"ATH\r"
+    (done,) = core.receive(b"\r\nNO CARRIER\r\n", 1.1)
+    assert done.response.final == "NO CARRIER"
+    assert core.take_output(1.2) == b"AT+CLCC\r"
+
+
+def test_timeouts_never_put_a_number_in_the_log() -> None:
+    from hardware.modem._driver import command_name
+
+    assert command_name("ATD+255700000001;") == "ATD"
+    assert command_name('AT+CMGS="+255700000001"') == "AT+CMGS"

@@ -98,3 +98,24 @@ def test_busy_refusal_is_retried_once_after_an_assumed_end() -> None:
     tracker.refused(second)
     assert tracker.retry_after_refusal(second) is False  # once only
     assert first.retried is False
+
+
+def test_recordings_end_by_their_own_report_and_length() -> None:
+    timing = SpeechTiming()
+    tracker = PromptTracker(timing)
+    recording = tracker.submit(1, "Welcome", "file", seconds=2.0, file="p1234567.wav")
+    tracker.accepted(recording, 0.0)
+    assert recording.via == "file"
+    assert tracker.report(0.5, "tts") is None  # a TTS report is about another prompt
+    assert tracker.playing is recording
+    assert tracker.wait_s(recording) == pytest.approx(1.5 * 2.0 + 2.0)
+    assert tracker.report(2.0, "file").prompt is recording
+    assert timing.scale == 1.0  # a recording's length teaches nothing about speech
+    # A module that never reports file plays: later recordings end close to their length.
+    silent = PromptTracker(SpeechTiming())
+    silent.timing.heard_nothing("file")
+    second = silent.submit(1, "Q1", "file", seconds=1.0, file="p2.wav")
+    silent.accepted(second, 3.0)
+    assert silent.wait_s(second) == pytest.approx(1.1 * 1.0 + 0.2)
+    assert silent.stop(3.2) is True  # still sounding by its length: a stop goes out
+    assert silent.last is not None and silent.last.prompt.via == "file"

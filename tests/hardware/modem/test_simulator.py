@@ -99,6 +99,31 @@ def test_control_socket_and_cli(tmp_path: Path) -> None:
         assert sim.snapshot()["call"] == "idle"
 
 
+def test_dialled_phones_and_callers_who_ring_off_on_the_wire(tmp_path: Path) -> None:
+    address = str(tmp_path / "control.sock")
+    with ModemSimulator("sim800", control=address, ring_interval=0.5) as sim, \
+            serial.Serial(sim.path, timeout=0.5) as port:
+        _talk(port, b"ATE0")
+        assert send_control(address, "phone +255700000002 busy") == "ok"
+        assert send_control(address, "phone * no-answer rings=1") == "ok"
+        assert _talk(port, b"ATD+255700000002;") == b"\r\nOK\r\n"  # AT+COLP=0: at once
+        assert _talk(port, None, quiet=0.6) == b"\r\nBUSY\r\n"  # ATX4 (the default)
+        assert _talk(port, b"ATD+255700000003;") == b"\r\nOK\r\n"
+        time.sleep(0.15)  # past the call's set-up (0.3 s): it rings (0.5 s)
+        assert b"+CLCC: 1,0,3,0,0" in _talk(port, b"AT+CLCC")  # alerting
+        assert b"NO ANSWER" in _talk(port, None, quiet=0.8)
+        _talk(port, b"AT+COLP=1")  # now ATD's result says how the call went
+        assert _talk(port, b"ATD+255700000002;", quiet=0.6) == b"\r\nBUSY\r\n"
+        _talk(port, b"ATX0")  # no busy detection: a busy callee reads NO CARRIER
+        assert _talk(port, b"ATD+255700000002;", quiet=0.6) == b"\r\nNO CARRIER\r\n"
+        _talk(port, b"AT+CLIP=1")
+        assert send_control(address, "call +255712345678 rings=1") == "ok"
+        reply = _talk(port, None, quiet=0.8)
+        assert reply.index(b"RING") < reply.index(b"+CLIP") < reply.index(b"NO CARRIER")
+        assert sim.snapshot()["dialled"] == ["+255700000002", "+255700000003",
+                                             "+255700000002", "+255700000002"]
+
+
 def test_tcp_socket_url(tmp_path: Path) -> None:
     with ModemSimulator("sim800", tcp_port=0) as sim:
         host, port_number = sim.tcp_address
