@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from edge.clock import Stamp, format_utc
 
+from ._core import StoreCore
+
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from ._store import Store
 
 ACTIVE = ("pending", "dialling", "paused")
 FINAL = ("done", "failed", "expired", "cancelled")
@@ -42,7 +43,7 @@ class Attempt:
 class OutboundStore:
     """``store.outbound``: every write of the outbound tables, each one transaction."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreCore) -> None:
         self._store = store
 
     # -- queueing ------------------------------------------------------------------------

@@ -10,15 +10,12 @@ after its cursor are untouched. With no sink registered nothing is deleted."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._store import Store
+from ._core import StoreCore
 
 CHUNK = 2000  # rows per transaction: a large purge never grows the WAL much at once
 
 
-def purge_outbox(store: Store, before_utc: str) -> int:
+def purge_outbox(store: StoreCore, before_utc: str) -> int:
     """Delete outbox rows every sink has acknowledged that were created before
     ``before_utc``; returns how many."""
     acked = store.reads.acked_seq()  # the slowest sink's cursor; 0 without any sink
