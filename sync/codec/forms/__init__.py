@@ -34,12 +34,13 @@ from ._form import (
     place,
     skeleton,
 )
+from ._join import Join
 from .batch_time import BATCH_TIME, BatchTimeForm
 from .constant import CONSTANT, ConstantForm
 from .decimals import DECIMALS, DecimalForm
 from .deltas import DELTAS, DeltaForm
 from .duration import DURATION, DurationForm
-from .earlier_version import EARLIER_VERSION, EarlierVersionForm, Join
+from .earlier_version import EARLIER_VERSION, EarlierVersionForm
 from .hex_bytes import HEX_BYTES, HexBytesForm
 from .literal import LITERAL, LiteralForm
 from .lookup import LOOKUP, LookupForm

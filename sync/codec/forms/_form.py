@@ -25,7 +25,7 @@ from .._numbers import NumberKind, Scaled, only
 from .._record import CodecError
 
 if TYPE_CHECKING:
-    from .earlier_version import Join
+    from ._join import Join
 
 Encoding = list[Any]
 
