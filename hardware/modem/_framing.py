@@ -96,10 +96,11 @@ class Framer:
                 continue
             trigger = self.raw_trigger
             if trigger is not None and trigger.after == "":
-                if self._buf == b"\r":
+                stop = _line_break(self._buf, 0)
+                if stop is None:
                     break  # the CR LF before the data may come in two reads
-                if self._buf.startswith(b"\r\n"):
-                    del self._buf[:2]
+                if stop:
+                    del self._buf[:stop]
                     self._start_raw(trigger, trigger.size or 0)
                     continue
             end = _first_separator(self._buf)
@@ -116,13 +117,10 @@ class Framer:
             text = decode(bytes(self._buf[:end])) if end else ""
             announced = self._announced(text) if text else None
             if announced is not None:
-                # The data follows the announcing line's CR LF (one of each, at most: the
-                # data may begin with a line break of its own), which may not all be here yet.
-                stop = end + 1 if self._buf[end] == 0x0D else end
-                if stop == len(self._buf):
+                # The data follows the announcing line's break, which may not all be here.
+                stop = _line_break(self._buf, end)
+                if stop is None:
                     break
-                if self._buf[stop] == 0x0A:
-                    stop += 1
                 tokens.append(Line(text, self._gap))
                 del self._buf[:stop]
                 assert self.raw_trigger is not None
@@ -154,6 +152,18 @@ class Framer:
         self._gap = 0
         if not trigger.repeat:
             self.raw_trigger = None
+
+
+def _line_break(buf: bytearray, start: int) -> int | None:
+    """Where the line break at ``start`` ends: CRs then one LF (``\\r\\n``, and ``\\r\\r\\n`` as
+    some firmware frames lines), so data beginning with a CR LF of its own keeps it. None: the
+    break is not all here yet; ``start`` itself when there is no break there."""
+    stop = start
+    while stop < len(buf) and buf[stop] == 0x0D:
+        stop += 1
+    if stop == len(buf):
+        return None
+    return stop + 1 if buf[stop] == 0x0A else start
 
 
 def _first_separator(buf: bytearray) -> int:

@@ -55,6 +55,11 @@ def test_raw_blocks_sized_by_their_line_and_right_after_a_break() -> None:
                          b"\r\n+CFTRANTX: 0\r\n\r\nOK\r\n")
     assert b"".join(t.data for t in tokens if isinstance(t, Raw)) == b"\r\nA\n\r"
     assert [t.text for t in tokens if isinstance(t, Line)][-2:] == ["+CFTRANTX: 0", "OK"]
+    # Firmware that ends lines with CR CR LF: the whole break goes, the data's own stays.
+    framer = Framer()
+    framer.raw_trigger = RawTrigger("+CFTRANTX: DATA", repeat=True)
+    tokens = framer.feed(b"\r\r\n+CFTRANTX: DATA,2\r\r") + framer.feed(b"\n\r\n\r\r\nOK\r\r\n")
+    assert [t for t in tokens if isinstance(t, Raw)] == [Raw(b"\r\n")]
     # SIM800 AT+FSREAD: the data right after the first CR LF, its size the one asked for.
     framer = Framer()
     framer.raw_trigger = RawTrigger("", size=4)
