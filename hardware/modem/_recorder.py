@@ -46,7 +46,7 @@ def fetch_s(spec: FileRecord, max_s: float, baud: int) -> float:
     the decode and the fsync after it."""
     size = int(spec.bytes_per_s * max_s)
     parts = math.ceil(size / spec.chunk) if spec.chunk else 1
-    return transfer_s(size, baud) + 5.0 * (parts - 1) + 10.0
+    return transfer_s(size, baud) + 0.5 * (parts - 1) + 10.0  # a command round trip a part
 
 
 class ModuleRecording:
