@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A message that takes longer than this on the wire may miss the survey's wait for it.
+WIRE_WARN_S = 25.0
+
 
 class ModemCall(BaseCall):
     """One call through the module (the Call protocol). ``outbound``: a call the line placed
@@ -151,15 +154,15 @@ class ModemCall(BaseCall):
             super()._start_recording(record_id, path, max_s, silence_s, finish_keys)
             return
         baud = self._line.settings.baud
-        longest = fetch_s(spec, max_s, baud)
         # After a hang-up the server waits for the message while it is read back over the
-        # port: as long as the longest this one can be takes.
-        self.RECORDING_GRACE_S = max(BaseCall.RECORDING_GRACE_S, longest)
-        if longest > BaseCall.RECORDING_GRACE_S:
-            # The survey gives a message that runs to its max length this long after it to
-            # arrive (the engine's own guard): a slow port can miss that.
-            log.warning("modem: a %.0f s message may take %.0f s to read back at %d baud; "
-                        "consider a shorter max_length", max_s, longest, baud)
+        # port: as long as the longest this one can be may take (generously).
+        self.RECORDING_GRACE_S = max(BaseCall.RECORDING_GRACE_S, fetch_s(spec, max_s, baud))
+        wire_s = spec.bytes_per_s * max_s * 10 / baud
+        if wire_s > WIRE_WARN_S:
+            # The survey gives a message that runs to its max length 30 s after it to arrive
+            # (the engine's guard); over a UART at this baud a long one can miss that.
+            log.warning("modem: a %.0f s message takes %.0f s to read back at %d baud; "
+                        "consider a shorter max_length", max_s, wire_s, baud)
         if silence_s:
             log.info("modem: the module cannot stop on silence; the message ends on a "
                      "finish key, at %.0f s or on hang-up", max_s)

@@ -210,6 +210,8 @@ class ModemLine:
             return "the module is not ready"
         if self._call is not None or self._dial is not None:
             return "the module is in a call"
+        if self._recordings:
+            return "the module is reading back a recorded answer"
         if self._facts.get("registered") is False:
             return "the module is not registered on the network"
         if time.monotonic() - self._last_ring < self.settings.ringing_gone_s:

@@ -217,6 +217,30 @@ def test_a_line_that_dies_mid_read_leaves_no_half_file(rig_factory, tmp_path: Pa
     assert not path.exists() and not temp_path(path).exists()
 
 
+def test_a_finish_key_before_the_module_answered_still_reports_once(rig_factory,
+                                                                     tmp_path: Path) -> None:
+    from edge.lines import KeyPressed, RecordingFinished
+
+    rig = rig_factory("ec25", sim_args={"tts_char_s": 0.002})
+    rig.wait_ready()
+    rig.sim.fault(slow_s=0.5, slow_count=1, slow_command="+QAUDRD")
+    call = rig.ring()
+    call.answer()
+    path = tmp_path / "rec" / "m.wav"
+    call.record(1, path, 30.0, 2.0, "#")
+    call.post(KeyPressed("#"))  # as the port thread does, before the record command's OK
+    call.post(KeyPressed("#"))  # a second press changes nothing
+    events = []
+    while (event := call.next_event(10.0)) is not None:
+        events.append(event)
+        if isinstance(event, RecordingFinished):
+            break
+    assert events == [RecordingFinished(1, None, 0.0, "key", "#")]  # nothing said: no file
+    assert call.next_event(0.5) is None
+    assert not path.exists()
+    _nothing_left_on_the_module(rig)
+
+
 def test_grace_after_a_hang_up_covers_the_read_back() -> None:
     # A 120 s message at 115200 baud: AMR-NB 12.2 kbit/s is 1600 bytes a second, 192 kB,
     # 16.7 s on the wire (10 bits a byte), twice that for a slow module, plus guards.
