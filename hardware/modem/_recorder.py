@@ -26,6 +26,7 @@ from pathlib import Path
 from edge.lines import RecordingFinished, pcm_wav, write_durably
 
 from . import _capture
+from ._audiofiles import amr_whole
 from ._commands import MEDIUM_S, Command, Response
 from ._driver import Driver
 from ._fetch import FetchFailed, fetch, transfer_s
@@ -153,6 +154,9 @@ class ModuleRecording:
             execute(spec.delete.format(path=self.module_path), timeout=MEDIUM_S)
         log.info("modem: recording %s read back (%d bytes, %.1f s)", self.record_id,
                  len(data), time.monotonic() - started)
+        if data and spec.extension == "amr" and not amr_whole(data):
+            # No checksum on SIMCom reads: the frames must fill the file exactly.
+            raise FetchFailed("the file read back is not whole AMR")
         pcm = _capture.trim(_capture.decode(data, spec.extension, self._tool)) if data \
             else None
         if pcm is None:

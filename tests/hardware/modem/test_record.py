@@ -29,6 +29,7 @@ from edge.server import run_call
 from edge.store import Store
 from edge.survey import Survey, compile_survey
 from hardware.modem import _capture
+from hardware.modem._audiofiles import amr_whole
 from hardware.modem._profiles import PROFILES as MODULES
 from hardware.modem._recorder import fetch_s
 
@@ -261,7 +262,11 @@ def test_sox_decodes_what_the_modules_write(tmp_path: Path) -> None:
         subprocess.run([shutil.which("sox") or "sox", "-q", "-t", "raw", "-r", "8000", "-e",
                         "signed-integer", "-b", "16", "-c", "1", "-L", str(raw), "-t",
                         "amr-nb", "-C", mode, str(amr)], check=True)
-        pcm = _capture.decode(amr.read_bytes(), "amr")
+        data = amr.read_bytes()
+        # A read-back with a line slipped into it, or cut short, is not whole AMR.
+        assert amr_whole(data) and not amr_whole(data[:20])  # cut inside a frame
+        assert not amr_whole(data[:99] + b"\r\n+DTMF: 1\r\n" + data[99:])
+        pcm = _capture.decode(data, "amr")
         assert abs(len(pcm) / 16000 - 2.5) < 0.05
         kept = _capture.trim(pcm)
         assert kept is not None and 1.3 <= _capture.seconds(kept) <= 1.6
