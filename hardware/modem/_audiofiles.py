@@ -36,6 +36,21 @@ def _amr_seconds(data: bytes) -> float:
     return frames * AMR_FRAME_S
 
 
+def amr_whole(data: bytes) -> bool:
+    """Whether ``data`` is an AMR-NB file whose frames end exactly where it ends: a read-back
+    with bytes missing, added (a report that slipped into the data) or shifted almost never
+    is."""
+    if not data.startswith(AMR_MAGIC):
+        return False
+    pos = len(AMR_MAGIC)
+    while pos < len(data):
+        frame_type = (data[pos] >> 3) & 0x0F
+        if frame_type not in _AMR_FRAME or data[pos] & 0x83:  # padding bits are zero
+            return False
+        pos += _AMR_FRAME[frame_type]
+    return pos == len(data)
+
+
 def _wav_seconds(data: bytes) -> float | None:
     pos, rate_bytes, frames = 12, None, None
     while pos + 8 <= len(data):

@@ -14,6 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge.lines import BaseCall, CallerId, CallGone, KeyPressed, PlaybackFinished, Utterance
@@ -21,12 +22,16 @@ from edge.lines import BaseCall, CallerId, CallGone, KeyPressed, PlaybackFinishe
 from ._commands import MEDIUM_S, Command, Response
 from ._playback import Prompt, PromptTracker
 from ._profiles import file_command, report_via, stop_command, tts_command, tts_kind
+from ._recorder import ModuleRecording, fetch_s
 from ._ringing import RingingCheck
 
 if TYPE_CHECKING:
     from ._line import ModemLine
 
 log = logging.getLogger(__name__)
+
+# A message that takes longer than this on the wire may miss the survey's wait for it.
+WIRE_WARN_S = 25.0
 
 
 class ModemCall(BaseCall):
@@ -46,6 +51,7 @@ class ModemCall(BaseCall):
         self._playlist: deque[Utterance] = deque()
         self._generation = 0
         self._prompts = PromptTracker(line.speech)
+        self._recording_job: ModuleRecording | None = None  # the answer being recorded
 
     # ---- server thread
 
@@ -138,6 +144,49 @@ class ModemCall(BaseCall):
             driver.submit(Command(text, timeout=MEDIUM_S))
         driver.submit(Command(commands[-1], timeout=MEDIUM_S,
                               on_done=lambda _response: self._line._call_finished(self)))
+
+    # ---- recorded answers (BaseCall's hooks; see _recorder)
+
+    def _start_recording(self, record_id: int, path: Path, max_s: float, silence_s: float,
+                         finish_keys: str) -> None:
+        spec = self._line.profile.recording
+        if spec is None:
+            super()._start_recording(record_id, path, max_s, silence_s, finish_keys)
+            return
+        baud = self._line.settings.baud
+        # After a hang-up the server waits for the message while it is read back over the
+        # port: as long as the longest this one can be may take (generously).
+        self.RECORDING_GRACE_S = max(BaseCall.RECORDING_GRACE_S, fetch_s(spec, max_s, baud))
+        wire_s = spec.bytes_per_s * max_s * 10 / baud
+        if wire_s > WIRE_WARN_S:
+            # The survey gives a message that runs to its max length 30 s after it to arrive
+            # (the engine's guard); over a UART at this baud a long one can miss that.
+            log.warning("modem: a %.0f s message takes %.0f s to read back at %d baud; "
+                        "consider a shorter max_length", max_s, wire_s, baud)
+        if silence_s:
+            log.info("modem: the module cannot stop on silence; the message ends on a "
+                     "finish key, at %.0f s or on hang-up", max_s)
+        recording = ModuleRecording(self._line.driver, spec, record_id, path, max_s,
+                                    baud=baud, report=self.post_recording,
+                                    done=self._line._recording_over)
+        with self._lock:
+            self._recording_job = recording
+        self._line._recording_begun(recording)
+        recording.start()
+
+    def _stop_recording(self, reason: str, key: str) -> None:
+        with self._lock:
+            recording = self._recording_job
+        if recording is not None:
+            recording.stop(reason, key)
+
+    def _recording_stopped(self, source: str, detail: str) -> None:
+        """Port thread: the module says a recording stopped (by itself, or after our stop)."""
+        spec = self._line.profile.recording
+        with self._lock:
+            recording = self._recording_job
+        if recording is not None and spec is not None and source in spec.stopped:
+            recording.module_stopped(detail)
 
     # ---- port thread
 

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ._framing import Framer, Line, Prompt, Raw
+from ._framing import Framer, Line, Prompt, Raw, RawTrigger
 from ._parser import Final, Urc, classify_late, classify_urc, final_result
 
 SHORT_S = 2.0
@@ -28,6 +28,7 @@ class Response:
     final: str  # "OK", "ERROR", "+CME ERROR: 10", "NO CARRIER", "TIMEOUT", "CANCELLED"
     cme: int | None = None
     cms: int | None = None
+    data: bytes = b""  # raw data the command read (a file from the module's storage)
 
     @property
     def timed_out(self) -> bool:
@@ -48,7 +49,8 @@ class Command:
     file uploads give their size instead and end with nothing). ``body_lines``: after the
     first expected line, take every line up to the final result that follows a blank line
     (an SMS body may read "OK" or "RING"). ``finals``: extra final results this command ends
-    with instead of them being URCs (ATA and ATD end with NO CARRIER / BUSY).
+    with instead of them being URCs (ATA and ATD end with NO CARRIER / BUSY). ``raw``: the
+    command reads a file back: where its raw data starts and how long it is (``Response.data``).
     """
 
     text: str
@@ -59,6 +61,7 @@ class Command:
     body_end: bytes = b"\x1a"
     body_lines: bool = False
     finals: tuple[str, ...] = ()
+    raw: RawTrigger | None = None
     on_done: Callable[[Response], None] | None = None
     id: int = field(default_factory=itertools.count(1).__next__)
 
@@ -91,6 +94,7 @@ class CommandCore:
         self._body_echo: list[str] = []
         self._echo_seen = False
         self._body_sent = False
+        self._data = bytearray()
         self._out = bytearray()
 
     # ---- commands in
@@ -122,9 +126,11 @@ class CommandCore:
             self._body_echo = []
             self._echo_seen = False
             self._body_sent = False
+            self._data.clear()
             self._deadline = now + command.timeout
             self._framer.prompt_expected = command.body is not None and \
                 command.body_after == "> "
+            self._framer.raw_trigger = command.raw
             self._out += command.text.encode("latin-1", "replace") + b"\r"
         out = bytes(self._out)
         self._out.clear()
@@ -181,8 +187,8 @@ class CommandCore:
                 event = self._line(token)
                 if event is not None:
                     events.append(event)
-            elif isinstance(token, Raw):  # pragma: no cover - no raw reads in use yet
-                self._lines.append(token.data.decode("latin-1"))
+            elif isinstance(token, Raw) and self._current is not None:
+                self._data += token.data
         return events
 
     def _line(self, token: Line) -> CoreEvent | None:
@@ -199,6 +205,9 @@ class CommandCore:
                 return None
             if text in command.finals:
                 return self._finish(Response(False, self._lines, text))
+            if command.raw is not None and command.raw.after and \
+                    text.startswith(command.raw.after):
+                return None  # announces the data (the framer takes it raw)
         urc = classify_urc(text)
         if urc is not None:
             return UrcEvent(urc)
@@ -209,7 +218,7 @@ class CommandCore:
             return UrcEvent(classify_late(text))
         final = final_result(text)
         if final is not None:
-            return self._finish(_response(final, self._lines))
+            return self._finish(_response(final, self._lines, bytes(self._data)))
         if self._expects(text, command):
             self._lines.append(text)
             self._in_body = command.body_lines
@@ -248,8 +257,12 @@ class CommandCore:
 
     def _finish(self, response: Response) -> Done:
         assert self._current is not None
+        if self._data and not response.data:
+            response.data = bytes(self._data)  # what came before a timeout: a cut transfer
         done = Done(self._current, response)
         self._current = None
+        self._data = bytearray()
+        self._framer.stop_raw()
         self._deadline = None
         self._lines = []
         self._in_body = False
@@ -258,8 +271,8 @@ class CommandCore:
         return done
 
 
-def _response(final: Final, lines: list[str]) -> Response:
-    return Response(final.ok, lines, final.text, final.cme, final.cms)
+def _response(final: Final, lines: list[str], data: bytes = b"") -> Response:
+    return Response(final.ok, lines, final.text, final.cme, final.cms, data)
 
 
 def _text_lines(body: bytes) -> list[str]:

@@ -29,6 +29,7 @@ from ._dialer import ATD_GUARD_S, DialAttempt
 from ._driver import Driver, Opener, open_port
 from ._profiles import PROFILES, Profile
 from ._prompts import ModulePrompts, Playable
+from ._recorder import ModuleRecording
 from ._ringing import UnknownRings
 from ._speech import SpeechTiming
 
@@ -85,6 +86,8 @@ class ModemLine:
         self._reading_calls = False
         self._dial: DialAttempt | None = None
         self._last_ring = float("-inf")
+        # Recorded answers still being read back (the call may be over): the port is theirs.
+        self._recordings: set[ModuleRecording] = set()
         # One call per module, placed or taken: the dispatcher never gives it two.
         self.outbound_capacity = 1
         self.on_ring = settings.on_ring
@@ -176,7 +179,16 @@ class ModemLine:
 
     def _in_call(self) -> bool:
         with self._lock:
-            return self._call is not None or self._dial is not None
+            return self._call is not None or self._dial is not None or bool(self._recordings)
+
+    def _recording_begun(self, recording: ModuleRecording) -> None:
+        with self._lock:
+            self._recordings.add(recording)
+
+    def _recording_over(self, recording: ModuleRecording) -> None:
+        with self._lock:
+            self._recordings.discard(recording)
+        self._poll_now.set()  # prompt uploads held back for it may go now
 
     def _sync_prompts(self, full: bool) -> None:
         """Supervisor thread: upload what changed (``full``: against the survey's recordings,
@@ -198,6 +210,8 @@ class ModemLine:
             return "the module is not ready"
         if self._call is not None or self._dial is not None:
             return "the module is in a call"
+        if self._recordings:
+            return "the module is reading back a recorded answer"
         if self._facts.get("registered") is False:
             return "the module is not registered on the network"
         if time.monotonic() - self._last_ring < self.settings.ringing_gone_s:
@@ -303,6 +317,11 @@ class ModemLine:
                 call = self._call
             if call is not None:
                 call._playback_done(urc.source)
+        elif isinstance(urc, p.RecordingStopped):
+            with self._lock:
+                call = self._call
+            if call is not None:
+                call._recording_stopped(urc.source, urc.detail)
         elif isinstance(urc, p.CallEnded | p.MissedCall):
             with self._lock:
                 call = self._call

@@ -85,6 +85,16 @@ class PlaybackDone:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingStopped:
+    """The module stopped a recording by itself or says it is stopped: EC25
+    ``+QAUDRIND: 0,<code>`` (3 no space, 6 interrupted), SIM7600 ``+RECSTATE: crec stop`` /
+    ``+RECSTATE: crecamr stop`` (also after our own stop) and ``+CREC: file full``."""
+
+    source: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class NetworkTime:
     """The network's time, aware UTC. Implausible years (invalid modem RTC) never get here."""
 
@@ -140,8 +150,8 @@ class Unknown:
 
 Urc = (
     Ring | Clip | Dtmf | CallEnded | CallBegan | Connected | Alerting | MissedCall | NewSms
-    | PlaybackDone | NetworkTime | TimeZoneHint | Registration | SimState | Boot | PowerDown
-    | ClccUrc | Unknown
+    | PlaybackDone | RecordingStopped | NetworkTime | TimeZoneHint | Registration | SimState
+    | Boot | PowerDown | ClccUrc | Unknown
 )
 
 # --------------------------------------------------------------------------- fields
@@ -257,6 +267,10 @@ def classify_urc(line: str) -> Urc | None:
         index = _int(fields[-1])
         if index is not None:
             return NewSms(fields[0] if len(fields) > 1 else "SM", index)
+    if line.startswith(("+QAUDRIND", "+RECSTATE")) or line in (
+            "+CREC: file full", "+CRECAMR: file full"):
+        source = line.split(":", 1)[0][1:]
+        return RecordingStopped(source, payload(line, "+" + source))
     for source in ("+CTTS", "+QWTTS", "+CREC", "+QPSND"):
         if line.startswith(source + ":"):
             code = _int(split_fields(payload(line, source))[0])
@@ -348,6 +362,14 @@ def parse_clcc(line: str) -> ClccEntry | None:
         return None
     number = fields[5] if len(fields) > 5 and fields[5] else None
     return ClccEntry(index, direction == 1, stat, mode == 0, number)
+
+
+def parse_file_size(line: str, prefix: str) -> int | None:
+    """A file's size from a module's answer: ``+QFLST: "<name>",<size>`` (Quectel),
+    ``+FSFLSIZE: <size>`` (SIM800), ``+FSATTRI: <size>,<date>`` (SIM7600)."""
+    fields = split_fields(payload(line, prefix))
+    value = fields[1] if prefix == "+QFLST" and len(fields) > 1 else fields[0]
+    return _int(value)
 
 
 def parse_csq(line: str) -> int | None:

@@ -31,6 +31,29 @@ class FileVoice:
 
 
 @dataclass(frozen=True)
+class FileRecord:
+    """Recording the caller into a file on the module, and reading it back (sources:
+    docs/modem.md, "Recorded answers"). Command texts are formats: ``{path}`` the file's path
+    on the module, ``{limit}`` the module's own time limit in seconds (a backstop: the box
+    stops it), ``{size}``/``{offset}``/``{mode}`` for reads."""
+
+    extension: str  # what the module writes ("amr"): SoX reads it by this name
+    # The most the module writes a second: AMR-NB at its highest mode, 12.2 kbit/s (32 bytes
+    # per 20 ms frame). It sizes read timeouts and the wait for a recording after a hang-up.
+    bytes_per_s: int
+    path: str
+    start: str
+    stop: str
+    stopped: tuple[str, ...]  # RecordingStopped sources: the module ended it by itself
+    size_query: str
+    size_prefix: str
+    download: str  # "fsread" (SIM800), "qfdwl" (EC25), "cftrantx" (SIM7600)
+    download_command: str
+    delete: str
+    chunk: int | None = None  # bytes per read command (None: the whole file in one)
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     title: str
@@ -45,6 +68,7 @@ class Profile:
     tts_stop: str
     tts_done: str  # the URC name (PlaybackDone.source) that ends one utterance
     files: FileVoice | None  # recorded prompts from the module's storage
+    recording: FileRecord | None  # recorded answers (None: BaseCall's "unsupported")
     iccid: str
     iccid_prefix: str
     time_query: str  # asks the network time; answered by +CCLK or +QLTS
@@ -83,6 +107,17 @@ SIM800 = Profile(
         play='AT+CREC=4,"{path}",0,90', stop="AT+CREC=5", done="CREC",
         delete="AT+FSDEL={path}", size_query="AT+FSFLSIZE={path}", size_prefix="+FSFLSIZE",
         max_chunk=10240),
+    # V1.09 p.337, AT+CREC: mode 1 records into <id> (a quoted path), form 0 AMR, then the
+    # time limit in seconds; mode 2 stops. The file is read back with AT+FSREAD=<file>,<mode
+    # 0 from the start / 1 at position>,<size>,<position>: the data right after the command's
+    # line break, then OK (the FS commands, as AT+FSWRITE; reads of 10240 bytes as drivers
+    # that fetch FTP downloads this way do (verify)).
+    recording=FileRecord(
+        extension="amr", bytes_per_s=1600, path="C:\\User\\{name}",
+        start='AT+CREC=1,"{path}",0,{limit}', stop="AT+CREC=2", stopped=(),
+        size_query="AT+FSFLSIZE={path}", size_prefix="+FSFLSIZE", download="fsread",
+        download_command="AT+FSREAD={path},{mode},{size},{offset}",
+        delete="AT+FSDEL={path}", chunk=10240),
     iccid="AT+CCID",
     iccid_prefix="",
     time_query="AT+CCLK?",
@@ -111,6 +146,16 @@ EC25 = Profile(
         upload_command='AT+QFUPL="{path}",{size},{timeout}',
         play='AT+QPSND=1,"{path}",0,1,1', stop="AT+QPSND=0", done="QPSND",
         delete='AT+QFDEL="{path}"', size_query='AT+QFLST="{path}"', size_prefix="+QFLST"),
+    # EC2x AT manual V2.0 s.12.17, AT+QAUDRD: 1 starts recording into a UFS file, format 3
+    # AMR (13 would be WAV: ten times the bytes to read back), dlink 1 the downlink (what
+    # the far end says); 0 stops; +QAUDRIND: 0,<code> when it stopped by itself (3 no
+    # space). Read back with AT+QFDWL (EC2x FILE AT manual): CONNECT, the file, then
+    # +QFDWL: <size>,<checksum> (the XOR sum of AT+QFUPL); its size first from AT+QFLST.
+    recording=FileRecord(
+        extension="amr", bytes_per_s=1600, path="{name}",
+        start='AT+QAUDRD=1,"{path}",3,1', stop="AT+QAUDRD=0", stopped=("QAUDRIND",),
+        size_query='AT+QFLST="{path}"', size_prefix="+QFLST", download="qfdwl",
+        download_command='AT+QFDWL="{path}"', delete='AT+QFDEL="{path}"'),
     iccid="AT+QCCID",
     iccid_prefix="+QCCID",
     time_query="AT+QLTS=1",
@@ -138,6 +183,17 @@ SIM7600 = Profile(
         play='AT+CCMXPLAY="{path}",1,0', stop="AT+CCMXSTOP", done="AUDIOSTATE",
         delete='AT+FSDEL="{path}"', size_query='AT+FSATTRI="{path}"',
         size_prefix="+FSATTRI"),
+    # SIMCom audio application note s.3.3 and the SIM7600 AT manual: AT+CRECAMR=2,<file>
+    # records the far end ("remote path", only in a call) as AMR, AT+CRECAMR=0 stops,
+    # +RECSTATE: crecamr stop once stopped (AT+CREC would write WAV: ten times the bytes).
+    # Read back with AT+CFTRANTX=<file>,<location>,<size>: +CFTRANTX: DATA,<n>, n bytes (in
+    # one or more blocks), +CFTRANTX: 0, OK.
+    recording=FileRecord(
+        extension="amr", bytes_per_s=1600, path="C:/{name}",
+        start='AT+CRECAMR=2,"{path}"', stop="AT+CRECAMR=0", stopped=("RECSTATE", "CREC", "CRECAMR"),
+        size_query='AT+FSATTRI="{path}"', size_prefix="+FSATTRI", download="cftrantx",
+        download_command='AT+CFTRANTX="{path}",{offset},{size}',
+        delete='AT+FSDEL="{path}"', chunk=10240),
     iccid="AT+CICCID",
     iccid_prefix="+ICCID",
     time_query="AT+CCLK?",

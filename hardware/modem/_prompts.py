@@ -284,15 +284,7 @@ class ModulePrompts:
 
 def _size(response: Response, prefix: str) -> int | None:
     line = response.first(prefix)
-    if line is None:
-        return None
-    fields = p.split_fields(p.payload(line, prefix))
-    # +QFLST: "<name>",<size>; +FSFLSIZE: <size>; +FSATTRI: <size>,<date>
-    value = fields[1] if prefix == "+QFLST" and len(fields) > 1 else fields[0]
-    try:
-        return int(value)
-    except ValueError:
-        return None
+    return None if line is None else p.parse_file_size(line, prefix)
 
 
 def _hex(text: str) -> int | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ._outgoing import Dialled, OutgoingCalls
+from ._recording import ModuleRecorder
 from ._storage import ModuleStorage
 from ._variants import Variants
 
@@ -54,14 +55,14 @@ SIM_PROFILES = {
         "AT+CCID", "", False, True,
         ("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"),
         frozenset({"+CVHU", "+DDET", "+CTTS", "+CCID", "+CLTS", "+CREC", "+MORING",
-                   "+FSCREATE", "+FSWRITE", "+FSDEL", "+FSFLSIZE"}),
+                   "+FSCREATE", "+FSWRITE", "+FSDEL", "+FSFLSIZE", "+FSREAD"}),
     ),
     "ec25": SimProfile(
         "ec25", b"\r\n", "Quectel EC25 Revision: EC25EFAR06A06M4G", ("AT+QTONEDET=1",),
         "quectel", "QWTTS", False, "AT+QCCID", "+QCCID: ", False, False,
         ("RDY", "+CFUN: 1", "+CPIN: READY", "+QIND: SMS DONE"),
         frozenset({"+QTONEDET", "+QWTTS", "+QCCID", "+QLTS", "+QURCCFG", "+CTZU", "+QPSND",
-                   "+CVHU", "+QFUPL", "+QFDEL", "+QFLST"}),
+                   "+CVHU", "+QFUPL", "+QFDEL", "+QFLST", "+QAUDRD", "+QFDWL"}),
     ),
     # Framed with \r\r\n to exercise that firmware habit on one profile.
     "sim7600": SimProfile(
@@ -69,7 +70,8 @@ SIM_PROFILES = {
         "AT+CICCID", "+ICCID: ", True, False,
         ("RDY", "+CPIN: READY", "SMS DONE", "PB DONE"),
         frozenset({"+DDET", "+CTTS", "+CDTAM", "+CICCID", "+CTZU", "+CPCMREG", "+CFTRANRX",
-                   "+FSDEL", "+FSATTRI", "+CCMXPLAY", "+CCMXSTOP"}),
+                   "+FSDEL", "+FSATTRI", "+CCMXPLAY", "+CCMXSTOP", "+CRECAMR",
+                   "+CFTRANTX"}),
     ),
 }
 
@@ -113,7 +115,7 @@ class Faults:
     sandwich: int = 0  # next N responses carry URCs between echo/info/OK
 
 
-class ModemModel(OutgoingCalls, ModuleStorage):
+class ModemModel(OutgoingCalls, ModuleStorage, ModuleRecorder):
     def __init__(self, profile: str = "sim800", *, ring_interval: float = 3.0,
                  tts_char_s: float = 0.02, sms_send_s: float = 0.2, boot_s: float = 0.5,
                  imei: str = "867000000000001", iccid: str = "8925500000000000001",
@@ -162,6 +164,7 @@ class ModemModel(OutgoingCalls, ModuleStorage):
         self._sms_index = itertools.count(1)
         self._init_outgoing()
         self._init_storage(play_scale)
+        self._init_recorder()
         self._reset_settings()
 
     # ------------------------------------------------------------------ settings
@@ -533,6 +536,7 @@ class ModemModel(OutgoingCalls, ModuleStorage):
 
     def _hangup(self) -> None:
         if self.call is not None:
+            self._recording_over_by_call()
             self.call = None
             self._keys.clear()
             self._stop_tts()
@@ -689,6 +693,7 @@ class ModemModel(OutgoingCalls, ModuleStorage):
         if call.dialled is not None and call.state != "active":
             self._dial_over(call.dialled, "NO CARRIER")  # the far end gave up ringing
             return
+        self._recording_over_by_call()
         self.call = None
         self._keys.clear()
         self._stop_tts()
@@ -741,6 +746,7 @@ class ModemModel(OutgoingCalls, ModuleStorage):
         self._keys.clear()
         self._tts_until = None
         self._file_until = None
+        self.recording = None  # lost with the power: nothing written
         self._upload = None
         self._sms_entry = None
         self._rx.clear()

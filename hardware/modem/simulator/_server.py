@@ -26,6 +26,8 @@ from ._outgoing import SimPhone
 
 log = logging.getLogger(__name__)
 
+SPEAK = "SPEAK:"  # a scripted caller's group that speaks into a recording
+
 
 class ModemSimulator:
     """Start with :meth:`start`; ``path`` is what the driver opens. Every control method is
@@ -175,6 +177,10 @@ class ModemSimulator:
     def remote_hangup(self) -> None:
         self._do(lambda m: m.remote_hangup())
 
+    def speak(self, seconds: float) -> None:
+        """The far end speaks for ``seconds`` from now (heard by a recording)."""
+        self._do(lambda m: m.speak(seconds))
+
     def sms_in(self, sender: str, text: str) -> int:
         return self._do(lambda m: m.sms_in(sender, text))
 
@@ -217,7 +223,9 @@ class ModemSimulator:
         """A scripted caller on a thread: ring (unless ``ring`` is false: already ringing),
         then press each group of keys once the module has been quiet (no prompt playing) for
         ``quiet_s`` with the call up; optionally hang up ``hang_up_after_s`` after the last
-        group. For the demo and end-to-end tests."""
+        group. A group ``SPEAK:<seconds>`` speaks instead (a recorded answer), optionally then
+        keys or a hang-up once said: ``SPEAK:3;#``, ``SPEAK:10;HANGUP`` (as the simulated
+        line's callers). For the demo and end-to-end tests."""
 
         def state() -> tuple[bool, int]:
             with self._lock:
@@ -248,6 +256,10 @@ class ModemSimulator:
                 else:
                     return
                 prompts_seen = state()[1]
+                if group.startswith(SPEAK):
+                    if self._say(group[len(SPEAK):], gap_s):
+                        return  # hung up
+                    continue
                 self.press(group, gap_s=gap_s)
             if hang_up_after_s is not None:
                 time.sleep(hang_up_after_s)
@@ -256,6 +268,18 @@ class ModemSimulator:
         thread = threading.Thread(target=script, name="modem-sim-caller", daemon=True)
         thread.start()
         return thread
+
+    def _say(self, text: str, gap_s: float) -> bool:
+        """``3``, ``3;#`` or ``10;HANGUP``: speak, then keys or a hang-up. True: hung up."""
+        seconds, _, then = text.partition(";")
+        self.speak(float(seconds))
+        self._stop.wait(float(seconds))
+        if then.strip() == "HANGUP":
+            self.remote_hangup()
+            return True
+        if then.strip():
+            self.press(then.strip(), gap_s=gap_s)
+        return False
 
     def unplug(self, down_s: float = 1.0) -> None:
         """Close the master (a USB unplug); replug a fresh pty after ``down_s``, rebooted."""
@@ -405,6 +429,8 @@ class ModemSimulator:
                 self.press("".join(a for a in args if "=" not in a), duration_ms=duration)
             elif verb == "hangup":
                 self.remote_hangup()
+            elif verb == "speak":
+                self.speak(float(args[0]))
             elif verb == "sms":
                 self.sms_in(args[0], line.split(None, 2)[2] if len(args) > 1 else "")
             elif verb == "reboot":
@@ -451,6 +477,7 @@ class ModemSimulator:
 CONTROL_HELP = """call <number>|withheld [noclip] [rings=N (rings off after N)]
 phone <number>|* answers|busy|no-answer|rejects|unreachable|no-dialtone [rings=N] [keys=1,1#]
 keys <digits> [ms=<duration>]
+speak <seconds>
 hangup
 sms <sender> <text>
 reboot

@@ -158,8 +158,10 @@ class ModuleStorage:
         elif mode == "5":
             self._reply()
             self._stop_file()
+        elif mode in ("1", "2"):
+            self._crec_record(mode, fields)  # recording: see _recording
         else:
-            self._reply()  # recording modes: not simulated
+            self._reply()
 
     def _at_QPSND(self, arg: str) -> None:
         fields = arg.lstrip("=").split(",")

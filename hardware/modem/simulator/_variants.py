@@ -72,6 +72,14 @@ CATALOGUE: dict[str, Variant] = {v.name: v for v in (
     Variant("lost_play_done", "the end report of the Nth file play that ends on its own "
             "(+CREC: 0 / +QPSND: 0 / +AUDIOSTATE: audio play stop) is never sent", 1.0,
             "issue #13 (as lost_tts_done for TTS, issue #11)"),
+    Variant("record_fails", "the Nth record command (AT+CREC=1 / AT+QAUDRD=1 / AT+CRECAMR=2) "
+            "is refused (ERROR, +CME ERROR with AT+CMEE=1): nothing is recorded", 1.0,
+            "issue #13; SIM800 AT manual V1.09 p.337 (AT+CREC errors: 5005 file operation "
+            "failure, format error); EC2x AT manual V2.0 s.12.17 (AT+QAUDRD +CME ERROR)"),
+    Variant("download_cut", "the Nth file read-back (AT+FSREAD / AT+QFDWL / AT+CFTRANTX) "
+            "stops halfway through the data and the module says nothing more", 1.0,
+            "issue #13; transfers cut short without flow control (forums.quectel.com, "
+            "EC200U AT+QFUPL; the same port carries downloads)"),
     Variant("creg_act", "+CREG answers and URCs end with the access technology "
             "(+CREG: 2,1,\"1A2B\",\"3C4D\",7 / +CREG: 1,\"1A2B\",\"3C4D\",7), as LTE "
             "modules send them", None,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hardware.modem._commands import Command, CommandCore, Done, UrcEvent
-from hardware.modem._parser import Dtmf
+from hardware.modem._parser import Dtmf, Ring
 
 DATA = Path(__file__).parent / "testdata"
 
@@ -197,3 +197,24 @@ def test_timeouts_never_put_a_number_in_the_log() -> None:
 
     assert command_name("ATD+255700000001;") == "ATD"
     assert command_name('AT+CMGS="+255700000001"') == "AT+CMGS"
+
+
+def test_file_read_back_raw_and_a_transfer_cut_short() -> None:
+    from hardware.modem._framing import RawTrigger
+
+    core = CommandCore()
+    core.submit(Command('AT+QFDWL="r1.amr"', expect=("+QFDWL",), timeout=5.0,
+                        raw=RawTrigger("CONNECT", size=6)))
+    core.take_output(0.0)
+    (done,) = core.receive(b"\r\nCONNECT\r\nOK\r\n\r\n\r\n+QFDWL: 6,0\r\n\r\nOK\r\n", 0.1)
+    assert done.response.ok and done.response.data == b"OK\r\n\r\n"
+    assert done.response.lines == ["+QFDWL: 6,0"]
+    # Cut short: the data stops coming; the command times out with what came, and what
+    # follows is read as lines again.
+    core.submit(Command('AT+QFDWL="r2.amr"', expect=("+QFDWL",), timeout=5.0,
+                        raw=RawTrigger("CONNECT", size=100)))
+    core.take_output(1.0)
+    assert core.receive(b"\r\nCONNECT\r\n#!AMR\n", 1.1) == []
+    (done,) = core.tick(6.5)
+    assert done.response.timed_out and done.response.data == b"#!AMR\n"
+    assert [e.urc for e in core.receive(b"\r\nRING\r\n", 7.0)] == [Ring()]
