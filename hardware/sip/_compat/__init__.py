@@ -5,6 +5,7 @@ classes keep their behaviour in the same process (the tests compare both).
 Public face::
 
     HardenedPhone, HardenedCall, HardenedSIPClient, HardenedRTPClient   the fixed classes
+    PlacedCall, Placing, Placed                                         calls we place
     RobustSIPMessage, normalise                                         the parser fix
     EventDeduper, Playout, InboundAudio, SourceLatch, RtpEngine         RTP helpers
     parse_sdp, choose_audio, SdpError                                   SDP, checked
@@ -16,6 +17,9 @@ from ._client import ALLOW, DROP, HardenedSIPClient, RoutingSocket
 from ._engine import RtpEngine
 from ._message import RobustSIPMessage, normalise
 from ._phone import HardenedPhone, info_digit
+from ._placed import PlacedCall
+from ._placing import Placed, Placing
+from ._pyvoip import NoPortsAvailableError
 from ._regidentity import FILENAME as IDENTITY_FILE
 from ._regidentity import RegistrationIdentity
 from ._registration import RegistrationPolicy, granted_expires
@@ -34,6 +38,10 @@ __all__ = [
     "HardenedRTPClient",
     "HardenedSIPClient",
     "InboundAudio",
+    "NoPortsAvailableError",
+    "Placed",
+    "PlacedCall",
+    "Placing",
     "Playout",
     "RegistrationIdentity",
     "RegistrationPolicy",

@@ -266,9 +266,13 @@ class HardenedCall(VoIPCall):
             self.state = CallState.ENDED
         if was == CallState.ANSWERED:
             with contextlib.suppress(OSError, KeyError):
-                self.sip.bye(self.request)
+                self._send_bye()
         if was != CallState.ENDED:
             self._finish(reason)
+
+    def _send_bye(self) -> None:
+        """Our BYE, as the side that answered (a call we placed sends its dialog's)."""
+        self.sip.bye(self.request)
 
     def no_ack(self) -> None:
         """The caller never confirmed our 200 OK: end the call with a BYE."""
@@ -302,7 +306,7 @@ class HardenedCall(VoIPCall):
             self.state = CallState.ENDED
         if was == CallState.ANSWERED:
             try:
-                self.sip.bye(self.request)
+                self._send_bye()
             except (OSError, KeyError) as exc:
                 log.debug("BYE not sent: %s", exc)
         elif was == CallState.RINGING:

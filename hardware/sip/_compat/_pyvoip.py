@@ -140,7 +140,7 @@ INTERNALS: tuple[Internal, ...] = (
         "read/written by HardenedCall and the line"),
     Internal("pyVoIP.VoIP.VoIP", "CallState", "class", "call states"),
     *[Internal("pyVoIP.VoIP.VoIP.CallState", n, "member", "call state we set or test")
-      for n in ("RINGING", "ANSWERED", "ENDED")],
+      for n in ("DIALING", "RINGING", "ANSWERED", "ENDED")],
     Internal("pyVoIP.VoIP.VoIP", "InvalidStateError", "class", "raised by answer()"),
     Internal("pyVoIP.VoIP.VoIP", "NoPortsAvailableError", "class", "raised by request_port()"),
     # --- RTP (HardenedRTPClient) -----------------------------------------------------------------

@@ -281,6 +281,19 @@ class HardenedRTPClient(RTPClient):
         else:
             self.close_socket()
 
+    def discard_pending(self) -> None:
+        """Drop what the socket received before the stream started (a placed call's early
+        media)."""
+        sock = self._sock
+        if sock is None or self._started:
+            return
+        sock.setblocking(False)
+        for _ in range(1000):  # a bounded drain: 20 s of 20 ms packets
+            try:
+                sock.recv_into(self._rx)
+            except OSError:  # BlockingIOError: empty
+                return
+
     def close_socket(self) -> None:
         sock = getattr(self, "sin", None) or self._sock
         if sock is not None:
