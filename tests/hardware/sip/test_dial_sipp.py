@@ -284,3 +284,15 @@ def test_hanging_up_while_it_rings_cancels(raw_gateway, make_line):
     result = placing.wait(10)
     assert (result.status, result.cancelled, result.rang) == (487, True, True)
     assert line.phone.calls == {}
+
+
+def test_doctor_counts_a_sip_line_as_dialling(tmp_path):
+    from edge.config import Config, parse_config
+    from edge.doctor._outbound import check_outbound
+    from edge.plugins import all_sections
+
+    raw = {"box": {"id": "t", "data_dir": str(tmp_path / "data")},
+           "outbound": {"enabled": True}, "sip": {"gateway_address": "127.0.0.1"}}
+    parsed = parse_config(raw, "test", all_sections())
+    results = list(check_outbound(Config(parsed.path, parsed.sections, {})))
+    assert not any("no enabled line" in r.message for r in results)
