@@ -23,7 +23,10 @@ from edge.lines import (
     LineContext,
     LineStatus,
     PlaybackFinished,
+    Recorder,
+    RecordingFinished,
     Utterance,
+    durable_mkdir,
 )
 from edge.logthrottle import LogThrottle
 from edge.privacy import redact
@@ -33,6 +36,7 @@ from ._callerid import caller_id
 from ._compat import (
     DROP,
     IDENTITY_FILE,
+    AudioCapture,
     CallListener,
     HardenedCall,
     HardenedPhone,
@@ -96,6 +100,8 @@ class SipCall(BaseCall, CallListener):
         self._mode = str(line.settings["dtmf_mode"])
         self._inband = InbandDetector() if self._mode in ("auto", "inband") else None
         self._barge_in = bool(line.settings["barge_in"])
+        self._recorder: Recorder | None = None
+        self._capture: AudioCapture | None = None  # what feeds the recorder
         vcall.listener = self
 
     # --- Call ------------------------------------------------------------------------------
@@ -140,6 +146,38 @@ class SipCall(BaseCall, CallListener):
         with self._lock:
             self._ended = True
         self._vcall.reject()
+
+    # --- recording (BaseCall's hooks) -----------------------------------------------------
+
+    def _start_recording(self, record_id: int, path: Path, max_s: float, silence_s: float,
+                         finish_keys: str) -> None:
+        """The caller's RTP, decoded to 16-bit (``_compat._capture``: gaps, comfort noise and
+        key events are silence of their length) into a ``Recorder`` from the RTP thread. The
+        recorder's file is finished (fsync, rename) on its own thread; its directory is made
+        here, so the RTP thread never waits on a directory fsync. Finish keys come as
+        KeyPressed, which BaseCall turns into a stop."""
+        durable_mkdir(path.parent)
+        recorder = Recorder(record_id, path, max_s, silence_s, self._recorded)
+        with self._lock:
+            self._recorder = recorder
+            self._capture = self._vcall.capture(recorder.feed)
+            heard = self._capture is not None
+        if not heard:
+            recorder.stop("failed")  # no audio stream: nothing can be heard
+
+    def _stop_recording(self, reason: str, key: str) -> None:
+        with self._lock:
+            recorder = self._recorder
+        if recorder is not None:
+            recorder.stop(reason, key)
+
+    def _recorded(self, event: RecordingFinished) -> None:
+        """The recorder finished (its own thread): stop feeding it, then report."""
+        with self._lock:
+            if self._recorder is not None and self._recorder.record_id == event.record_id:
+                self._vcall.end_capture(self._capture)
+                self._recorder, self._capture = None, None
+        self.post_recording(event)
 
     # --- CallListener (pyVoIP threads) -----------------------------------------------------
 

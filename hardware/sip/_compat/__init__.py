@@ -8,11 +8,13 @@ Public face::
     PlacedCall, Placing, Placed                                         calls we place
     RobustSIPMessage, normalise                                         the parser fix
     EventDeduper, Playout, InboundAudio, SourceLatch, RtpEngine         RTP helpers
+    AudioCapture                                                        recorded audio
     parse_sdp, choose_audio, SdpError                                   SDP, checked
     RegistrationPolicy, RegistrationIdentity, CallListener, info_digit, DROP
 """
 
 from ._call import CallListener, HardenedCall
+from ._capture import AudioCapture
 from ._client import ALLOW, DROP, HardenedSIPClient, RoutingSocket
 from ._engine import RtpEngine
 from ._message import RobustSIPMessage, normalise
@@ -31,6 +33,7 @@ __all__ = [
     "DROP",
     "FRAME",
     "IDENTITY_FILE",
+    "AudioCapture",
     "CallListener",
     "EventDeduper",
     "HardenedCall",
