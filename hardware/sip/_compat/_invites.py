@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ._invite import InviteTransaction, Step
+from ._invite import InviteTransaction, State, Step
 from ._transaction import T1
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,8 @@ class InviteHandler(Protocol):
     def on_failed(self, response: Any, again: bool) -> None: ...
 
     def on_timeout(self) -> None: ...
+
+    def on_closed(self) -> None: ...
 
 
 class _Running:
@@ -115,9 +117,17 @@ class InviteClient:
         return min(times, default=None)
 
     def clear(self) -> None:
-        """Forget every transaction (the socket is closing)."""
+        """Forget every transaction (the socket is closing); those still waiting for a final
+        answer are told (``on_closed``), so nobody waits on them."""
         with self._lock:
+            waiting = [r for r in self._running.values()
+                       if r.transaction.state in (State.CALLING, State.PROCEEDING)]
             self._running.clear()
+        for running in waiting:
+            try:
+                running.handler.on_closed()
+            except Exception:
+                log.exception("handling an INVITE cut short failed")
 
     def __len__(self) -> int:
         with self._lock:

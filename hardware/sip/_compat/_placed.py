@@ -95,6 +95,10 @@ class PlacedCall(HardenedCall):
             self.placing.cancel()
         super().hangup()
 
+    def _finish(self, reason: str) -> None:
+        super()._finish(reason)
+        self.placing = None  # the call <-> placing cycle, broken as the call's others are
+
     def _send_bye(self) -> None:
         if self.dialog is not None:
             self.sip.bye_dialog(self.dialog)

@@ -201,6 +201,11 @@ class Placing:
             cancelled, heard = self._cancel_wanted, self._provisional
         self._finish(Placed(0, "", self._rang, heard, cancelled))
 
+    def on_closed(self) -> None:
+        with self._lock:
+            cancelled, heard = self._cancel_wanted, self._provisional
+        self._finish(Placed(0, "", self._rang, heard, cancelled, problem="the SIP line stopped"))
+
     # --- inside -----------------------------------------------------------------------------
 
     def _challenge(self, response: Any, code: int) -> InviteRequest | None:

@@ -142,6 +142,9 @@ class Handler:
     def on_timeout(self) -> None:
         self.seen.append(("timeout", None))
 
+    def on_closed(self) -> None:
+        self.seen.append(("closed", None))
+
 
 def response(code: int, branch: str = "z9hG4bKone", method: str = "INVITE") -> RobustSIPMessage:
     return parsed(f"SIP/2.0 {code} X\r\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch={branch}\r\n"
@@ -189,3 +192,15 @@ def test_an_unknown_response_code_counts_as_its_x00():
                      "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
     assert int(message.status) == 400
     assert message.heading == b"SIP/2.0 499 Odd Gateway"
+
+
+def test_closing_ends_what_still_waits_for_an_answer():
+    client = InviteClient(lambda data, dest: None)
+    ringing, answered = Handler(), Handler()
+    client.start(b"INVITE", ("10.0.0.1", 5060), "z9hG4bKone", ringing)
+    client.start(b"INVITE", ("10.0.0.1", 5060), "z9hG4bKtwo", answered)
+    client.on_response(response(180))
+    client.on_response(response(200, branch="z9hG4bKtwo"))
+    client.clear()
+    assert ringing.seen == [("provisional", 180), ("closed", None)]
+    assert answered.seen == [("accepted", False)]

@@ -296,3 +296,17 @@ def test_doctor_counts_a_sip_line_as_dialling(tmp_path):
     parsed = parse_config(raw, "test", all_sections())
     results = list(check_outbound(Config(parsed.path, parsed.sections, {})))
     assert not any("no enabled line" in r.message for r in results)
+
+
+def test_shutdown_while_it_rings_ends_the_dial(raw_gateway, make_line):
+    line = make_line(gateway_address="127.0.0.1", gateway_port=raw_gateway.port).line
+    thread, out = _dial_in_thread(line, 30)
+    invite, source = raw_gateway.expect("INVITE")
+    raw_gateway.sock.sendto(raw_gateway.answer(invite, 180, "Ringing"), source)
+    time.sleep(0.3)
+    started = time.monotonic()
+    line.shutdown()
+    raw_gateway.expect("CANCEL")
+    thread.join(5)
+    assert time.monotonic() - started < 3
+    assert (out["result"].outcome, out["result"].detail) == ("failed", "the SIP line stopped")
