@@ -24,8 +24,9 @@ def check_outbound(config: Config, now: float | None = None) -> Iterator[CheckRe
     if not settings or not settings["enabled"]:
         return
     policy = policy_from_settings(settings)
+    # A section without an ``enabled`` key ([sip]) is on when present, as the Box reads it.
     dialling = [name for name, kind in line_kinds().items()
-                if kind.dials and (config.section(name) or {}).get("enabled")]
+                if kind.dials and (config.section(name) or {"enabled": False}).get("enabled", True)]
     if not dialling:
         yield warn("outbound", "[outbound] is on but no enabled line can place calls",
                    "enable a [sip] or [modem] line (both dial), or turn [outbound] off")

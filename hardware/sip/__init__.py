@@ -23,6 +23,7 @@ def create(settings: dict[str, Any], context: LineContext) -> SipLine:
     return SipLine(settings, context)
 
 
-KIND = LineKind("sip", SECTION, create)
+# SIP lines place calls too (an INVITE through the gateway): callbacks and campaigns.
+KIND = LineKind("sip", SECTION, create, dials=True)
 
 __all__ = ["KIND", "SECTION", "SipCall", "SipLine", "create", "doctor_checks"]

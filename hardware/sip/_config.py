@@ -81,6 +81,18 @@ SECTION = Section(
             "address only, or anyone when no gateway is set.", item=str, check=_networks),
         Key("rtp_port_low", int, 10000, "Lowest UDP port for audio.", min=1024, max=65535),
         Key("rtp_port_high", int, 10999, "Highest UDP port for audio.", min=1024, max=65535),
+        Key("max_outbound", int, 1,
+            "Calls this line may place at once ([outbound] callbacks and campaigns): the "
+            "gateway's GSM channels free for calling out. 0: this line never dials.",
+            min=0, max=500),
+        Key("from_user", str, "",
+            "User part of the From of calls the box places (what a PBX shows as the caller); "
+            "empty: the account, or 'edgecall' in trunk mode. A GSM gateway sends its SIM's "
+            "own number whatever this says."),
+        Key("on_ring", str, "answer",
+            "'answer' a ringing call, or 'callback': decline it unanswered with 486 (the "
+            "caller pays nothing) and call the caller back ([outbound]).",
+            choices=("answer", "callback")),
         Key("barge_in", bool, False,
             "Stop the playing prompt on a key press inside the line, before the server asks. "
             "Leave false with edgecall's engine, which decides per prompt (a say prompt may "

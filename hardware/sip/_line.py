@@ -18,11 +18,15 @@ from edge.lines import (
     BaseCall,
     CallerId,
     CallGone,
+    DialResult,
     KeyPressed,
     LineContext,
     LineStatus,
     PlaybackFinished,
+    Recorder,
+    RecordingFinished,
     Utterance,
+    durable_mkdir,
 )
 from edge.logthrottle import LogThrottle
 from edge.privacy import redact
@@ -32,13 +36,16 @@ from ._callerid import caller_id
 from ._compat import (
     DROP,
     IDENTITY_FILE,
+    AudioCapture,
     CallListener,
     HardenedCall,
     HardenedPhone,
+    NoPortsAvailableError,
     RegistrationIdentity,
     RobustSIPMessage,
 )
 from ._dtmf import InbandDetector
+from ._outcomes import dial_outcome
 
 GIL_SWITCH_S = 0.001
 
@@ -93,6 +100,8 @@ class SipCall(BaseCall, CallListener):
         self._mode = str(line.settings["dtmf_mode"])
         self._inband = InbandDetector() if self._mode in ("auto", "inband") else None
         self._barge_in = bool(line.settings["barge_in"])
+        self._recorder: Recorder | None = None
+        self._capture: AudioCapture | None = None  # what feeds the recorder
         vcall.listener = self
 
     # --- Call ------------------------------------------------------------------------------
@@ -138,6 +147,38 @@ class SipCall(BaseCall, CallListener):
             self._ended = True
         self._vcall.reject()
 
+    # --- recording (BaseCall's hooks) -----------------------------------------------------
+
+    def _start_recording(self, record_id: int, path: Path, max_s: float, silence_s: float,
+                         finish_keys: str) -> None:
+        """The caller's RTP, decoded to 16-bit (``_compat._capture``: gaps, comfort noise and
+        key events are silence of their length) into a ``Recorder`` from the RTP thread. The
+        recorder's file is finished (fsync, rename) on its own thread; its directory is made
+        here, so the RTP thread never waits on a directory fsync. Finish keys come as
+        KeyPressed, which BaseCall turns into a stop."""
+        durable_mkdir(path.parent)
+        recorder = Recorder(record_id, path, max_s, silence_s, self._recorded)
+        with self._lock:
+            self._recorder = recorder
+            self._capture = self._vcall.capture(recorder.feed)
+            heard = self._capture is not None
+        if not heard:
+            recorder.stop("failed")  # no audio stream: nothing can be heard
+
+    def _stop_recording(self, reason: str, key: str) -> None:
+        with self._lock:
+            recorder = self._recorder
+        if recorder is not None:
+            recorder.stop(reason, key)
+
+    def _recorded(self, event: RecordingFinished) -> None:
+        """The recorder finished (its own thread): stop feeding it, then report."""
+        with self._lock:
+            if self._recorder is not None and self._recorder.record_id == event.record_id:
+                self._vcall.end_capture(self._capture)
+                self._recorder, self._capture = None, None
+        self.post_recording(event)
+
     # --- CallListener (pyVoIP threads) -----------------------------------------------------
 
     def _takes(self, source: str) -> bool:
@@ -181,7 +222,12 @@ class SipLine:
         self._warned: set[str] = set()
         self._accepting = True
         self.calls_offered = 0
+        self.calls_placed = 0
         self._noise = LogThrottle(log)  # refused calls summarised, one line a minute
+        # Calls placed at once (the dispatcher keeps to it): the gateway's channels for
+        # calling out. 0: the line never dials.
+        self.outbound_capacity = int(settings["max_outbound"])
+        self.on_ring = str(settings["on_ring"])  # "callback": the server declines and calls back
 
     @property
     def name(self) -> str:
@@ -218,6 +264,47 @@ class SipLine:
         self.phone.start()
         log.info("SIP line %s listening on %s:%s (%s)", self.name, s["bind_address"],
                  self.phone.sip.myPort, "registering" if s["account"] else "trunk mode")
+
+    # --- Dialer ------------------------------------------------------------------------------
+
+    def ready_to_dial(self) -> bool:
+        """Whether an INVITE could go out now: started, a gateway to send it to, the audio
+        engine running, and registered when the line registers."""
+        phone = self.phone
+        if phone is None or not phone.NSD or not self._accepting \
+                or not self.settings["gateway_address"] or self.outbound_capacity < 1:
+            return False
+        if phone.rtp_engine is not None and not phone.rtp_engine.alive():
+            return False
+        return not self.settings["account"] or phone.registration_state() == "registered"
+
+    def dial(self, number: str, ring_timeout_s: float) -> DialResult:
+        """Place a call: an INVITE to the gateway (trunk mode) or through the registrar, and
+        wait until it is answered or has failed; at most ``ring_timeout_s`` of ringing, then
+        CANCEL: ``no-answer``. Outcomes: ``_outcomes``. From the dispatcher's thread."""
+        phone = self.phone
+        if phone is None or not phone.NSD or not self._accepting:
+            return DialResult("failed", detail="the SIP line is not running")
+        if not self.settings["gateway_address"]:
+            return DialResult("failed", detail="no [sip] gateway_address to send calls to")
+        from_user = self.settings["from_user"] or self.settings["account"] or "edgecall"
+        try:
+            placing = phone.place(number, from_user)
+        except NoPortsAvailableError:
+            return DialResult("failed", detail="no free RTP port")
+        # The call's listener is set before the INVITE leaves: keys and a BYE that follow the
+        # answer at once reach the server.
+        call = SipCall(self, placing.call, CallerId(number))
+        self.calls_placed += 1
+        log.info("SIP line %s dialling %s (call %s)", self.name, redact(number),
+                 placing.call.call_id[:12])
+        placing.start()
+        placed = placing.wait(ring_timeout_s)
+        outcome, detail = dial_outcome(placed, ring_timeout_s)
+        log.info("call %s: %s (%s)", placing.call.call_id[:12], outcome, detail)
+        if outcome == "answered":
+            return DialResult("answered", call, detail)
+        return DialResult(outcome, detail=detail)
 
     @property
     def port(self) -> int:
@@ -269,7 +356,8 @@ class SipLine:
         engine = self.phone.rtp_engine
         facts = {
             "registration": reg, "active_calls": len(self.phone.calls),
-            "calls_offered": self.calls_offered, "refused": stats["refused"],
+            "calls_offered": self.calls_offered, "calls_placed": self.calls_placed,
+            "refused": stats["refused"],
             "malformed": stats["malformed"], "stray": stats["stray"],
             "media_faults": engine.faults if engine else 0,
             "media_restarts": engine.restarts if engine else 0,

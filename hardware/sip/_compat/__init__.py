@@ -5,17 +5,23 @@ classes keep their behaviour in the same process (the tests compare both).
 Public face::
 
     HardenedPhone, HardenedCall, HardenedSIPClient, HardenedRTPClient   the fixed classes
+    PlacedCall, Placing, Placed                                         calls we place
     RobustSIPMessage, normalise                                         the parser fix
     EventDeduper, Playout, InboundAudio, SourceLatch, RtpEngine         RTP helpers
+    AudioCapture                                                        recorded audio
     parse_sdp, choose_audio, SdpError                                   SDP, checked
     RegistrationPolicy, RegistrationIdentity, CallListener, info_digit, DROP
 """
 
 from ._call import CallListener, HardenedCall
+from ._capture import AudioCapture
 from ._client import ALLOW, DROP, HardenedSIPClient, RoutingSocket
 from ._engine import RtpEngine
 from ._message import RobustSIPMessage, normalise
 from ._phone import HardenedPhone, info_digit
+from ._placed import PlacedCall
+from ._placing import Placed, Placing
+from ._pyvoip import NoPortsAvailableError
 from ._regidentity import FILENAME as IDENTITY_FILE
 from ._regidentity import RegistrationIdentity
 from ._registration import RegistrationPolicy, granted_expires
@@ -27,6 +33,7 @@ __all__ = [
     "DROP",
     "FRAME",
     "IDENTITY_FILE",
+    "AudioCapture",
     "CallListener",
     "EventDeduper",
     "HardenedCall",
@@ -34,6 +41,10 @@ __all__ = [
     "HardenedRTPClient",
     "HardenedSIPClient",
     "InboundAudio",
+    "NoPortsAvailableError",
+    "Placed",
+    "PlacedCall",
+    "Placing",
     "Playout",
     "RegistrationIdentity",
     "RegistrationPolicy",

@@ -10,9 +10,11 @@ import ipaddress
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._capture import AudioCapture
 from ._pyvoip import RTP, CallState, InvalidStateError, SIPMessage, VoIPCall
 from ._rtp import HardenedRTPClient
 from ._sdp import (
@@ -266,9 +268,13 @@ class HardenedCall(VoIPCall):
             self.state = CallState.ENDED
         if was == CallState.ANSWERED:
             with contextlib.suppress(OSError, KeyError):
-                self.sip.bye(self.request)
+                self._send_bye()
         if was != CallState.ENDED:
             self._finish(reason)
+
+    def _send_bye(self) -> None:
+        """Our BYE, as the side that answered (a call we placed sends its dialog's)."""
+        self.sip.bye(self.request)
 
     def no_ack(self) -> None:
         """The caller never confirmed our 200 OK: end the call with a BYE."""
@@ -302,7 +308,7 @@ class HardenedCall(VoIPCall):
             self.state = CallState.ENDED
         if was == CallState.ANSWERED:
             try:
-                self.sip.bye(self.request)
+                self._send_bye()
             except (OSError, KeyError) as exc:
                 log.debug("BYE not sent: %s", exc)
         elif was == CallState.RINGING:
@@ -346,7 +352,7 @@ class HardenedCall(VoIPCall):
         # which holds the GIL for tens of ms (a stall of the RTP engine) when a flood of
         # callers is turned away.
         for client in self.RTPClients:
-            client.dtmf = client.on_fault = client.inbound.listener = None
+            client.dtmf = client.on_fault = client.inbound.listener = client.capture = None
         self.listener = CallListener()
 
     # Stock __del__ releases ports again when the object is collected (double release);
@@ -367,6 +373,20 @@ class HardenedCall(VoIPCall):
             client.playout.play(audio, done)
         if not self.RTPClients and done is not None:
             done(True)
+
+    def capture(self, sink: Callable[[bytes], object]) -> AudioCapture | None:
+        """Hand the caller's audio, decoded to 16-bit and laid on the RTP timeline (gaps are
+        silence), to ``sink`` from the RTP thread until ``end_capture``; None without audio."""
+        for client in self.RTPClients[:1]:
+            client.capture = AudioCapture(sink, time.monotonic())
+            return client.capture
+        return None
+
+    def end_capture(self, capture: AudioCapture | None = None) -> None:
+        """Stop handing audio on (only ``capture``'s, when given)."""
+        for client in self.RTPClients:
+            if capture is None or client.capture is capture:
+                client.capture = None
 
     def stop_playback(self) -> bool:
         return any([c.playout.stop() for c in self.RTPClients])

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from edge.logthrottle import LogThrottle
 
+from ._dialog import Dialog
+from ._invites import InviteClient
 from ._message import RobustSIPMessage
 from ._outbound import Outbound
 from ._pyvoip import STOCK_METHODS, SIPClient, SIPMessage, SIPMessageType
@@ -79,6 +81,10 @@ class RoutingSocket:
     def forget(self, call_id: str) -> None:
         with self._lock:
             self._peers.pop(call_id, None)
+
+    def peer(self, call_id: str) -> Address | None:
+        with self._lock:
+            return self._peers.get(call_id)
 
     def destination(self, data: bytes, default: Address) -> Address:
         match = _CALL_ID.search(data.split(b"\r\n\r\n", 1)[0])
@@ -155,6 +161,8 @@ class HardenedSIPClient(Registering, SIPClient):
         self._unacked_lock = threading.Lock()
         # Our requests are retransmitted until answered (stock sends a BYE once).
         self.outbound = Outbound(self._send_to)
+        # Our INVITEs (calls we place): timers A/B/D/M, matched like the requests above.
+        self.invites = InviteClient(self._send_to)
         self.stop_wait = 1.0  # how long stop() waits for answers to our BYEs and un-REGISTER
         self._routes: collections.OrderedDict[str, RouteSet] = collections.OrderedDict()
         self._routes_lock = threading.Lock()
@@ -205,6 +213,7 @@ class HardenedSIPClient(Registering, SIPClient):
             time.sleep(0.02)
         self.NSD = False
         self.outbound.clear()
+        self.invites.clear()
         with contextlib.suppress(OSError):  # wakes the receive loop's select()
             self.s.sendto(b"", ("127.0.0.1" if self.bind_ip == "0.0.0.0" else self.bind_ip,
                                 self.myPort))
@@ -222,6 +231,7 @@ class HardenedSIPClient(Registering, SIPClient):
                 ready, _, _ = select.select([self.s], [], [], self._wait())
                 self._retransmit_due()
                 self.outbound.run_timers()
+                self.invites.run_timers()
                 if not ready:
                     continue
                 size, source = self.s.recvfrom_into(self._buffer)
@@ -239,9 +249,9 @@ class HardenedSIPClient(Registering, SIPClient):
     def _wait(self) -> float:
         """How long select() may wait: until our next retransmission, at most 0.25 s."""
         wait = min(0.25, self.t1)
-        due = self.outbound.due()
-        if due is not None:
-            wait = min(wait, max(due - time.monotonic(), 0.0))
+        for due in (self.outbound.due(), self.invites.due()):
+            if due is not None:
+                wait = min(wait, max(due - time.monotonic(), 0.0))
         return wait
 
     def handle_datagram(self, raw: bytes, source: Address) -> None:
@@ -281,7 +291,7 @@ class HardenedSIPClient(Registering, SIPClient):
         503 to nothing we sent, a scan. Strays are counted and dropped without a reply (stock
         printed a TODO to stdout, raised KeyError on 404/503 of an unknown Call-ID and answered
         200s with an ACK to its server)."""
-        if self.outbound.on_response(message):
+        if self.invites.on_response(message, source) or self.outbound.on_response(message):
             return
         self.stats["stray"] += 1
         log.debug("stray SIP response %s (CSeq %s) from %s dropped", int(message.status),
@@ -473,6 +483,17 @@ class HardenedSIPClient(Registering, SIPClient):
         self.outbound.start(
             data, destination, branch.group(1) if branch else "", "BYE", t1=self.t1,
             on_final=lambda response: self._bye_answered(call_id, response),
+        )
+
+    def bye_dialog(self, dialog: Dialog) -> None:
+        """Our BYE in a dialog our INVITE created (a call we placed): through its route set,
+        else to where its 2xx came from; retransmitted like every BYE of ours."""
+        text = dialog.request("BYE", self.gen_branch())
+        hop = dialog.next_hop() or self.out.peer(dialog.call_id) or (self.server, self.port)
+        branch = _BRANCH.search(text.split("\r\n", 2)[1])
+        self.outbound.start(
+            text.encode("utf8"), hop, branch.group(1) if branch else "", "BYE", t1=self.t1,
+            on_final=lambda response: self._bye_answered(dialog.call_id, response),
         )
 
     def _bye_answered(self, call_id: str, response: SIPMessage | None) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 _HASHES = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
@@ -83,3 +84,27 @@ class DigestAnswerer:
         if "opaque" in challenge:
             parts.append(f'opaque="{challenge["opaque"]}"')
         return "Digest " + ", ".join(parts)
+
+
+# The header of a challenge and of its answer, by response code.
+CHALLENGES = {401: ("WWW-Authenticate", "Authorization"),
+              407: ("Proxy-Authenticate", "Proxy-Authorization")}
+MAX_ROUNDS = 3  # answers per request: a proxy's 407, then the registrar's or gateway's 401
+
+
+def next_credentials(answerer: DigestAnswerer, code: int, values: Callable[[str], list[str]],
+                     credentials: dict[str, str], rounds: int, method: str,
+                     uri: str) -> dict[str, str] | None:
+    """The credentials for the next try of a request answered ``code`` (``values(name)``: the
+    response's header values), or None when it is not a challenge to answer: not 401/407, no
+    digest challenge we can answer, too many rounds, or one we answered already coming back
+    (wrong account or password; a ``stale=true`` nonce is answered again)."""
+    if code not in CHALLENGES or rounds >= MAX_ROUNDS:
+        return None
+    header, answer_header = CHALLENGES[code]
+    challenge = choose(parse_challenges(values(header)))
+    if challenge is None:
+        return None
+    if answer_header in credentials and challenge.get("stale", "").lower() != "true":
+        return None
+    return {**credentials, answer_header: answerer.authorization(challenge, method, uri)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ._pyvoip import SIP_VERSIONS, SIPMessage
+from ._pyvoip import SIP_VERSIONS, SIPMessage, SIPStatus
 from ._sdp import SdpError, SessionDescription, parse_sdp, pyvoip_lines
 
 # Methods we parse (the client decides which it answers and how).
@@ -39,6 +39,7 @@ _CANONICAL = {
 }
 
 MAX_DATAGRAM = 65_535
+_KNOWN_STATUS = frozenset(status.value for status in SIPStatus)
 
 
 def canonical_name(name: str) -> str:
@@ -138,6 +139,17 @@ class RobustSIPMessage(SIPMessage):
             head = head[: head.rindex(b"\r\nContent-Length: ")]
             head += f"\r\nContent-Length: {len(body)}".encode()
         self.normalised = head + b"\r\n\r\n" + body
+        # Stock raises ValueError for a response code its SIPStatus lacks (a 599, a 499), so
+        # the datagram was dropped and our INVITE retransmitted until timer B. RFC 3261
+        # 8.1.3.2: an unknown code counts as the x00 of its class; ``heading`` keeps the real.
+        start, _, rest = self.normalised.partition(b"\r\n")
+        parts = start.split(b" ", 2)
+        if start.startswith(b"SIP/") and len(parts) > 1 and parts[1].isdigit() and (
+                100 <= int(parts[1]) <= 699 and int(parts[1]) not in _KNOWN_STATUS):
+            super().parse(b" ".join([parts[0], parts[1][:1] + b"00", *parts[2:]]) + b"\r\n"
+                          + rest)
+            self.heading = start
+            return
         super().parse(self.normalised)
 
     def header_values(self, name: str) -> list[str]:

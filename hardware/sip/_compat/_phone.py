@@ -5,16 +5,24 @@ from __future__ import annotations
 import logging
 import random
 import re
+import secrets
 import socket
 import threading
+import urllib.parse
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from edge.logthrottle import LogThrottle
 
 from ._call import HardenedCall
 from ._client import HardenedSIPClient, Screen
+from ._dialog import Identity, InviteRequest
 from ._engine import RtpEngine
+from ._message import RobustSIPMessage
+from ._placed import PlacedCall
+from ._placing import Placing
 from ._pyvoip import CallState, NoPortsAvailableError, SIPMessage, VoIPCall, VoIPPhone
+from ._register import ALLOW, USER_AGENT
 from ._registration import RegistrationPolicy
 from ._sdp import SdpError
 
@@ -173,6 +181,36 @@ class HardenedPhone(VoIPPhone):
         if digit is not None and isinstance(call, HardenedCall):
             call.listener.on_digit(digit, "info")
         return True
+
+    # --- calls we place ------------------------------------------------------------------
+
+    def place(self, number: str, from_user: str, display: str = "") -> Placing:
+        """A call to ``number`` through the gateway (trunk mode) or the registrar/proxy we
+        register with, both ``server``:``port``; ready to ``start()``. Its media stream is
+        bound now (NoPortsAvailableError when none is free) and the call is known to the phone
+        (in-dialog requests from the far end find it)."""
+        sip = self.sip
+        me = Identity(sip.myIP, sip.myPort, f"sip:{sip.username}@{sip.myIP}:{sip.myPort}",
+                      USER_AGENT, ALLOW)
+        hostport = self.server + (f":{self.port}" if self.port != 5060 else "")
+        user = urllib.parse.quote(number, safe="+*")  # a '#' or ';' must not end the user part
+        # Registered: From is our address of record at the registrar; trunk mode: at this box.
+        domain = self.server if sip.register_enabled else sip.myIP
+        name = f'"{display}" ' if display else ""
+        invite = InviteRequest(
+            me, f"sip:{user}@{hostport}", f"{name}<sip:{urllib.parse.quote(from_user)}@{domain}>",
+            sip.gen_tag(), f"<sip:{user}@{hostport}>", f"{secrets.token_hex(16)}@{sip.myIP}", 1,
+            sip.gen_branch(), body="")
+        call = PlacedCall(self, RobustSIPMessage(invite.text().encode()),
+                          random.randint(1, 100000), self.myIP, sendmode=self.recvmode)
+        invite = replace(invite, body=call.offer())
+        call.request = RobustSIPMessage(invite.text().encode())
+        sip.tagLibrary[invite.call_id] = invite.from_tag  # our tag in this dialog
+        with self.callsLock:
+            self.calls[invite.call_id] = call
+        placing = Placing(sip, call, invite, (self.server, self.port), sip.digest, t1=sip.t1)
+        call.placing = placing
+        return placing
 
     def _send(self, text: str) -> None:
         try:

@@ -103,9 +103,12 @@ INTERNALS: tuple[Internal, ...] = (
     _m(_MESSAGE, "parse", "self data", "overridden: fed a normalised datagram"),
     *_a(_MESSAGE, "SIPCompatibleMethods SIPCompatibleVersions headers body type method status "
         "authentication auth_match raw", "set or read on parsed messages"),
+    *_a(_MESSAGE, "heading", "the start line: an unknown response code's real value is kept "
+        "there (parsed as its x00); read for the log of a dial"),
     Internal(_SIP, "SIPMessageType", "class", "request or response"),
     Internal("pyVoIP.SIP.SIPMessageType", "MESSAGE", "member", "a request"),
-    Internal(_SIP, "SIPStatus", "class", "response codes"),
+    Internal(_SIP, "SIPStatus", "class", "response codes; its members are the codes stock "
+             "parses (others are parsed as their x00)"),
     Internal("pyVoIP.SIP.SIPStatus", "TRYING", "member", "provisional REGISTER answer"),
     Internal("pyVoIP.SIP.SIPStatus", "OK", "member", "registration granted"),
     # --- phone (HardenedPhone) -------------------------------------------------------------------
@@ -140,7 +143,7 @@ INTERNALS: tuple[Internal, ...] = (
         "read/written by HardenedCall and the line"),
     Internal("pyVoIP.VoIP.VoIP", "CallState", "class", "call states"),
     *[Internal("pyVoIP.VoIP.VoIP.CallState", n, "member", "call state we set or test")
-      for n in ("RINGING", "ANSWERED", "ENDED")],
+      for n in ("DIALING", "RINGING", "ANSWERED", "ENDED")],
     Internal("pyVoIP.VoIP.VoIP", "InvalidStateError", "class", "raised by answer()"),
     Internal("pyVoIP.VoIP.VoIP", "NoPortsAvailableError", "class", "raised by request_port()"),
     # --- RTP (HardenedRTPClient) -----------------------------------------------------------------

@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ._digest import DigestAnswerer, choose, parse_challenges
+from ._digest import DigestAnswerer, next_credentials
 from ._message import RobustSIPMessage
 from ._outbound import Outbound, Pending
 from ._regidentity import RegistrationIdentity
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_CHALLENGES = {401: ("WWW-Authenticate", "Authorization"),
-               407: ("Proxy-Authenticate", "Proxy-Authorization")}
 MAX_CHALLENGES = 2  # a proxy's 407 then the registrar's 401; a third means refused
 
 
@@ -73,17 +71,12 @@ class Registering:
         """The credentials for the next try, or None when the response is not a challenge we
         should answer (our answer to that challenge was already refused, unless the nonce was
         only stale)."""
-        if response is None or int(response.status) not in _CHALLENGES or rounds >= 3:
+        if response is None:
             return None
-        header, answer_header = _CHALLENGES[int(response.status)]
-        values = response.header_values(header) if isinstance(response, RobustSIPMessage) else []
-        challenge = choose(parse_challenges(values))
-        if challenge is None:
-            return None
-        if answer_header in credentials and challenge.get("stale", "").lower() != "true":
-            return None  # wrong account or password
-        answer = self.digest.authorization(challenge, "REGISTER", self.binding.request_uri)
-        return {**credentials, answer_header: answer}
+        values = response.header_values if isinstance(response, RobustSIPMessage) \
+            else lambda _name: []
+        return next_credentials(self.digest, int(response.status), values, credentials, rounds,
+                                "REGISTER", self.binding.request_uri)
 
     # --- blocking, for the supervisor thread and the doctor ----------------------------------
 

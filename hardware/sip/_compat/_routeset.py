@@ -3,12 +3,13 @@
 pyVoIP 1.6.8 ignores Record-Route: its 200 OK does not copy it and its BYE goes straight to the
 caller's Contact, so a record-routing proxy (a PBX, kamailio) never sees the end of the call.
 
-We are the UAS: our 2xx copies the INVITE's Record-Route values in order (12.1.1), and the route
+As the UAS, our 2xx copies the INVITE's Record-Route values in order (12.1.1), and the route
 set is those URIs *in the order received* (12.1.1; the UAC reverses its copy, 12.1.2, because
-it reads them from the response). Our in-dialog requests then follow 12.2.1.1: with a loose
-router first (``;lr``) the Request-URI is the remote target and every route is a Route header;
-with a strict router the first route becomes the Request-URI and the remote target the last
-Route. Either way the request goes to the first route.
+it reads them from the response: ``from_response``, for calls we place). Our in-dialog
+requests then follow 12.2.1.1: with a loose router first (``;lr``) the Request-URI is the
+remote target and every route is a Route header; with a strict router the first route becomes
+the Request-URI and the remote target the last Route. Either way the request goes to the
+first route.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ class RouteSet:
     @classmethod
     def from_request(cls, header_lines: list[str]) -> RouteSet:
         return cls(tuple(header_lines))
+
+    @classmethod
+    def from_response(cls, header_lines: list[str]) -> RouteSet:
+        """The route set of a dialog we created (UAC): the 2xx's Record-Route entries in
+        reverse order (12.1.2), one entry a line."""
+        entries = [entry for line in header_lines for entry in split_list(line)]
+        return cls(tuple(reversed(entries)))
 
     @property
     def routes(self) -> list[str]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ._pyvoip import RTP, PayloadType, RTPClient, RTPMessage, RTPParseError
 
 if TYPE_CHECKING:
+    from ._capture import AudioCapture
     from ._engine import RtpEngine
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ FRAME = 160  # samples (bytes of G.711) per 20 ms packet at 8 kHz
 ULAW_SILENCE, ALAW_SILENCE = 0xFF, 0xD5
 KEYS = "0123456789*#ABCD"
 _STATIC = {0: PayloadType.PCMU, 8: PayloadType.PCMA}  # stock accepts these un-negotiated too
+COMFORT_NOISE = 13  # RFC 3389: silence to us (never offered, but some gateways send it)
 
 
 class EventDeduper:
@@ -231,6 +233,8 @@ class HardenedRTPClient(RTPClient):
         # The port goes back to the pool only once its socket is closed (on the engine's
         # thread, after the stream left it): a port handed out earlier could not be bound.
         self.on_closed: Callable[[], None] | None = None
+        # A recording in progress: the caller's audio decoded to 16-bit, on the RTP timeline.
+        self.capture: AudioCapture | None = None
 
     @property
     def frame(self) -> int:
@@ -280,6 +284,19 @@ class HardenedRTPClient(RTPClient):
             self.engine.remove(self)  # closes the socket on the engine's thread
         else:
             self.close_socket()
+
+    def discard_pending(self) -> None:
+        """Drop what the socket received before the stream started (a placed call's early
+        media)."""
+        sock = self._sock
+        if sock is None or self._started:
+            return
+        sock.setblocking(False)
+        for _ in range(1000):  # a bounded drain: 20 s of 20 ms packets
+            try:
+                sock.recv_into(self._rx)
+            except OSError:  # BlockingIOError: empty
+                return
 
     def close_socket(self) -> None:
         sock = getattr(self, "sin", None) or self._sock
@@ -349,6 +366,9 @@ class HardenedRTPClient(RTPClient):
         still advances, so a prompt ends on time, but nothing is sent). The playout holds G.711
         already: it goes out as it is (no 8-bit round trip)."""
         payload = self.pmout.read(self.frame)
+        capture = self.capture
+        if capture is not None:  # every packet time: a recording hears time pass
+            capture.tick(time.monotonic())
         if self.hold:
             self.outTimestamp = (self.outTimestamp + len(payload)) & 0xFFFFFFFF
             return None
@@ -420,13 +440,22 @@ class HardenedRTPClient(RTPClient):
         payload = packet[start:end]
         if codec is PayloadType.PCMU:
             self.pmin.write(0, audioop.bias(audioop.ulaw2lin(payload, 1), 1, 128))
+            if self.capture is not None:  # recorded 16-bit: G.711 decodes to 14 bits
+                self._captured(packet, audioop.ulaw2lin(payload, 2))
         elif codec is PayloadType.PCMA:
             self.pmin.write(0, audioop.bias(audioop.alaw2lin(payload, 1), 1, 128))
+            if self.capture is not None:
+                self._captured(packet, audioop.alaw2lin(payload, 2))
         elif codec is PayloadType.EVENT:
             if len(payload) >= 4:
                 self._on_event(payload, int.from_bytes(packet[4:8], "big"), packet[1] >= 0x80)
-        else:
+        elif packet[1] & 0x7F != COMFORT_NOISE:  # comfort noise: silence (a gap, if recorded)
             raise RTPParseError(f"payload type {packet[1] & 0x7F} not negotiated")
+
+    def _captured(self, packet: bytes, pcm16: bytes) -> None:
+        capture = self.capture
+        if capture is not None:
+            capture.audio(int.from_bytes(packet[4:8], "big"), pcm16, time.monotonic())
 
     # Defect 1: stock encode_packet uses encode_pcmu for PCMA, sending mu-law labelled PT 8.
     def encode_packet(self, payload: bytes) -> bytes:

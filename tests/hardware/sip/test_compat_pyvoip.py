@@ -72,13 +72,14 @@ def test_every_override_is_listed():
         HardenedPhone,
         HardenedRTPClient,
         HardenedSIPClient,
+        PlacedCall,
         RobustSIPMessage,
     )
 
     listed = {(i.owner.rsplit(".", 1)[-1], i.name) for i in INTERNALS if i.kind == "method"}
     missing = []
     for ours in (HardenedCall, HardenedPhone, HardenedRTPClient, HardenedSIPClient,
-                 RobustSIPMessage):
+                 RobustSIPMessage, PlacedCall):
         mro = inspect.getmro(ours)
         base = next(k for k in mro if k.__module__.startswith("pyVoIP"))
         for klass in (k for k in mro if k.__module__.startswith("hardware.")):  # and mixins
