@@ -43,16 +43,19 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
     listing.add_argument("--box", default=None, help="only this box (default: every box)")
     listing.add_argument("--json", action="store_true", help="JSON instead of a table")
     listing.set_defaults(func=run_requests)
-    actions = listing.add_subparsers(dest="requests_command", metavar="ACTION")
+    actions = listing.add_subparsers(dest="requests_command", metavar="ACTION",
+                                     help="retry: release requests (default: list them)")
     retry = actions.add_parser(
         "retry", help="put requests back in the queue (performed again)",
         description="Release failed, refused or uncertain requests: they are performed "
         "again by the next performer pass.")
     common(retry)
-    retry.add_argument("ids", nargs="*", metavar="ID", help="request ids")
+    retry.add_argument("ids", nargs="*", metavar="ID",
+                       help="request ids, as 'hq requests' lists them")
     retry.add_argument("--all", choices=sorted(RELEASABLE), default=None, dest="all_in",
                        metavar="STATE", help="every request in this state (failed, refused "
-                       "or uncertain), e.g. refused ones after allowing their host")
+                       "or uncertain), e.g. refused ones after allowing their host (default: only "
+                       "the IDs named)")
     retry.set_defaults(func=run_retry)
 
 
