@@ -63,9 +63,11 @@ class Performer:
         now = self.wall()
         return now, format_utc(now)
 
-    def run_once(self, limit: int | None = None) -> PassReport:
+    def run_once(self, limit: int | None = None, stop: threading.Event | None = None
+                 ) -> PassReport:
         """Take in new records, mark abandoned claims, then perform until the queue is empty
-        (or ``limit`` requests were performed)."""
+        (or ``limit`` requests were performed, or ``stop`` is set: the request in hand is
+        finished first)."""
         report = PassReport()
         now, now_utc = self._now()
         report.taken_in = self.queue.take_in(now_utc)
@@ -73,7 +75,7 @@ class Performer:
             lease_cutoff(now, self.policy.lease_s), ABANDONED, now_utc)
         for request_id in report.abandoned:
             log.warning("request %s: uncertain (its performer stopped mid-way)", request_id)
-        while limit is None or len(report.outcomes) < limit:
+        while (limit is None or len(report.outcomes) < limit) and not (stop and stop.is_set()):
             now, now_utc = self._now()
             claim = self.queue.claim(uuid.uuid4().hex, self.owner, now, now_utc)
             if claim is None:
@@ -104,7 +106,7 @@ class Performer:
     def run_forever(self, stop: threading.Event, poll_s: float) -> None:
         while not stop.is_set():
             try:
-                self.run_once()
+                self.run_once(stop=stop)
             except Exception:  # a database hiccup: log it and try again on the next round
                 log.exception("performing queued requests failed; trying again")
             stop.wait(poll_s)

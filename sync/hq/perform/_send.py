@@ -9,10 +9,16 @@ from urllib3.exceptions import NewConnectionError
 
 from ._rules import EXCERPT_CHARS, Failure, HttpCall, Reply
 
+# Raised before a byte is sent: a URL or header requests cannot use, a TLS handshake refused.
+_BEFORE_SENDING = (requests.ConnectTimeout, requests.exceptions.SSLError,
+                   requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                   requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader,
+                   requests.exceptions.URLRequired)
+
 
 def _never_left(exc: requests.RequestException) -> bool:
     """True when no connection was made, so the far side cannot have seen the request."""
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+    if isinstance(exc, _BEFORE_SENDING):
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
@@ -33,7 +39,9 @@ def send(call: HttpCall, timeout_s: float, session: requests.Session | None = No
     except requests.RequestException as exc:
         kind = type(exc).__name__
         if _never_left(exc):
-            return Failure(f"could not connect ({kind})", sent=False)
+            what = "could not connect" if isinstance(exc, requests.ConnectionError) \
+                else "not sent"
+            return Failure(f"{what} ({kind})", sent=False)
         return Failure(f"connection lost ({kind})", sent=True)
     finally:
         if session is None:
