@@ -144,3 +144,23 @@ def test_a_request_a_box_queued_and_synced_twice_is_performed_once(hq, far, tmp_
     (seen,) = far.seen
     assert (seen.path, seen.body) == ("/hook", b'{"need": "water"}')
     assert queue.rows()[0].request_id == f"{call}:request:post"
+
+
+def test_the_fleet_page_counts_requests_by_state(storage, far):
+    import requests as http
+
+    from sync.hq import DevServer, HqSettings, make_app
+
+    store(storage, posts(far.url, 2))
+    queue = RequestQueue(storage)
+    cfg = policy({**_defaults(), "allowed_hosts": [far.host]})
+    Performer(queue, cfg, send).run_once(limit=1)
+    far.answer = (500, "no")
+    Performer(queue, cfg, send).run_once()
+    server = DevServer(make_app(storage, HqSettings(fleet_password="pw-for-tests"))).start()
+    try:
+        page = http.get(server.url + "/fleet", auth=("x", "pw-for-tests"), timeout=10).text
+    finally:
+        server.stop()
+    assert 'data-state="done">1 done' in page
+    assert 'class="pill bad"\ndata-state="failed">1 failed' in page
