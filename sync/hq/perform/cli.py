@@ -50,6 +50,10 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
         description="Release failed, refused or uncertain requests: they are performed "
         "again by the next performer pass.")
     common(retry)
+    for action in retry._actions:
+        if action.dest in ("config", "db"):
+            # Given before 'retry' ('hq requests -c F retry ID'): the parent's value stands.
+            action.default = argparse.SUPPRESS
     retry.add_argument("ids", nargs="*", metavar="ID",
                        help="request ids, as 'hq requests' lists them")
     retry.add_argument("--all", choices=sorted(RELEASABLE), default=None, dest="all_in",

@@ -113,7 +113,8 @@ def test_refused_requests_are_released_together_once_their_host_is_allowed(
     assert {r["state"] for r in listed} == {"refused"}
     assert "allowed_hosts" in listed[0]["error"]
     config = str(_config(tmp_path, far))
-    assert main(["hq", "requests", "retry", "--all", "refused", *args, "-c", config]) == 0
+    # Options before the action count too ('hq requests -c F retry ...').
+    assert main(["hq", "requests", *args, "-c", config, "retry", "--all", "refused"]) == 0
     assert main(["hq", "perform", "--once", *args, "-c", config]) == 0
     assert sorted(far.paths()) == ["/r/1", "/r/2", "/r/3"]
 
