@@ -291,9 +291,10 @@ def run_serve(args: argparse.Namespace) -> int:
                                        config.hq["max_connections"], ready, cert, key)).run()
         return 0
     finally:
-        if performer is not None:  # it finishes the request in hand, then exits
-            performer.terminate()
-            performer.wait(config.requests["timeout_s"] + 10)
+        if performer is not None:
+            from .perform.cli import stop_beside_serve
+
+            stop_beside_serve(performer, config.requests["timeout_s"] + 10)
 
 
 def _serve_simple(factory: Any, host: str, port: int, cert: str, key: str,

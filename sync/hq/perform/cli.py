@@ -163,3 +163,13 @@ def start_beside_serve(config_path: Any, database: str) -> subprocess.Popen[byte
     if config_path is not None:
         argv += ["--config", str(config_path)]
     return subprocess.Popen(argv)
+
+
+def stop_beside_serve(performer: subprocess.Popen[bytes], wait_s: float) -> None:
+    """SIGTERM: it finishes the request in hand (bounded by its timeout), then exits."""
+    performer.terminate()
+    try:
+        performer.wait(wait_s)
+    except subprocess.TimeoutExpired:  # a claim it held becomes uncertain after the lease
+        performer.kill()
+        performer.wait()
