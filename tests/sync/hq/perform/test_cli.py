@@ -165,3 +165,41 @@ def test_the_fleet_page_counts_requests_by_state(storage, far):
         server.stop()
     assert 'data-state="done">1 done' in page
     assert 'class="pill bad"\ndata-state="failed">1 failed' in page
+
+
+def test_an_sms_a_box_queued_for_its_caller_reaches_the_number_only_with_callback_numbers(
+        hq, tmp_path):
+    """The whole path of docs/hq.md: a box whose caller asked to be called back queues an SMS
+    to ``{{trigger.call.From}}`` (the caller's pseudonym in the record); with [sync]
+    send_callback_numbers the batch brings the number and HQ texts it, once."""
+    from edge.privacy import Pseudonymiser
+    from sync._ledger import Ledger, connect
+    from sync.codec import batch_encoder
+    from tests.support import TwilioSyncStandIn, open_store
+
+    number = "+255712345678"
+    twilio = TwilioSyncStandIn(account_sid="AC" + "5" * 32, auth_token="tok")
+    box, _sim = open_store(tmp_path / "box")
+    try:
+        caller = Pseudonymiser(b"k" * 32).pseudonym(number)
+        call = box.begin_call("sip", caller, False, "needs", "1")
+        box.request_callback(call, number)
+        box.queue_request(call, RequestInput("sms", 1, "send-message",
+                                             {"to": caller, "body": "Help is on its way"}))
+        box.end_call(call, "complete")
+        ledger = Ledger(connect(box.path), "hq", box.box_id, batch_encoder(box.box_id), 1000,
+                        64 * 1024, callback_numbers=True)
+        sink = HqSink(hq.url + "/v1/batches", box.box_id, SECRET)
+        assert drain(ledger, sink, wait=lambda s: False, max_wait_s=0).done
+        cfg = policy({**_defaults(), "twilio_account_sid": twilio.account_sid,
+                      "twilio_auth_token": "tok", "twilio_base_url": twilio.url,
+                      "sms_from": "+15550001111"})
+        queue = RequestQueue(hq.storage)
+        assert Performer(queue, cfg, send).run_once().count("done") == 1
+        assert Performer(queue, cfg, send).run_once().outcomes == {}
+        assert [m["fields"] for m in twilio.messages] == [
+            {"To": number, "From": "+15550001111", "Body": "Help is on its way"}]
+        assert number not in json.dumps(hq.storage.records("request"))  # the record: never
+    finally:
+        box.close()
+        twilio.close()
