@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
+
 QUEUED, CLAIMED, DONE, FAILED, REFUSED, UNCERTAIN = (
     "queued", "claimed", "done", "failed", "refused", "uncertain")
 STATES = (QUEUED, CLAIMED, DONE, FAILED, REFUSED, UNCERTAIN)
@@ -128,14 +131,21 @@ def _entry(entry: str) -> tuple[str, int | None]:
 def host_refusal(url: str, allowed: Sequence[str]) -> str | None:
     """Why ``url`` may not be called (None: it may). An entry is ``host`` (the scheme's
     default port), ``host:port``, or ``*.example.org`` (any subdomain, default port)."""
+    if any(c.isspace() or c == "\\" or not c.isprintable() for c in url):
+        return f"not a URL HQ sends to: {url[:80]!r}"
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError:
+        # The host requests will connect to (urllib3 parses it): the two parsers must agree,
+        # or 'http://evil.org\\@allowed.org/' would pass one check and reach the other host.
+        connects = parse_url(url)
+    except (ValueError, LocationParseError):
         return f"not a URL: {url[:80]!r}"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"only http(s) URLs are performed, not {url[:80]!r}"
     host = parts.hostname.lower().rstrip(".")
+    if (connects.host or "").lower().strip("[]").rstrip(".") != host or connects.port != port:
+        return f"not a URL HQ sends to: {url[:80]!r}"
     here = _port(parts.scheme, port)
     for entry in allowed:
         name, wanted = _entry(entry)
