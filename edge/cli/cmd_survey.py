@@ -39,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "failed transition; the default) or queue (HQ performs it once online, "
                         "the call goes on as sent); repeatable")
     studio.add_argument("--strict", action="store_true",
-                        help="refuse flows with widgets that need Twilio's cloud")
+                        help="refuse flows with widgets that need Twilio's cloud (functions, Flex, "
+                        "HTTP, SMS...; recordings and transfers run on the line)")
     studio.set_defaults(func=run_import_studio)
 
     xlsform = commands.add_parser("import-xlsform",

@@ -12,8 +12,9 @@ from edge.survey._problems import Problem, suggestion
 from ._context import QUEUEABLE, FlowContext, ImportOptions, next_of, primary
 from .widgets import WIDGETS
 
-# The widgets that need Twilio's cloud (what --strict refuses).
-CLOUD_KINDS = {"http", "message", "connect", "record", "cloud"}
+# The widgets that need Twilio's cloud (what --strict refuses). record-voicemail and
+# connect-call-to run on the box's own line (record, transfer) and are kept.
+CLOUD_KINDS = {"http", "message", "cloud"}
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
 _VARIABLE = re.compile(r"\{\{\s*flow\.variables\.(\w+)")
 
