@@ -20,8 +20,9 @@ from edge.lines import Line, LineContext, LineKind
 
 from ._call import ModemCall
 from ._doctor import doctor_checks
-from ._line import ModemLine, ModemSettings
+from ._line import ModemLine
 from ._profiles import PROFILES, Profile
+from ._settings import ModemSettings
 
 
 def _port(value: str) -> str | None:

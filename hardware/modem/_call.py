@@ -15,18 +15,44 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from edge.lines import BaseCall, CallerId, CallGone, KeyPressed, PlaybackFinished, Utterance
 
 from ._commands import MEDIUM_S, Command, Response
+from ._driver import Driver
 from ._playback import Prompt, PromptTracker
-from ._profiles import file_command, report_via, stop_command, tts_command, tts_kind
+from ._profiles import Profile, file_command, report_via, stop_command, tts_command, tts_kind
+from ._prompts import Playable
 from ._recorder import ModuleRecording, fetch_s
 from ._ringing import RingingCheck
+from ._settings import ModemSettings
 
-if TYPE_CHECKING:
-    from ._line import ModemLine
+
+class CallHost(Protocol):
+    """What a call needs of the line it is on (``ModemLine``): the module's driver and
+    profile, the settings, the recorded prompts it holds, and being told when the call and
+    its recordings end. Declared here so the call does not import the line."""
+
+    driver: Driver
+    profile: Profile
+    settings: ModemSettings
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def every_hangup(self) -> tuple[str, ...]: ...
+
+    def recording(self, utterance: Utterance) -> Playable | None: ...
+
+    def recording_refused(self, playable: Playable, why: str) -> None: ...
+
+    def recording_begun(self, recording: ModuleRecording) -> None: ...
+
+    def recording_over(self, recording: ModuleRecording) -> None: ...
+
+    def call_finished(self, call: ModemCall) -> None: ...
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +64,7 @@ class ModemCall(BaseCall):
     """One call through the module (the Call protocol). ``outbound``: a call the line placed
     (``ModemLine.dial``): it starts ``dialling`` and is handed over once answered."""
 
-    def __init__(self, line: ModemLine, caller: CallerId, *, outbound: bool = False) -> None:
+    def __init__(self, line: CallHost, caller: CallerId, *, outbound: bool = False) -> None:
         super().__init__(line.name, caller)
         self._line = line
         self._lock = threading.Lock()
@@ -137,13 +163,13 @@ class ModemCall(BaseCall):
                 for text in commands:
                     driver.execute(text, timeout=MEDIUM_S)
             finally:
-                self._line._call_finished(self)
+                self._line.call_finished(self)
             return
         # On the port thread (declined from the line's own callback): queue, never wait.
         for text in commands[:-1]:
             driver.submit(Command(text, timeout=MEDIUM_S))
         driver.submit(Command(commands[-1], timeout=MEDIUM_S,
-                              on_done=lambda _response: self._line._call_finished(self)))
+                              on_done=lambda _response: self._line.call_finished(self)))
 
     # ---- recorded answers (BaseCall's hooks; see _recorder)
 
@@ -168,10 +194,10 @@ class ModemCall(BaseCall):
                      "finish key, at %.0f s or on hang-up", max_s)
         recording = ModuleRecording(self._line.driver, spec, record_id, path, max_s,
                                     baud=baud, report=self.post_recording,
-                                    done=self._line._recording_over)
+                                    done=self._line.recording_over)
         with self._lock:
             self._recording_job = recording
-        self._line._recording_begun(recording)
+        self._line.recording_begun(recording)
         recording.start()
 
     def _stop_recording(self, reason: str, key: str) -> None:
@@ -331,5 +357,5 @@ class ModemCall(BaseCall):
             self.state = "ended"
             self._play_id = None
             self._playlist.clear()
-        self._line._call_finished(self)
+        self._line.call_finished(self)
         self.post_hangup(reason)

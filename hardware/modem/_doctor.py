@@ -17,7 +17,8 @@ import serial
 from edge.lines import LineContext
 
 from ._advice import dtmf_advice
-from ._line import ModemLine, ModemSettings
+from ._line import ModemLine
+from ._settings import ModemSettings
 
 PROBE_S = 20.0  # a SIM800 needs ~10 s after power-up before the SIM answers
 

@@ -13,7 +13,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,35 +30,13 @@ from ._profiles import PROFILES, Profile
 from ._prompts import ModulePrompts, Playable
 from ._recorder import ModuleRecording
 from ._ringing import UnknownRings
+from ._settings import ModemSettings
 from ._speech import SpeechTiming
 
 log = logging.getLogger(__name__)
 
 # SIM busy / SIMCom "init in progress": retried with growing waits after a boot.
 _RETRY_CME = frozenset({14, 515})
-
-
-@dataclass
-class ModemSettings:
-    port: str
-    profile: str = "sim800"
-    baud: int = 115200
-    pin: str = ""
-    name: str = "modem"
-    clcc_poll_s: float = 5.0
-    status_poll_s: float = 30.0
-    max_backoff_s: float = 10.0
-    answer_unknown_after_rings: int = 2
-    init_retry_s: float = 20.0  # total wait for SIM busy / init in progress after a boot
-    # A ringing call the module does not list is given up after this long without a RING.
-    ringing_gone_s: float = 10.0
-    on_ring: str = "answer"  # "answer", or "callback": the server declines and calls back
-    dial_poll_s: float = 0.5  # how often the call list is read while a dialled call rings
-
-    @classmethod
-    def from_config(cls, values: dict[str, Any]) -> ModemSettings:
-        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
 
 
 class ModemLine:
@@ -181,11 +158,11 @@ class ModemLine:
         with self._lock:
             return self._call is not None or self._dial is not None or bool(self._recordings)
 
-    def _recording_begun(self, recording: ModuleRecording) -> None:
+    def recording_begun(self, recording: ModuleRecording) -> None:
         with self._lock:
             self._recordings.add(recording)
 
-    def _recording_over(self, recording: ModuleRecording) -> None:
+    def recording_over(self, recording: ModuleRecording) -> None:
         with self._lock:
             self._recordings.discard(recording)
         self._poll_now.set()  # prompt uploads held back for it may go now
@@ -399,7 +376,7 @@ class ModemLine:
         log.info("modem: missed call from %s", redact(caller.number))
         self._on_call(call)
 
-    def _call_finished(self, call: ModemCall) -> None:
+    def call_finished(self, call: ModemCall) -> None:
         with self._lock:
             if self._call is call:
                 self._call = None

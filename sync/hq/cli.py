@@ -15,7 +15,9 @@ from typing import Any
 
 from edge.words import plural
 
-DEFAULT_CONFIGS = (Path("hq.toml"), Path("/etc/edgecall/hq.toml"))
+from ._open import load
+from ._open import safe_url as _safe
+from ._open import storage as _storage
 
 
 def _common(parser: argparse.ArgumentParser, db: bool = True) -> None:
@@ -172,41 +174,6 @@ def register(subparsers: Any) -> None:
 
 
 # -- shared -----------------------------------------------------------------------------------
-def load(args: argparse.Namespace) -> Any:
-    from ._config import load as load_config
-
-    path = args.config
-    if path is None and os.environ.get("EDGECALL_HQ_CONFIG"):
-        path = Path(os.environ["EDGECALL_HQ_CONFIG"])
-    if path is None:
-        path = next((p for p in DEFAULT_CONFIGS if p.is_file()), None)
-    return load_config(path)
-
-
-def _storage(args: argparse.Namespace, config: Any, must_exist: bool = False) -> Any:
-    from edge.cli import UserError
-
-    from .storage import open_storage
-
-    database = args.db or config.database
-    if must_exist and "://" not in database and not Path(database).is_file():
-        raise UserError(f"{database}: no HQ database")
-    try:
-        return open_storage(database)
-    except Exception as exc:  # psycopg's OperationalError and kin: say it in words
-        raise UserError(f"cannot open the HQ database {_safe(database)}: "
-                        f"{str(exc).strip().splitlines()[0] if str(exc) else exc}") from exc
-
-
-def _safe(database: str) -> str:
-    """A database URL without its password, for messages."""
-    if "://" in database and "@" in database:
-        scheme, rest = database.split("://", 1)
-        user, host = rest.rsplit("@", 1)
-        return f"{scheme}://{user.split(':')[0]}@{host}"
-    return database
-
-
 def _now() -> str:
     from edge.clock import format_utc
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from edge.lines import Line, LineContext
 
-from .._line import ModemLine, ModemSettings
+from .._line import ModemLine
+from .._settings import ModemSettings
 from ._outgoing import SimPhone
 from ._server import ModemSimulator
 

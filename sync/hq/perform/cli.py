@@ -64,12 +64,11 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
 
 
 def _open(args: argparse.Namespace) -> tuple[Any, Any]:
-    from ..cli import _storage, load
+    from .._open import load, storage
     from ..storage.request_queue import RequestQueue
 
     config = load(args)
-    storage = _storage(args, config)
-    return config, RequestQueue(storage)
+    return config, RequestQueue(storage(args, config))
 
 
 def _now() -> str:
