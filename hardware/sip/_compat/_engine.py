@@ -31,12 +31,10 @@ import selectors
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
 from edge.logthrottle import LogThrottle
-
-if TYPE_CHECKING:
-    from ._rtp import HardenedRTPClient
 
 log = logging.getLogger(__name__)
 _throttled = LogThrottle(log)
@@ -51,16 +49,36 @@ RESTART_MAX_S = 30.0
 STABLE_S = 60.0  # a thread that ran this long resets the restart delay
 
 
+class Stream(Protocol):
+    """What the engine needs of a call's RTP stream (``_rtp.HardenedRTPClient``): its socket
+    and packet time, the next packet to send and a way to send it, reading what arrived, and
+    whom to tell when it fails. Declared here so the engine does not import the streams."""
+
+    sin: socket.socket
+    inPort: int  # pyVoIP's name
+    ptime: int
+    NSD: bool
+    on_fault: Callable[[str], None] | None
+
+    def next_packet(self) -> bytes | None: ...
+
+    def send_packet(self, packet: bytes) -> bool: ...
+
+    def receive_ready(self) -> None: ...
+
+    def close_socket(self) -> None: ...
+
+
 class RtpEngine:
     """See the module docstring."""
 
     SLOTS = 10  # ticks per 20 ms
 
     def __init__(self) -> None:
-        self._wheel: list[list[HardenedRTPClient]] = [[] for _ in range(WHEEL)]
-        self._places: dict[HardenedRTPClient, tuple[int, ...]] = {}
+        self._wheel: list[list[Stream]] = [[] for _ in range(WHEEL)]
+        self._places: dict[Stream, tuple[int, ...]] = {}
         self._lock = threading.Lock()
-        self._pending: collections.deque[tuple[str, HardenedRTPClient]] = collections.deque()
+        self._pending: collections.deque[tuple[str, Stream]] = collections.deque()
         self._halt = threading.Event()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -122,14 +140,14 @@ class RtpEngine:
 
     # --- streams (any thread) --------------------------------------------------------------
 
-    def add(self, client: HardenedRTPClient) -> None:
+    def add(self, client: Stream) -> None:
         with self._lock:
             self._place(client)
             self._pending.append(("add", client))
         self._wake()
         self.ensure_running()
 
-    def remove(self, client: HardenedRTPClient) -> None:
+    def remove(self, client: Stream) -> None:
         with self._lock:
             self._unplace(client)
             self._pending.append(("remove", client))
@@ -139,7 +157,7 @@ class RtpEngine:
             with contextlib.suppress(OSError):
                 client.close_socket()
 
-    def retime(self, client: HardenedRTPClient) -> None:
+    def retime(self, client: Stream) -> None:
         """The stream's packet time changed (a re-INVITE's a=ptime): new phase, same socket."""
         with self._lock:
             if client in self._places:
@@ -153,7 +171,7 @@ class RtpEngine:
         """How many streams send in each 2 ms slot of a 20 ms period."""
         return [len(self._wheel[i]) for i in range(self.SLOTS)]
 
-    def _place(self, client: HardenedRTPClient) -> None:  # with the lock held
+    def _place(self, client: Stream) -> None:  # with the lock held
         # Copy on write: the engine iterates a tick's list without the lock.
         interval = max(1, round(client.ptime / 1000 / TICK_S))
         phase = min(range(interval), key=lambda p: (
@@ -163,7 +181,7 @@ class RtpEngine:
             self._wheel[i] = [*self._wheel[i], client]
         self._places[client] = places
 
-    def _unplace(self, client: HardenedRTPClient) -> None:  # with the lock held
+    def _unplace(self, client: Stream) -> None:  # with the lock held
         for i in self._places.pop(client, ()):
             self._wheel[i] = [c for c in self._wheel[i] if c is not client]
 
@@ -226,7 +244,7 @@ class RtpEngine:
                 self._apply_pending(selector)
             selector.close()
 
-    def _send(self, clients: list[HardenedRTPClient]) -> None:
+    def _send(self, clients: list[Stream]) -> None:
         outgoing = []
         for client in clients:
             if client.NSD:
@@ -256,7 +274,7 @@ class RtpEngine:
             if time.monotonic() >= deadline:
                 return  # the tick first; sockets still readable are reported again
 
-    def _fault(self, client: HardenedRTPClient, exc: Exception) -> None:
+    def _fault(self, client: Stream, exc: Exception) -> None:
         """One stream failed: it leaves the engine and its call is ended (reported to the
         server as a remote hang-up with the reason); the other streams go on."""
         self.faults += 1
