@@ -30,6 +30,7 @@ from ._prompt import Utterance
 from ._recording import (
     FORMAT,
     Recorder,
+    commit_file,
     durable_mkdir,
     pcm_wav,
     recording_problem,
@@ -59,6 +60,7 @@ __all__ = [
     "RecordingFinished",
     "RemoteHangup",
     "Utterance",
+    "commit_file",
     "durable_mkdir",
     "pcm_wav",
     "recording_problem",
