@@ -138,7 +138,6 @@ def test_a_cut_upload_resumes_where_hq_stopped(box, hq: Hq) -> None:  # type: ig
         assert held is None
         part = uploader.transport.held(references[0], _copy(store, references[0]))
         assert part.kind == "more" and part.received == 2048  # half of the cut chunk
-        sent_before = sink.bytes_sent
         _report, second = _run(ledger, sink, uploader)
         assert second is not None and second.done and second.confirmed == 3
     finally:
