@@ -59,6 +59,20 @@ def encoder_problem() -> str | None:
     return None
 
 
+def encoder_version() -> str:
+    """The encoder's version as it reports it ("opus-tools 0.2 (using libopus 1.3.1)")."""
+    path = encoder_path()
+    if path is None:
+        return ""
+    try:
+        done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    first = (done.stdout or done.stderr).strip().splitlines()[:1]
+    return first[0].removeprefix(f"{ENCODER} ").strip() if first else ""
+
+
 def link_copy_path(wav: Path) -> Path:
     return wav.with_suffix(LINK_SUFFIX)
 
