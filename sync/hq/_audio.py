@@ -93,7 +93,7 @@ class AudioReceiver:
         if size > limits.max_audio_bytes or length > limits.max_body:
             raise _Refusal(413, {"error": "too-large", "max_bytes": min(
                 limits.max_audio_bytes, limits.max_body)})
-        if offset + length > size:
+        if size == 0 or offset + length > size:
             raise _Refusal(400, {"error": "malformed", "detail": "chunk beyond the file"})
         auth = headers.get(HEADER_AUTH, "")
         key_used = self.receiver._matching(

@@ -100,6 +100,8 @@ class AudioFiles:
             if target.is_file():  # a crossing upload finished first: never overwritten
                 part.unlink(missing_ok=True)
                 return relative
+            if not part.is_file():  # expired meanwhile: the box sends it again
+                return None
             digest = hashlib.sha256()
             with open(part, "rb") as source:
                 while chunk := source.read(1 << 16):
