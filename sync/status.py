@@ -53,4 +53,4 @@ def _recordings(store: Store, sink: str) -> list[tuple[str, str]]:
     text = f"{done} at {sink}, {waiting} waiting"
     if parked:
         text += f", {parked} parked (see the log)"
-    return [(f"sync {sink} recordings", text)]
+    return [(f"sync {sink} audio", text)]

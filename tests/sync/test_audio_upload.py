@@ -99,7 +99,7 @@ def test_answers_first_then_every_recording_whole(box, hq: Hq) -> None:  # type:
         assert hq.storage.audio_file(reference)["sha256"] == hashlib.sha256(copy).hexdigest()
     from sync.status import status_lines
 
-    assert ("sync hq recordings", "3 at hq, 0 waiting") in status_lines(store)
+    assert ("sync hq audio", "3 at hq, 0 waiting") in status_lines(store)
     # A second run sends nothing: HQ confirmed each.
     _report, again = _run(ledger, sink, AudioUploader(ledger, HqAudio(sink), 10**7, 2048))
     assert again is not None and again.done and again.chunks == 0
