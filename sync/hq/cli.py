@@ -43,6 +43,10 @@ def register(subparsers: Any) -> None:
                       help="where to write hq.toml (default: .)")
     init.add_argument("--database", default="hq.db",
                       help="[hq] database to write (default: hq.db)")
+    init.add_argument("--audio-dir", default="audio",
+                      help="[hq] audio_dir to write: where recordings are kept (default: "
+                           "audio, beside hq.toml; under the systemd unit only "
+                           "/var/lib/edgecall-hq is writable)")
     init.add_argument("--force", action="store_true", help="overwrite an existing hq.toml")
     init.set_defaults(func=run_init)
 
@@ -232,7 +236,7 @@ def run_init(args: argparse.Namespace) -> int:
     args.dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(render({"hq": {"database": args.database,
+        handle.write(render({"hq": {"database": args.database, "audio_dir": args.audio_dir,
                                     "fleet_password": secrets.token_urlsafe(9)}}))
     print(f"wrote {target}; next: edgecall hq add-box NAME -c {target}")
     return 0

@@ -185,3 +185,26 @@ def _copy(store: Store, reference: str):  # type: ignore[no-untyped-def]
 
 def _copy_bytes(store: Store, reference: str) -> bytes:
     return link_copy_path(store.recordings.path_of(reference)).read_bytes()
+
+
+def test_twilio_carries_no_sound_and_says_so_once(box, caplog: pytest.LogCaptureFixture
+                                                  ) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    from sync import _audio_sync
+    from sync._setup import _uploader
+    from sync._twilio import TwilioSink
+    from sync.config import SYNC_DEFAULTS
+
+    store, _references = box
+    sink = TwilioSink("http://127.0.0.1:9", "IS" + "0" * 32, "SK" + "1" * 32, "secret",
+                      ["edgecall-0"])
+    ledger = ledger_for(store, sink="twilio")
+    assert _uploader(ledger, sink, dict(SYNC_DEFAULTS), {"batch_max_bytes": 11264}) is None
+    _audio_sync._twilio_said = False
+    with caplog.at_level(logging.INFO, logger="sync._audio_sync"):
+        for _ in range(3):
+            _audio_sync.say_twilio_skips(ledger)
+    said = [r.getMessage() for r in caplog.records if "Twilio Sync has no place" in
+            r.getMessage()]
+    assert len(said) == 1 and "sent to HQ only" in said[0]
