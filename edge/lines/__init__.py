@@ -6,7 +6,7 @@ Public face::
     Dialer, DialResult, DIAL_OUTCOMES                placing calls (lines that can)
     BaseCall                                         the shared part of every line's Call
     KeyPressed, PlaybackFinished, RemoteHangup,
-    RecordingFinished                                events a call reports
+    RecordingFinished, TransferFinished              events a call reports
     Recorder, write_durably, pcm_wav,
     recording_problem, temp_path, FORMAT             recording, kept once for every line
     Utterance                                        a prompt to play
@@ -19,11 +19,13 @@ from ._call import DIAL_OUTCOMES, Call, CallerId, CallGone, Dialer, DialResult, 
 from ._events import (
     KEYS,
     RECORDING_REASONS,
+    TRANSFER_STATUSES,
     CallEvent,
     KeyPressed,
     PlaybackFinished,
     RecordingFinished,
     RemoteHangup,
+    TransferFinished,
 )
 from ._kind import LineContext, LineKind
 from ._prompt import Utterance
@@ -43,6 +45,7 @@ __all__ = [
     "FORMAT",
     "KEYS",
     "RECORDING_REASONS",
+    "TRANSFER_STATUSES",
     "BaseCall",
     "Call",
     "CallEvent",
@@ -59,6 +62,7 @@ __all__ = [
     "Recorder",
     "RecordingFinished",
     "RemoteHangup",
+    "TransferFinished",
     "Utterance",
     "commit_file",
     "durable_mkdir",

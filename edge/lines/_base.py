@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ._call import CallerId
-from ._events import CallEvent, KeyPressed, RecordingFinished, RemoteHangup
+from ._events import CallEvent, KeyPressed, RecordingFinished, RemoteHangup, TransferFinished
 
 log = logging.getLogger("edgecall.lines")
 
@@ -188,6 +188,11 @@ class BaseCall:
         if record_id is not None:
             log.error("recording %s on %s never reported; given up", record_id, self._line_name)
             self.post_recording(RecordingFinished(record_id, None, 0.0, "failed"))
+
+    def transfer(self, transfer_id: int, number: str, timeout_s: float) -> None:
+        """See :meth:`edge.lines.Call.transfer`. The default: this line cannot transfer."""
+        self.post(TransferFinished(transfer_id, "unsupported", "this line cannot transfer "
+                                   "calls"))
 
     def reject(self) -> None:
         """Decline a ringing call without answering, so the caller pays nothing. Lines that

@@ -72,6 +72,15 @@ class Call(Protocol):
         """Stop the recording in progress (its report follows, reason ``stopped``). No-op
         when none is."""
 
+    def transfer(self, transfer_id: int, number: str, timeout_s: float) -> None:
+        """Hand the caller to ``number`` (a blind transfer: the line, or the gateway behind
+        it, calls the number and connects the caller; the box leaves the call) and return at
+        once. The number is E.164 or as the operator wrote it. The call reports exactly one
+        ``TransferFinished(transfer_id, status)`` (``TRANSFER_STATUSES``): ``completed`` once
+        the caller is connected, ``busy``/``no-answer``/``failed`` with the caller still on
+        the line, within about ``timeout_s`` of ringing plus the line's own margin. A line
+        that cannot transfer reports ``unsupported`` at once (``BaseCall``'s default)."""
+
     def next_event(self, timeout: float | None) -> CallEvent | None:
         """The next event, waiting at most ``timeout`` seconds (None: wait until one comes).
 

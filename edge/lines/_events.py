@@ -60,6 +60,28 @@ class RecordingFinished:
             raise ValueError(f"unknown recording reason {self.reason!r}")
 
 
-CallEvent = KeyPressed | PlaybackFinished | RemoteHangup | RecordingFinished
+# How a transfer ended, in Studio's DialCallStatus words: the caller was connected to the number
+# (the line has left the call), the number was busy or did not answer, the transfer failed
+# (the gateway refused it, no final report), or this line cannot transfer at all.
+TRANSFER_STATUSES = ("completed", "busy", "no-answer", "failed", "unsupported")
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFinished:
+    """The transfer started by ``Call.transfer(transfer_id, ...)`` ended. Every ``transfer``
+    produces exactly one of these. ``completed``: the caller is connected to the number and
+    the line leaves the call (a ``RemoteHangup`` may follow); anything else: the caller is
+    still on the line with the box. ``detail`` says what the line saw (never the number)."""
+
+    transfer_id: int
+    status: str
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in TRANSFER_STATUSES:
+            raise ValueError(f"unknown transfer status {self.status!r}")
+
+
+CallEvent = KeyPressed | PlaybackFinished | RemoteHangup | RecordingFinished | TransferFinished
 
 KEYS = frozenset("0123456789*#ABCD")

@@ -22,7 +22,7 @@ from edge.config import Key, Section
 
 from ._base import BaseCall
 from ._call import Call, CallerId, CallGone, DialResult, LineStatus
-from ._events import KeyPressed
+from ._events import KeyPressed, TransferFinished
 from ._kind import LineContext, LineKind
 from ._prompt import Utterance
 from ._recording import RATE, Recorder
@@ -109,6 +109,7 @@ class SimulatedCall(BaseCall):
         self.keys_sent: list[str] = []
         self._speech: Speech | None = None  # what the caller says at the next recording
         self.recorder: Recorder | None = None
+        self.transferred_to: list[str] = []  # numbers the box asked to hand the caller to
 
     # -- Call interface ----------------------------------------------------------------
     def answer(self) -> None:
@@ -147,6 +148,28 @@ class SimulatedCall(BaseCall):
         if self.recorder is not None:
             self.recorder.stop("stopped")
         self._line.call_ended(self)
+
+    def transfer(self, transfer_id: int, number: str, timeout_s: float) -> None:
+        """As a gateway would: the phone for ``number`` (``phones``) decides; an answer
+        connects the caller and the line leaves the call. Time runs ``speed`` times faster."""
+        if not self._line.transfers:
+            super().transfer(transfer_id, number, timeout_s)
+            return
+        phone = self._line.phones(number)
+        self.transferred_to.append(number)
+        if phone.behaviour == "answers" and phone.ring_s <= timeout_s:
+            status, seconds = "completed", phone.ring_s
+        elif phone.behaviour in ("no-answer", "answers"):
+            status, seconds = "no-answer", timeout_s
+        else:
+            status, seconds = ("busy" if phone.behaviour == "busy" else "failed"), 0.5
+
+        def report() -> None:
+            self.post(TransferFinished(transfer_id, status, "simulated"))
+            if status == "completed":  # the caller talks to the number now, not the box
+                self.hang_up()
+
+        self._schedule(seconds / self._line.speed, report)
 
     # -- recording (BaseCall's hooks) ----------------------------------------------------
     def _start_recording(self, record_id: int, path: Path, max_s: float, silence_s: float,
@@ -232,10 +255,11 @@ class SimulatedLine:
 
     def __init__(self, name: str = "sim", speed: float = 1.0,
                  phones: Callable[[str], SimulatedPhone] | None = None,
-                 records: bool = True) -> None:
+                 records: bool = True, transfers: bool = True) -> None:
         self._name = name
         self.speed = speed
         self.records = records  # False: a line that cannot record (its calls say so)
+        self.transfers = transfers  # False: a line that cannot transfer (as a modem)
         # Who picks up when the box dials a number (default: a phone that answers, silent).
         self.phones = phones or (lambda _number: SimulatedPhone())
         self.calls_dialled = 0

@@ -20,6 +20,7 @@ from edge.lines import (
     PlaybackFinished,
     RecordingFinished,
     RemoteHangup,
+    TransferFinished,
 )
 from edge.privacy import Pseudonymiser
 from edge.records import EventInput
@@ -29,6 +30,8 @@ from edge.survey.engine import (
     Action,
     CallInfo,
     CancelTimer,
+    Connect,
+    ConnectEnded,
     End,
     HungUp,
     Key,
@@ -179,6 +182,10 @@ def _run(call: Call, call_id: str, session: Session, store: Store,
         elif isinstance(event, RecordingFinished):
             ended = recordings.ended(event)
             actions = session.feed(ended) if ended is not None else []
+        elif isinstance(event, TransferFinished):
+            notes.append(EventInput("transfer", {"status": event.status,
+                                                 "detail": event.detail}))
+            actions = session.feed(ConnectEnded(event.transfer_id, event.status))
         else:
             actions = []
 
@@ -222,6 +229,9 @@ def _carry_out(
                 later.append(refused)
         elif isinstance(action, StopRecording):
             call.stop_recording()
+        elif isinstance(action, Connect):
+            # Ring time as the line measures it (a simulated line runs its own clock fast).
+            call.transfer(action.connect_id, action.number, action.timeout_s)
         elif isinstance(action, StartTimer):
             timer.start(action.timer_id, action.seconds * timer_scale)
         elif isinstance(action, CancelTimer):

@@ -81,7 +81,8 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
         "max_visits": ("max_visits", lambda v: isinstance(v, int) and 1 <= v <= 100,
                        "a whole number from 1 to 100"),
         "offline": ("offline", _offline_ok, 'an object such as {"http": "queue", "message": '
-                    '"fail"} (kinds http and message; "fail" or "queue")'),
+                    '"fail", "connect": "transfer"} (http and message: "fail" or "queue"; '
+                    'connect: "transfer" or "fail")'),
         "tts": ("tts", _tts_ok, 'true, false, or an object of language -> true/false, e.g. '
                 '{"en": true, "sw": false}'),
     }
@@ -108,9 +109,13 @@ def _tts_ok(value: Any) -> bool:
         isinstance(k, str) and isinstance(v, bool) for k, v in value.items()))
 
 
+_OFFLINE_CHOICES = {"http": ("fail", "queue"), "message": ("fail", "queue"),
+                    "connect": ("transfer", "fail")}
+
+
 def _offline_ok(value: Any) -> bool:
     return isinstance(value, dict) and all(
-        k in ("http", "message") and v in ("fail", "queue") for k, v in value.items())
+        v in _OFFLINE_CHOICES.get(k, ()) for k, v in value.items())
 
 
 def compile_survey(raw: Any, base_dir: Path | None,

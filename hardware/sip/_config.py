@@ -37,6 +37,18 @@ def _codecs(values: list[str]) -> str | None:
     return f"unknown codec(s) {bad}; known: {', '.join(CODECS)}" if bad else None
 
 
+def _transfer_to(value: str) -> str | None:
+    if value == "":
+        return None
+    if not value.startswith(("sip:", "sips:", "tel:")) or "{number}" not in value:
+        return 'expected a SIP URI with {number}, e.g. "sip:{number}@{gateway}", or "" (off)'
+    try:
+        value.format(number="1", gateway="h")
+    except (KeyError, IndexError, ValueError):
+        return "only {number} and {gateway} may be used"
+    return None
+
+
 def _check(values: dict[str, Any]) -> list[ConfigProblem]:
     problems = []
     if values["rtp_port_low"] > values["rtp_port_high"]:
@@ -93,6 +105,15 @@ SECTION = Section(
             "'answer' a ringing call, or 'callback': decline it unanswered with 486 (the "
             "caller pays nothing) and call the caller back ([outbound]).",
             choices=("answer", "callback")),
+        Key("transfer_to", str, "sip:{number}@{gateway}",
+            "Where a survey's connect state (Studio's connect-call-to) sends the caller: the "
+            "Refer-To of a blind transfer (REFER); {number} is the number the survey gives, "
+            "{gateway} the gateway_address (with gateway_port), else where the call came "
+            "from. Empty: this line does not transfer (the survey takes its failure path).",
+            check=_transfer_to),
+        Key("transfer_timeout_s", int, 45,
+            "Seconds beyond the survey's ring time to wait for the gateway's final word on "
+            "a transfer before it counts as failed.", min=5, max=600),
         Key("barge_in", bool, False,
             "Stop the playing prompt on a key press inside the line, before the server asks. "
             "Leave false with edgecall's engine, which decides per prompt (a say prompt may "

@@ -25,6 +25,7 @@ from edge.lines import (
     PlaybackFinished,
     Recorder,
     RecordingFinished,
+    TransferFinished,
     Utterance,
     durable_mkdir,
 )
@@ -102,6 +103,8 @@ class SipCall(BaseCall, CallListener):
         self._barge_in = bool(line.settings["barge_in"])
         self._recorder: Recorder | None = None
         self._capture: AudioCapture | None = None  # what feeds the recorder
+        self._transfer_id: int | None = None
+        self._transfer_timer: threading.Timer | None = None
         vcall.listener = self
 
     # --- Call ------------------------------------------------------------------------------
@@ -134,6 +137,27 @@ class SipCall(BaseCall, CallListener):
 
     def stop_playback(self) -> None:
         self._vcall.stop_playback()
+
+    def transfer(self, transfer_id: int, number: str, timeout_s: float) -> None:
+        """A blind transfer (REFER) to the gateway; see :meth:`edge.lines.Call.transfer`.
+        The outcome comes from the gateway's NOTIFYs (``_compat/_refer.py``), or ``failed``
+        after the ring time plus ``transfer_timeout_s``. Once connected the box hangs up
+        (BYE: RFC 5589 6.1), if the gateway has not already."""
+        target = self._line.transfer_target(number, self._vcall.call_id)
+        if target is None:
+            super().transfer(transfer_id, number, timeout_s)
+            return
+        with self._lock:
+            self._transfer_id = transfer_id
+        if not self._vcall.refer(target):
+            self.post(TransferFinished(transfer_id, "failed", "the call is not answered"))
+            return
+        log.info("call %s: transfer asked (REFER)", self._vcall.call_id[:12])
+        timer = threading.Timer(timeout_s + self._line.settings["transfer_timeout_s"],
+                                self._vcall.transfer_timed_out)
+        timer.daemon = True
+        timer.start()
+        self._transfer_timer = timer
 
     def hang_up(self) -> None:
         with self._lock:
@@ -204,7 +228,20 @@ class SipCall(BaseCall, CallListener):
         with self._lock:
             self._ended = True
         self._vcall.stop_playback()
+        self._vcall.transfer_cut()  # a transfer under way reports before the hang-up
         self.post_hangup(reason)
+
+    def on_transfer(self, status: str, detail: str) -> None:
+        with self._lock:
+            transfer_id, self._transfer_id = self._transfer_id, None
+            timer, self._transfer_timer = self._transfer_timer, None
+        if timer is not None:
+            timer.cancel()
+        if transfer_id is None:
+            return
+        log.info("call %s: transfer %s (%s)", self._vcall.call_id[:12], status, detail)
+        # Once completed the server ends the call (its BYE is the transferor's, RFC 5589).
+        self.post(TransferFinished(transfer_id, status, detail))
 
 
 class SipLine:
@@ -401,6 +438,24 @@ class SipLine:
                  redact(call.caller.number))
         if self._on_call is not None:
             self._on_call(call)
+
+    def transfer_target(self, number: str, call_id: str) -> str | None:
+        """The Refer-To for ``number`` (``transfer_to``), None when this line does not
+        transfer. {gateway}: the configured gateway, else where the call came from."""
+        template = str(self.settings["transfer_to"])
+        if not template or self.phone is None:
+            return None
+        gateway = str(self.settings["gateway_address"] or "")
+        if gateway:
+            port = int(self.settings["gateway_port"])
+            gateway += "" if port == 5060 else f":{port}"
+        else:
+            peer = self.phone.sip.out.peer(call_id)
+            if peer is None:
+                return None
+            gateway = peer[0] if peer[1] == 5060 else f"{peer[0]}:{peer[1]}"
+        user = "".join(ch for ch in number if ch.isdigit() or ch in "+*#")
+        return template.format(number=user.replace("#", "%23"), gateway=gateway)
 
     def render(self, utterance: Utterance) -> bytes:
         """Line-format audio for one prompt (converted once, cached)."""

@@ -6,7 +6,7 @@ the key, the value and what was expected."""
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from edge.config._schema import Key, Section
 
 from ._limits import Limits
 from ._settings import Alerts, HqSettings
+from .perform._keys import REQUESTS
 
 HQ = Section("hq", "The HQ receiver.", (
     Key("database", str, "hq.db", "SQLite file (relative to this file) for one small HQ, "
@@ -83,7 +84,7 @@ TWILIO = Section("twilio", "Twilio Sync, for 'edgecall hq import-twilio'.", (
     Key("base_url", str, "https://sync.twilio.com", "Twilio Sync API base URL."),
 ))
 
-SECTIONS = (HQ, LIMITS, ALERTS, TWILIO)
+SECTIONS = (HQ, LIMITS, ALERTS, TWILIO, REQUESTS)
 
 
 @dataclass
@@ -93,6 +94,7 @@ class HqConfig:
     limits: dict[str, Any]
     alerts: dict[str, Any]
     twilio: dict[str, Any]
+    requests: dict[str, Any] = field(default_factory=lambda: REQUESTS.parse({})[0])
 
     def resolve(self, value: str) -> str:
         """A path relative to the config file's directory; URLs unchanged."""
@@ -142,7 +144,8 @@ def parse(raw: dict[str, Any], source: str, path: Path | None) -> HqConfig:
         problems.append(ConfigProblem("hq.listen", message))
     if problems:
         raise ConfigError(source, problems)
-    return HqConfig(path, values["hq"], values["limits"], values["alerts"], values["twilio"])
+    return HqConfig(path, values["hq"], values["limits"], values["alerts"], values["twilio"],
+                    values["requests"])
 
 
 def load(path: Path | None) -> HqConfig:

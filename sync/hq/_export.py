@@ -6,6 +6,7 @@
 - ``jobs`` / ``attempts``: callbacks and campaign calls the boxes placed (docs/callbacks.md);
 - ``callbacks``: raw numbers of pending callbacks, from boxes that send them;
 - ``records``: every record with its body keys as columns (the raw feed);
+- ``requests``: the requests boxes queued for HQ and what came of each (``sync.hq.perform``);
 - ``audio``: one row per recorded answer with its file and link (``-o DIR`` copies the
   files beside the table).
 
@@ -33,7 +34,7 @@ from edge.export import calls_json, group_answers, merge_questions, safe_cell, w
 from .storage import Storage
 
 _ENVELOPE = ("id", "version", "box", "kind", "created_utc", "received_utc")
-TABLES = ("calls", "jobs", "attempts", "callbacks", "records", "audio")
+TABLES = ("calls", "jobs", "attempts", "callbacks", "records", "requests", "audio")
 AUDIO_PAGE = "/audio/"
 
 
@@ -174,13 +175,18 @@ def export_records(storage: Storage, fmt: str, out: Path | None, kind: str | Non
 
 def export_table(storage: Storage, table: str, fmt: str, out: Path | None,
                  since: str | None = None, box: str | None = None) -> int:
-    """``jobs``, ``attempts`` (latest version of each, body keys as columns) or
-    ``callbacks``; returns how many rows."""
+    """``jobs``, ``attempts`` (latest version of each, body keys as columns),
+    ``callbacks`` or ``requests``; returns how many rows."""
     if table == "callbacks":
         rows: list[dict[str, Any]] = [c for c in storage.callbacks()
                                       if (not box or c["box"] == box)
                                       and (not since or c["requested_utc"] >= since)]
         first: Sequence[str] = ("box", "call", "requested_utc", "number")
+    elif table == "requests":
+        from .storage.request_queue import RequestQueue
+
+        rows = [r.to_json() for r in RequestQueue(storage).rows(box=box, since_utc=since)]
+        first = ("request_id", "box")
     else:
         kind = {"jobs": "job", "attempts": "attempt"}[table]
         rows = [{"box": r["box"], **r["body"]} for r in storage.records(kind, box=box)]

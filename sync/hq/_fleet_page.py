@@ -1,5 +1,6 @@
-"""The fleet page at ``/fleet`` (and ``/fleet.json``): boxes, last seen, backlog, alerts,
-laid out for a phone like the box's status page, behind HTTP Basic auth with the
+"""The fleet page at ``/fleet`` (and ``/fleet.json``): boxes, last seen, backlog, alerts (and,
+on the page, how many requests boxes queued are in each state: ``hq requests``), laid out
+for a phone like the box's status page, behind HTTP Basic auth with the
 ``fleet_password`` of hq.toml (the status page's check and guessing brake)."""
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from edge.words import plural
 
 from ._fleet import ago, fleet
 from ._settings import HqSettings
+from .perform._rules import RELEASABLE, STATES
 from .storage import Storage
+from .storage.request_queue import RequestQueue
 
 REALM = "edgecall HQ"
 
@@ -52,6 +55,14 @@ margin:4px 4px 0 0}
 <span data-figure="alerting">{{sum(1 for r in rows if r.alerts)}}</span> with alerts ·
 {{now}} UTC</p></header>
 <main>
+% if requests:
+<p class="muted" data-figure="requests">Requests boxes queued:
+% for state, n in requests.items():
+<span class="pill {{'bad' if state in attention else 'ok'}}"
+data-state="{{state}}">{{n}} {{state}}</span>
+% end
+</p>
+% end
 % if not rows:
 <p class="muted">No box enrolled yet: edgecall hq add-box NAME.</p>
 % end
@@ -92,6 +103,7 @@ def add_fleet_routes(app: bottle.Bottle, storage: Storage, settings: HqSettings
     """The fleet page's routes; returns its password check (the recordings' page uses it)."""
     throttle = Throttle()
     lock = threading.Lock()
+    queue = RequestQueue(storage)  # what came of the requests boxes queued (hq perform)
 
     def authenticate() -> None:
         client = bottle.request.remote_addr or "?"
@@ -117,8 +129,11 @@ def add_fleet_routes(app: bottle.Bottle, storage: Storage, settings: HqSettings
         authenticate()
         bottle.response.set_header("Cache-Control", "no-store")
         now, boxes = rows()
+        counts = queue.counts()
         return _TEMPLATE.render(rows=boxes, ago=ago, plural=plural,
-                                now=now.strftime("%Y-%m-%d %H:%M"))
+                                now=now.strftime("%Y-%m-%d %H:%M"),
+                                requests={s: counts[s] for s in STATES if counts.get(s)},
+                                attention=RELEASABLE)
 
     @app.get("/fleet.json")
     def as_json() -> str:

@@ -90,11 +90,12 @@ def register(subparsers: Any) -> None:
         description="Write what boxes sent: 'calls' is the box's own export (one row per "
         "call, one column per question, the same columns and values as 'edgecall export'), "
         "one CSV per survey; 'jobs' and 'attempts' the calls boxes placed (callbacks, "
-        "campaigns); 'callbacks' raw numbers boxes sent; 'records' every record; 'audio' "
-        "the recorded answers (file and link; in 'calls' a recorded answer is its link).")
+        "campaigns); 'callbacks' raw numbers boxes sent; 'records' every record; "
+        "'requests' the requests boxes queued and what came of them; 'audio' the recorded "
+        "answers (file and link; in 'calls' a recorded answer is its link).")
     _common(export)
     export.add_argument("--table", choices=("calls", "jobs", "attempts", "callbacks",
-                                            "records", "audio"), default="calls",
+                                            "records", "requests", "audio"), default="calls",
                         help="what to write (default: calls); 'audio': one row per recorded "
                              "answer with its file and link (with --out DIR the files are "
                              "copied into DIR)")
@@ -178,6 +179,10 @@ def register(subparsers: Any) -> None:
     twilio.add_argument("--delete", action="store_true",
                         help="delete each item once its batch is stored (default: keep)")
     twilio.set_defaults(func=run_import_twilio)
+
+    from .perform.cli import register as register_perform
+
+    register_perform(sub, _common)  # perform, requests [retry]
 
     hq.set_defaults(func=lambda _args: hq.print_help() or 2)
 
@@ -288,15 +293,26 @@ def run_serve(args: argparse.Namespace) -> int:
     def factory() -> Any:
         return make_app(open_storage(database), settings)
 
-    if args.server == "simple":
-        return _serve_simple(factory, host, port, cert, key, ready)
-    from ._gunicorn import HqApplication, options
+    performer = None
+    if config.requests["perform_in_serve"]:
+        from .perform.cli import start_beside_serve
 
-    workers = args.workers or config.hq["workers"]
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    HqApplication(factory, options(bind, workers, config.hq["threads"],
-                                   config.hq["max_connections"], ready, cert, key)).run()
-    return 0
+        performer = start_beside_serve(config.path, database)
+    try:
+        if args.server == "simple":
+            return _serve_simple(factory, host, port, cert, key, ready)
+        from ._gunicorn import HqApplication, options
+
+        workers = args.workers or config.hq["workers"]
+        bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        HqApplication(factory, options(bind, workers, config.hq["threads"],
+                                       config.hq["max_connections"], ready, cert, key)).run()
+        return 0
+    finally:
+        if performer is not None:
+            from .perform.cli import stop_beside_serve
+
+            stop_beside_serve(performer, config.requests["timeout_s"] + 10)
 
 
 def _serve_simple(factory: Any, host: str, port: int, cert: str, key: str,

@@ -1,7 +1,9 @@
 """A Twilio Sync stand-in: the Map item endpoints with the documented behaviour that matters
 to the sink (Basic auth with an API key or with the Account SID and Auth Token, 16 KiB Data,
 writes per second per Map -> 429 / 54009, 54208 on a duplicate key, 54201 on a missing item),
-and the Service and Map GETs doctor makes."""
+the Service and Map GETs doctor makes, and the Messages API HQ sends SMS with
+(``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``: To, From or MessagingServiceSid,
+Body or MediaUrl; 201 with the message; 21604/21602/21603 when one is missing)."""
 
 from __future__ import annotations
 
@@ -133,9 +135,38 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def _messages(self, raw: bytes) -> None:
+        """Twilio's Messages API: the account's own path, its credentials."""
+        if not self._authorised():
+            return
+        form = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
+        fields = {k: v if len(v) > 1 else v[0] for k, v in form.items()}
+        if not fields.get("To"):
+            self._error(400, 21604, "A 'To' phone number is required.")
+            return
+        if not (fields.get("From") or fields.get("MessagingServiceSid")):
+            self._error(400, 21603, "A 'From' phone number is required.")
+            return
+        if not (fields.get("Body") or fields.get("MediaUrl")):
+            self._error(400, 21602, "Message body is required.")
+            return
+        with self.server.lock:
+            self.server.messages.append({"fields": fields,
+                                         "auth": self.headers.get("Authorization", "")})
+            sid = f"SM{len(self.server.messages):032x}"
+        self.server.count("message")
+        self._reply(201, {"sid": sid, "account_sid": self.server.account_sid,
+                          "to": fields["To"], "from": fields.get("From"),
+                          "messaging_service_sid": fields.get("MessagingServiceSid"),
+                          "body": fields.get("Body", ""), "status": "queued"})
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
+        if self.server.account_sid and self.path.split("?")[0] == (
+                f"/2010-04-01/Accounts/{self.server.account_sid}/Messages.json"):
+            self._messages(raw)
+            return
         route = self._route()
         if not self._authorised():
             return
@@ -179,7 +210,8 @@ class _Handler(BaseHTTPRequestHandler):
 class TwilioSyncStandIn(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, service_sid: str, key_sid: str, key_secret: str, maps: Iterable[str],
+    def __init__(self, service_sid: str = "IS" + "0" * 32, key_sid: str = "SK" + "0" * 32,
+                 key_secret: str = "", maps: Iterable[str] = (),
                  writes_per_window: int = 20, window_s: float = 1.0,
                  account_sid: str = "", auth_token: str = "") -> None:
         self.service_sid = service_sid
@@ -193,6 +225,7 @@ class TwilioSyncStandIn(ThreadingHTTPServer):
         self.writes: dict[str, deque[float]] = {m: deque() for m in self.items}
         self.stats: dict[str, int] = {}
         self.paths: list[str] = []  # every GET, in order
+        self.messages: list[dict[str, Any]] = []  # every SMS accepted: form fields, auth
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
         threading.Thread(target=self.serve_forever, name="twilio-standin", daemon=True).start()

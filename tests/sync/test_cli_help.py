@@ -20,12 +20,15 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 def _commands() -> dict[str, argparse.ArgumentParser]:
     top = _subcommands(build_parser())
     hq = _subcommands(top["hq"])
+    nested = {f"hq {name} {sub}": parser for name, command in hq.items()
+              for sub, parser in _subcommands(command).items()}
     return {"sync": top["sync"], "hq": top["hq"],
-            **{f"hq {name}": parser for name, parser in hq.items()}}
+            **{f"hq {name}": parser for name, parser in hq.items()}, **nested}
 
 
 HQ = ["hq init", "hq serve", "hq export", "hq publish", "hq add-box", "hq rotate-key",
-      "hq remove-box", "hq boxes", "hq import-twilio"]
+      "hq remove-box", "hq boxes", "hq import-twilio", "hq perform", "hq requests",
+      "hq requests retry"]
 
 
 def test_every_sync_and_hq_command_is_covered() -> None:

@@ -4,6 +4,7 @@ the actions for the adapter to carry out in order."""
 from ._actions import (
     Action,
     CancelTimer,
+    Connect,
     End,
     Note,
     Play,
@@ -18,13 +19,15 @@ from ._actions import (
 )
 from ._context import CallInfo
 from ._driver import Driver
-from ._events import Event, HungUp, Key, PromptEnded, RecordingEnded, Timeout
+from ._events import ConnectEnded, Event, HungUp, Key, PromptEnded, RecordingEnded, Timeout
 from ._session import Session
 
 __all__ = [
     "Action",
     "CallInfo",
     "CancelTimer",
+    "Connect",
+    "ConnectEnded",
     "Driver",
     "End",
     "Event",

@@ -50,6 +50,18 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
+class Connect:
+    """Hand the caller to ``number`` (Studio's connect-call-to) through the line's
+    ``Call.transfer``: ``ConnectEnded(connect_id, status)`` comes back once. ``state`` is for
+    the call's timeline."""
+
+    connect_id: int
+    state: str
+    number: str
+    timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class StopRecording:
     """Stop the recording in progress (its ``RecordingEnded`` still comes)."""
 
@@ -104,5 +116,5 @@ class End:
     hang_up: bool = True
 
 
-Action = (Play | StopPlayback | StartTimer | CancelTimer | Record | StopRecording
+Action = (Play | StopPlayback | StartTimer | CancelTimer | Record | StopRecording | Connect
           | RecordAnswer | RecordResults | QueueRequest | RequestCallback | Note | End)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ._actions import (
     Action,
     CancelTimer,
+    Connect,
     End,
     Play,
     Record,
@@ -13,7 +14,7 @@ from ._actions import (
     StartTimer,
     StopPlayback,
 )
-from ._events import HungUp, Key, PromptEnded, RecordingEnded, Timeout
+from ._events import ConnectEnded, HungUp, Key, PromptEnded, RecordingEnded, Timeout
 from ._session import Session
 
 
@@ -24,6 +25,7 @@ class Driver:
         self.playing: Play | None = None
         self.timer: int | None = None
         self.recording: Record | None = None  # asked for, not yet ended
+        self.connecting: Connect | None = None  # asked for, not yet ended
         self._take(session.start())
 
     def _take(self, actions: list[Action]) -> list[Action]:
@@ -38,8 +40,10 @@ class Driver:
                 self.timer = None
             if isinstance(action, Record):
                 self.recording = action
+            elif isinstance(action, Connect):
+                self.connecting = action
             elif isinstance(action, End):
-                self.recording = None
+                self.recording = self.connecting = None
         self.actions.extend(actions)
         return actions
 
@@ -73,6 +77,13 @@ class Driver:
                 f"-{record.visit}" if record.visit > 1 else "") + ".wav"
         return self._take(self.session.feed(
             RecordingEnded(record.record_id, reference, seconds, reason, key)))
+
+    def connect_ended(self, status: str) -> list[Action]:
+        """The line's report of the transfer asked for."""
+        if self.connecting is None:
+            return []
+        connect, self.connecting = self.connecting, None
+        return self._take(self.session.feed(ConnectEnded(connect.connect_id, status)))
 
     def hang_up(self) -> list[Action]:
         return self._take(self.session.feed(HungUp()))

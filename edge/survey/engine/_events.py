@@ -38,4 +38,13 @@ class RecordingEnded:
     key: str = ""
 
 
-Event = Key | PromptEnded | Timeout | HungUp | RecordingEnded
+@dataclass(frozen=True, slots=True)
+class ConnectEnded:
+    """The transfer asked for by ``Connect(connect_id, ...)`` ended: ``status`` is the line's
+    (edge.lines.TRANSFER_STATUSES)."""
+
+    connect_id: int
+    status: str
+
+
+Event = Key | PromptEnded | Timeout | HungUp | RecordingEnded | ConnectEnded

@@ -7,7 +7,8 @@ key; a key during a question's prompt stops it (barge-in).
 
 A record state (Studio's record-voicemail) plays its prompt and tone, then asks the adapter to
 ``Record``; the line records and the adapter answers ``RecordingEnded`` with the name it gave
-the file: the engine never sees paths or sound.
+the file: the engine never sees paths or sound. A connect state (connect-call-to) asks it to
+``Connect`` the caller to a number the same way and hears back ``ConnectEnded``.
 
 Templates see the call as a Studio flow does: ``trigger.call`` (From, To, CallSid),
 ``widgets.<state>`` (Digits and each widget's outputs), ``flow.variables``, ``flow.data``,
@@ -25,11 +26,13 @@ from edge.survey._audio import BEEP
 from edge.survey._model import AUDIO_COMPLETE, NO_MATCH, TIMEOUT, Prompt, State, Survey
 from edge.survey._templates import Template
 from edge.survey.nodes import KINDS, Step
+from edge.survey.nodes.connect import KIND as CONNECT
 from edge.survey.nodes.record import KIND as RECORD
 
 from ._actions import (
     Action,
     CancelTimer,
+    Connect,
     End,
     Note,
     Play,
@@ -43,7 +46,7 @@ from ._actions import (
     StopRecording,
 )
 from ._context import CallInfo
-from ._events import Event, HungUp, Key, PromptEnded, RecordingEnded, Timeout
+from ._events import ConnectEnded, Event, HungUp, Key, PromptEnded, RecordingEnded, Timeout
 
 # Modes of the session.
 _IDLE, _PROMPTING, _LISTENING, _ENDING, _DONE = "idle", "prompting", "listening", "ending", "done"
@@ -51,6 +54,10 @@ _RECORDING = "recording"
 # Beyond a recording's max length, how long the engine waits for the line's report before
 # giving the recording up: a line that never reports must not hold the call for ever.
 RECORD_GRACE_S = 30.0
+_CONNECTING = "connecting"
+# Beyond a transfer's ring time, how long the engine waits for the line's report (a gateway's
+# final word on a REFER can take a while) before it takes the transfer as failed.
+CONNECT_GRACE_S = 60.0
 
 
 class Session:
@@ -89,6 +96,7 @@ class Session:
         self._notes: list[Note] = []  # timeline notes made while building a prompt
         self._record_id = 0
         self._record_visit = 0
+        self._connect_id = 0
 
     # -- public face -------------------------------------------------------------------
     @property
@@ -118,6 +126,8 @@ class Session:
             return self._guard(lambda out: self._hung_up(out))
         if isinstance(event, RecordingEnded):
             return self._guard(lambda out: self._recording_ended(event, out))
+        if isinstance(event, ConnectEnded):
+            return self._guard(lambda out: self._connect_ended(event, out))
         return []
 
     # -- plumbing ----------------------------------------------------------------------
@@ -271,6 +281,9 @@ class Session:
             kind = KINDS[state.kind]
             if kind.behaviour == "route":
                 step = kind.step(state, self._render, self.survey.settings)
+                if step.connect is not None:
+                    self._start_connect(state, step, out)
+                    return
                 self._took(state, step, visits, out)
                 target = state.target(step.event)[1]
                 continue
@@ -345,7 +358,8 @@ class Session:
 
     def _key(self, digit: str, out: list[Action]) -> None:
         state = self._state
-        if digit not in KEYS or state is None or self._mode in (_ENDING, _DONE, _IDLE):
+        if digit not in KEYS or state is None \
+                or self._mode in (_ENDING, _DONE, _IDLE, _CONNECTING):
             out.append(Note("key_ignored", {"key": digit if digit in KEYS else "?"}))
             return
         kind = KINDS[state.kind]
@@ -393,6 +407,11 @@ class Session:
     def _timeout(self, timer_id: int, out: list[Action]) -> None:
         if timer_id != self._timer_id or not self._timer_running:
             return
+        if self._mode == _CONNECTING:
+            self._timer_running = False
+            out.append(Note("transfer_lost", {"state": self.state_name}))
+            self._connect_ended(ConnectEnded(self._connect_id, "failed"), out)
+            return
         if self._mode == _RECORDING:
             self._timer_running = False
             out.append(Note("recording_lost", {"state": self.state_name}))
@@ -419,6 +438,33 @@ class Session:
         minimum = self.survey.settings.partial_min_answers
         self._finish("partial" if self.answered >= minimum and self.answered else "breakoff",
                      out, hang_up=False)
+
+    # -- transfers ---------------------------------------------------------------------
+    def _start_connect(self, state: State, step: Step, out: list[Action]) -> None:
+        assert step.connect is not None
+        number, timeout_s = step.connect
+        self._typeahead.clear()
+        self._connect_id += 1
+        self._mode = _CONNECTING
+        out.append(Note("transferring", {"state": state.name}))  # never the number
+        out.append(Connect(self._connect_id, state.name, number, timeout_s))
+        self._start_timer(timeout_s + CONNECT_GRACE_S, out)
+
+    def _connect_ended(self, event: ConnectEnded, out: list[Action]) -> None:
+        state = self._state
+        if self._mode != _CONNECTING or event.connect_id != self._connect_id or state is None:
+            return  # a transfer already given up
+        self._cancel_timer(out)
+        target_event, outputs = CONNECT.ended(event.status)
+        self.widgets[state.name] = outputs
+        self._results_dirty = True
+        detail = {"state": state.name, "widget": CONNECT.widget, "status": event.status}
+        if target_event is None:  # the caller is with the number now: the box has left
+            out.append(Note("transferred", detail))
+            self._finish(self._final or self._closing(None), out)
+            return
+        out.append(Note("route", {**detail, "event": target_event}))
+        self._goto(state.target(target_event)[1], out)
 
     # -- recordings --------------------------------------------------------------------
     def _beep(self, state: State) -> tuple[Utterance, ...]:

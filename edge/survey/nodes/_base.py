@@ -162,6 +162,9 @@ class Step:
     outputs: Mapping[str, Any] | None = None  # {{widgets.<state>.*}}
     variables: Mapping[str, str] | None = None  # {{flow.variables.*}} to set
     request: tuple[str, Mapping[str, Any]] | None = None  # (widget type, body) queued for HQ
+    # (number, ring seconds): hand the caller to the number through the line; ``event`` is
+    # then only the way on if the line cannot (see nodes/connect.py)
+    connect: tuple[str, float] | None = None
     note: Mapping[str, Any] | None = None  # for the call's timeline; never caller data
 
 

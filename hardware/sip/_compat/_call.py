@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._capture import AudioCapture
 from ._pyvoip import RTP, CallState, InvalidStateError, SIPMessage, VoIPCall
+from ._refer import Transfer
 from ._rtp import HardenedRTPClient
 from ._sdp import (
     DEFAULT_PTIME,
@@ -54,6 +55,8 @@ class CallListener:
 
     def on_ended(self, reason: str) -> None: ...
 
+    def on_transfer(self, status: str, detail: str) -> None: ...
+
 
 class HardenedCall(VoIPCall):
     """VoIPCall with a lock around state changes, explicit port release, a listener, and its
@@ -74,6 +77,7 @@ class HardenedCall(VoIPCall):
         self._choice: AudioChoice | None = None
         self._sdp_version = 0
         self._sdp_shape = ""
+        self.transfer: Transfer | None = None  # the REFER in progress, if any
         # Stock sets media up only for a RINGING (or DIALING) call, from its own unchecked
         # parse of the SDP: a port of 70000 went straight to sendto. Constructed as ENDED it
         # sets the call's fields only; the media come from our checked offer.
@@ -275,6 +279,43 @@ class HardenedCall(VoIPCall):
     def _send_bye(self) -> None:
         """Our BYE, as the side that answered (a call we placed sends its dialog's)."""
         self.sip.bye(self.request)
+
+    # --- transfer (REFER) --------------------------------------------------------------------
+
+    def refer(self, refer_to: str) -> bool:
+        """Ask the gateway to connect the caller to ``refer_to`` (a SIP URI); the outcome
+        reaches the listener's ``on_transfer`` once. False when the call is not answered
+        (nothing sent, nothing reported)."""
+        with self.lock:
+            if self.state != CallState.ANSWERED:
+                return False
+            self.transfer = Transfer()
+        self.sip.refer(self.request, refer_to, self._refer_answered)
+        return True
+
+    def _refer_answered(self, response: SIPMessage | None) -> None:
+        self._transfer_step(lambda t: t.answered(None if response is None
+                                                 else int(response.status)))
+
+    def notified(self, request: SIPMessage) -> None:
+        """A NOTIFY for this call's REFER (the phone has answered it 200)."""
+        body = getattr(request, "raw_body", b"") or b""
+        state = str(request.headers.get("Subscription-State", "")).strip().lower()
+        self._transfer_step(lambda t: t.notified(body, state.startswith("terminated")))
+
+    def transfer_timed_out(self) -> None:
+        self._transfer_step(lambda t: t.timed_out())
+
+    def transfer_cut(self) -> None:
+        """The call ended while a transfer was under way (reported before the hang-up)."""
+        self._transfer_step(lambda t: t.hung_up())
+
+    def _transfer_step(self, step: Callable[[Transfer], tuple[str, str] | None]) -> None:
+        with self.lock:
+            transfer = self.transfer
+            ended = step(transfer) if transfer is not None else None
+        if ended is not None:
+            self.listener.on_transfer(*ended)
 
     def no_ack(self) -> None:
         """The caller never confirmed our 200 OK: end the call with a BYE."""

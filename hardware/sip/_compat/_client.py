@@ -319,6 +319,9 @@ class HardenedSIPClient(Registering, SIPClient):
         elif method == "CANCEL":
             # Defect 3: stock answered 200 only and left the call ringing.
             phone.on_cancel(message)
+        elif method == "NOTIFY":
+            # How a transfer we asked for (REFER) is going; stock ignored NOTIFY.
+            phone.on_notify(message)
         elif method == "OPTIONS":
             # Defect 2: stock ignored OPTIONS; gateways that ping mark the box unreachable.
             self.send_response(
@@ -447,6 +450,11 @@ class HardenedSIPClient(Registering, SIPClient):
         """Defect 7: stock BYE copies the INVITE's Via and uses its CSeq + 1. A UAS's BYE has
         its own Via and branch, From/To swapped with our tag, and our own CSeq space. It follows
         the dialog's route set (stock ignores Record-Route)."""
+        return self.gen_in_dialog(request, "BYE")
+
+    def gen_in_dialog(self, request: SIPMessage, method: str, extra: str = "") -> str:
+        """A request of ours in the dialog a caller's INVITE made (we are its UAS): BYE, REFER.
+        ``extra``: more header lines, each ending in CRLF."""
         call_id = request.headers["Call-ID"]
         tag = self.tagLibrary[call_id]
         contact = str(request.headers.get("Contact", ""))
@@ -457,18 +465,36 @@ class HardenedSIPClient(Registering, SIPClient):
         uri, routes, _ = self.route_set(call_id).request(target)
         their = request.headers["From"]
         ours = request.headers["To"]
-        out = f"BYE {uri} SIP/2.0\r\n"
+        out = f"{method} {uri} SIP/2.0\r\n"
         out += f"Via: SIP/2.0/UDP {self.myIP}:{self.myPort};branch={self.gen_branch()};rport\r\n"
         out += "".join(f"Route: {route}\r\n" for route in routes)
         out += f"From: {ours['raw']};tag={tag}\r\n"
         out += f"To: {their['raw']};tag={their['tag']}\r\n"
         out += f"Call-ID: {call_id}\r\n"
-        out += f"CSeq: {self.byeCounter.next()} BYE\r\n"
+        out += f"CSeq: {self.byeCounter.next()} {method}\r\n"
         out += "Max-Forwards: 70\r\n"
         out += f"Contact: <sip:{self.username or 'edgecall'}@{self.myIP}:{self.myPort}>\r\n"
+        out += extra
         out += f"User-Agent: {USER_AGENT}\r\n"
         out += "Content-Length: 0\r\n\r\n"
         return out
+
+    def refer(self, request: SIPMessage, refer_to: str,
+              on_final: Callable[[SIPMessage | None], None]) -> None:
+        """REFER (RFC 3515) in a caller's dialog: asks the gateway to call ``refer_to`` and
+        connect the caller to it (a blind transfer). A client transaction like our BYE;
+        ``on_final`` gets its final response (None: none in 64*T1). The outcome comes later
+        in NOTIFYs (``HardenedPhone.on_notify``). Referred-By says who asked (RFC 3892)."""
+        ours = f"<sip:{self.username or 'edgecall'}@{self.myIP}:{self.myPort}>"
+        text = self.gen_in_dialog(request, "REFER",
+                                  f"Refer-To: <{refer_to}>\r\nReferred-By: {ours}\r\n")
+        call_id = request.headers["Call-ID"]
+        data = text.encode("utf8")
+        _, _, hop = self.route_set(call_id).request("")
+        destination = hop or self.out.destination(data, (self.server, self.port))
+        branch = _BRANCH.search(text.split("\r\n", 2)[1])
+        self.outbound.start(data, destination, branch.group(1) if branch else "", "REFER",
+                            t1=self.t1, on_final=on_final)
 
     def bye(self, request: SIPMessage) -> None:
         """Our BYE as a client transaction: retransmitted (T1 doubling to T2) until a final

@@ -136,6 +136,11 @@ class RobustSIPMessage(SIPMessage):
             except SdpError as exc:
                 self.sdp_error = exc
             body = "".join(line + "\r\n" for line in pyvoip_lines(self.sdp)).encode()
+        elif any(b"=" not in line for line in body.split(b"\r\n") if line):
+            # Stock parses every body as "k=v" lines and raised IndexError on a NOTIFY's
+            # sipfrag ("SIP/2.0 200 OK"), dropping it: such a body is kept in raw_body only.
+            body = b""
+        if body is not self.raw_body:
             head = head[: head.rindex(b"\r\nContent-Length: ")]
             head += f"\r\nContent-Length: {len(body)}".encode()
         self.normalised = head + b"\r\n\r\n" + body

@@ -161,6 +161,19 @@ class HardenedPhone(VoIPPhone):
         if isinstance(call, HardenedCall) and call.cancel():
             self.sip.send_response(invite, 487, "Request Terminated")
 
+    def on_notify(self, request: SIPMessage) -> None:
+        """A NOTIFY about a REFER we sent (Event: refer): 200, and its sipfrag goes to the
+        call. Any other event package: 489 Bad Event (RFC 6665); no such call: 481."""
+        call = self.calls.get(request.headers["Call-ID"])
+        event = str(request.headers.get("Event", "")).split(";")[0].strip().lower()
+        if not isinstance(call, HardenedCall) or call.transfer is None:
+            self.sip.send_response(request, 481, "Call/Transaction Does Not Exist")
+        elif event != "refer":
+            self.sip.send_response(request, 489, "Bad Event")
+        else:
+            self.sip.send_response(request, 200, "OK")
+            call.notified(request)
+
     def on_ack(self, request: SIPMessage) -> None:
         """An ACK: for a call whose 200 carried our offer (delayed offer), the answer."""
         call = self.calls.get(request.headers["Call-ID"])

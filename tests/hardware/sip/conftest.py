@@ -5,7 +5,9 @@ SIPp (Debian package ``sip-tester``) is required: tests that need it FAIL when i
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import logging
 import queue
 import random
 import shutil
@@ -59,6 +61,8 @@ def sipp_path() -> str:
 class Sipp:
     """One SIPp process; killed in teardown."""
 
+    current: Sipp | None = None  # the running test's, for the line harness's failure messages
+
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -71,7 +75,7 @@ class Sipp:
         sets: dict[str, Any] | None = None, port: int | None = None,
     ) -> subprocess.Popen[bytes]:
         self.port = port or free_ports(1)
-        self.media_port = free_ports(2)
+        self.media_port = free_ports(4)  # SIPp also uses -mp + 2 (video) and + 3
         cmd = [sipp_path()]
         if target_port is not None:
             cmd.append(f"{HOST}:{target_port}")
@@ -128,7 +132,9 @@ def sipp(tmp_path: Path) -> Iterator[Sipp]:
     workdir = tmp_path / "sipp"
     workdir.mkdir()
     runner = Sipp(workdir)
+    Sipp.current = runner
     yield runner
+    Sipp.current = None
     runner.close()
 
 
@@ -149,6 +155,14 @@ class LineHarness:
             settings, LineContext(data_dir=data_dir or tmp_path / "data", extras=extras or {})
         )
         self.calls: queue.Queue[Any] = queue.Queue()
+        # What the line said, for the message when an expected call never comes (a rare CI
+        # failure left nothing else to read).
+        self.log: collections.deque[str] = collections.deque(maxlen=40)
+        self._handler = _Remember(self.log)
+        hardware_log = logging.getLogger("hardware")
+        self._level = hardware_log.level
+        hardware_log.setLevel(min(hardware_log.getEffectiveLevel(), logging.INFO))
+        hardware_log.addHandler(self._handler)
         self.line.start(self.calls.put)
 
     @property
@@ -156,10 +170,30 @@ class LineHarness:
         return self.line.port
 
     def next_call(self, timeout: float = 15) -> Any:
-        return self.calls.get(timeout=timeout)
+        try:
+            return self.calls.get(timeout=timeout)
+        except queue.Empty:
+            peer = Sipp.current
+            raise AssertionError(
+                f"no call offered in {timeout:g} s; line {self.line.status()}\n"
+                "line log:\n" + "\n".join(self.log)
+                + ("\nSIPp:\n" + peer.errors() if peer else "")
+            ) from None
 
     def stop(self) -> None:
+        hardware_log = logging.getLogger("hardware")
+        hardware_log.removeHandler(self._handler)
+        hardware_log.setLevel(self._level)
         self.line.shutdown()
+
+
+class _Remember(logging.Handler):
+    def __init__(self, into: collections.deque[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(f"{record.levelname} {record.name}: {record.getMessage()}")
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,21 @@ def test_options_and_info_are_parsed():
     assert RobustSIPMessage(options).method == "OPTIONS"
 
 
+def test_a_notify_with_a_sipfrag_body_is_parsed_and_its_body_kept():
+    frag = "SIP/2.0 200 OK\r\n"
+    notify = (
+        "NOTIFY sip:box@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK3\r\n"
+        "From: <sip:gw@127.0.0.1>;tag=b\r\nTo: <sip:box@127.0.0.1>;tag=c\r\nCall-ID: n1\r\n"
+        "CSeq: 3 NOTIFY\r\nEvent: refer\r\nSubscription-State: terminated;reason=noresource\r\n"
+        f"Content-Type: message/sipfrag;version=2.0\r\nContent-Length: {len(frag)}\r\n\r\n{frag}"
+    ).encode()
+    with pytest.raises(Exception):  # noqa: B017 (stock refuses NOTIFY; its body parse needs k=v)
+        SIPMessage(notify)
+    ours = RobustSIPMessage(notify)
+    assert ours.method == "NOTIFY" and ours.headers["Event"] == "refer"
+    assert ours.raw_body == frag.encode()
+
+
 def test_repeated_headers_all_kept():
     headers = CANONICAL + "P-Asserted-Identity: <sip:+1@gw>\r\nP-Asserted-Identity: <tel:+2>\r\n"
     assert RobustSIPMessage(invite(headers)).header_values("p-asserted-identity") == [

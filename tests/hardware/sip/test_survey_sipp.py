@@ -77,3 +77,38 @@ def test_twenty_concurrent_surveys(sipp, make_line, store, shared_data_dir):
     assert len(calls) == 20
     assert all(answers(store, c) == EXPECTED for c in calls)
     assert sipp.wait(proc, timeout=90) == 0, sipp.errors()
+
+
+OPERATOR_SURVEY = {
+    "id": "hotline", "version": "1", "languages": ["en"],
+    "states": [
+        {"name": "welcome", "type": "say", "prompt": {"en": "Connecting you."}},
+        {"name": "operator", "type": "connect", "noun": "number", "to": "+254700000100",
+         "timeout": 10, "callCompleted": "sorry"},
+        {"name": "sorry", "type": "end", "prompt": {"en": "Nobody is free."}},
+    ],
+}
+
+
+@pytest.mark.parametrize(("final_status", "disposition", "dial_status"), [
+    ("200 OK", "complete", "completed"), ("486 Busy Here", "complete", "busy")])
+def test_a_survey_hands_the_caller_to_an_operator(final_status, disposition, dial_status,
+                                                  sipp, make_line, store, tmp_path):
+    """connect-call-to through run_call: the box sends REFER once the welcome has played;
+    connected, it hangs up (SIPp checks the Refer-To and waits for the BYE); busy, the caller
+    hears the survey's own "nobody is free" and then the BYE."""
+    import json
+
+    from .test_transfer import gateway
+
+    (tmp_path / "hotline.json").write_text(json.dumps(OPERATOR_SURVEY))
+    survey = load_survey(tmp_path / "hotline.json")
+    line = make_line()
+    proc = sipp.start(gateway(sipp, final_status), line.port, timeout_s=60)
+    call = line.next_call()
+    assert run_call(call, survey, store, Pseudonymiser(KEY)) == disposition
+    (results,) = store.reads.call_results().values()
+    assert results["widgets"]["operator"] == {"DialCallStatus": dial_status}
+    kinds = [r["kind"] for r in store.query("SELECT kind FROM events ORDER BY id")]
+    assert ("transferred" in kinds) == (dial_status == "completed")
+    assert sipp.wait(proc) == 0, sipp.errors()

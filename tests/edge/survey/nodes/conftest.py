@@ -12,6 +12,7 @@ import pytest
 from edge.survey import compile_survey
 from edge.survey.engine import (
     CallInfo,
+    Connect,
     Driver,
     Note,
     QueueRequest,
@@ -66,6 +67,8 @@ def _run_case(case: dict[str, Any]) -> None:
             driver.timeout()
         elif event == "hangup":
             driver.hang_up()
+        elif event.startswith("connect:"):  # connect:<the line's transfer status>
+            driver.connect_ended(event[8:])
         elif event.startswith("recording:"):  # recording:<reason>[:<seconds>[:<key>]]
             parts = event.split(":")[1:]
             driver.recording_ended(parts[0], float(parts[1]) if len(parts) > 1 else 0.0,
@@ -131,6 +134,9 @@ def _run_case(case: dict[str, Any]) -> None:
         assert [{"state": a.state, "visit": a.visit, "max_s": a.max_s, "silence_s": a.silence_s,
                  "finish_keys": a.finish_keys}
                 for a in driver.actions if isinstance(a, Record)] == expect["records"]
+    if "connects" in expect:  # what the line was asked to transfer: [state, number, seconds]
+        assert [[a.state, a.number, a.timeout_s] for a in driver.actions
+                if isinstance(a, Connect)] == expect["connects"]
     if "stopped_recording" in expect:
         assert sum(isinstance(a, StopRecording) for a in driver.actions) == \
             expect["stopped_recording"]

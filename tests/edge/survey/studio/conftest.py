@@ -99,6 +99,8 @@ def _call(survey: Any, call: dict[str, Any]) -> None:
             driver.timeout()
         elif event == "hangup":
             driver.hang_up()
+        elif event.startswith("connect:"):  # connect:<the line's transfer status>
+            driver.connect_ended(event[8:])
         elif event.startswith("recording:"):  # recording:<reason>[:<seconds>[:<key>]]
             parts = event.split(":")[1:]
             driver.recording_ended(parts[0], float(parts[1]) if len(parts) > 1 else 0.0,
@@ -121,6 +123,9 @@ def _call(survey: Any, call: dict[str, Any]) -> None:
     if "route" in expect:
         assert [a.detail["event"] for a in driver.actions
                 if isinstance(a, Note) and a.kind == "route"] == expect["route"]
+    if "notes" in expect:
+        kinds = [a.kind for a in driver.actions if isinstance(a, Note)]
+        assert all(kind in kinds for kind in expect["notes"]), kinds
     if "requests" in expect:
         assert [(a.request.state, a.request.widget) for a in driver.actions
                 if isinstance(a, QueueRequest)] == [tuple(r) for r in expect["requests"]]

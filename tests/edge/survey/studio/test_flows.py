@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from edge.lines import recording_problem
-from edge.lines.simulated import CallerScript, SimulatedLine
+from edge.lines.simulated import CallerScript, SimulatedLine, SimulatedPhone
 from edge.privacy import Pseudonymiser
 from edge.server import run_call
 from edge.store import Store
@@ -86,6 +86,7 @@ def test_the_operator_and_voicemail_take_their_offline_paths(
         hotline: Survey, line: SimulatedLine, store: Store,
         pseudonymiser: Pseudonymiser) -> None:
     line.records = False  # a line that cannot record (voicemail then takes noAudio)
+    line.transfers = False  # nor transfer (the operator then takes callCompleted, failed)
     disposition = call(line, hotline, store, pseudonymiser, {
         "lang_menu.prompt": ["1"], "main_menu.prompt": ["3"]})
     assert disposition == "complete"
@@ -97,12 +98,46 @@ def test_the_operator_and_voicemail_take_their_offline_paths(
                for kind, detail in events)
 
 
+def test_the_operator_answers_and_the_caller_is_handed_over(
+        hotline: Survey, line: SimulatedLine, store: Store,
+        pseudonymiser: Pseudonymiser) -> None:
+    """connect-call-to on a line that transfers: the operator's phone answers, the caller is
+    connected, the box leaves the call; no voicemail, the results say completed."""
+    line.phones = lambda number: SimulatedPhone(ring_s=2.0)
+    line.start(lambda _call: None)
+    placed = line.place_call(CALLER, CallerScript(
+        {"lang_menu.prompt": ["1"], "main_menu.prompt": ["3"]}, key_delay_s=0.2))
+    disposition = run_call(placed, hotline, store, pseudonymiser, timer_scale=1 / line.speed)
+    assert disposition == "complete"
+    assert placed.transferred_to == ["+254700000100"]
+    (body,) = store.reads.call_results().values()
+    assert body["widgets"]["operator"] == {"DialCallStatus": "completed"}
+    assert "voicemail" not in body["widgets"]
+    kinds = [r["kind"] for r in store.query("SELECT kind FROM events ORDER BY id")]
+    assert "transferred" in kinds and "transfer" in kinds
+    assert not store.reads.audio()
+
+
+def test_a_busy_operator_sends_the_caller_to_voicemail(
+        hotline: Survey, line: SimulatedLine, store: Store,
+        pseudonymiser: Pseudonymiser) -> None:
+    line.phones = lambda number: SimulatedPhone(behaviour="busy")
+    line.records = False
+    disposition = call(line, hotline, store, pseudonymiser, {
+        "lang_menu.prompt": ["1"], "main_menu.prompt": ["3"]})
+    assert disposition == "complete"
+    (body,) = store.reads.call_results().values()
+    assert body["widgets"]["operator"] == {"DialCallStatus": "busy"}
+    assert body["widgets"]["voicemail"]["RecordingUrl"] == ""  # callCompleted -> voicemail
+
+
 def test_a_caller_leaves_a_voicemail_in_spanish_kept_as_an_answer_with_its_file(
         hotline: Survey, line: SimulatedLine, store: Store,
         pseudonymiser: Pseudonymiser) -> None:
     """record-voicemail end to end: the operator cannot be reached, the caller hears the
     Spanish intro and the tone, speaks for 4 seconds and presses hash; the message is a real
     file, its answer and audio record are committed, the flow goes on to the goodbye."""
+    line.phones = lambda number: SimulatedPhone(behaviour="no-answer")
     line.start(lambda _call: None)
     placed = line.place_call(CALLER, CallerScript(
         {"lang_menu.prompt": ["2"], "main_menu.prompt": ["3"],
