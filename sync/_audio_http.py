@@ -37,7 +37,8 @@ AUDIO_PATH = "/v1/audio/"
 STORED = "stored"  # HQ holds the whole file with our SHA-256 (signed by HQ): done
 MORE = "more"  # HQ holds ``received`` bytes: go on from there
 RESTART = "restart"  # HQ's joined bytes did not match the SHA-256; it dropped them: from 0
-WAIT = "wait"  # HQ cannot take it now (no record yet, takes no audio): later, in a run
+WAIT = "wait"  # HQ takes no recordings (404): every one waits for a later run
+UNKNOWN = "unknown"  # HQ has no record of this one (yet): the others go on
 CONFLICT = "conflict"  # HQ holds other bytes under this reference, or refuses it for good
 AUTH = "auth"  # credentials refused: stop this sink's recordings
 RETRY = "retry"  # transient (the link, a portal, 5xx, a stale stamp): later
@@ -90,7 +91,7 @@ def classify_audio(status: int, headers: Mapping[str, str], body: bytes, referen
     if status == 422 and error == "sha256-mismatch":
         return AudioAnswer(RESTART, 0, "HQ's copy did not match the SHA-256; sending it again")
     if status == 409 and error == "unknown-audio":
-        return AudioAnswer(WAIT, reason=f"{who} has no record of this recording yet")
+        return AudioAnswer(UNKNOWN, reason=f"{who} has no record of this recording yet")
     if status == 409 and genuine:
         return AudioAnswer(CONFLICT, reason=f"HQ holds other bytes under this reference "
                            f"({str(doc.get('sha256', ''))[:16]}...)")

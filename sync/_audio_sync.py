@@ -28,6 +28,7 @@ from ._runner import DrainReport
 log = logging.getLogger(__name__)
 
 RESTARTS_PER_RUN = 2  # HQ's copy failed its SHA-256 this often in a run: try next run
+SAME, NEXT, STOP = "same", "next", "stop"  # after an answer: this recording, the next, none
 
 
 @dataclass
@@ -38,6 +39,7 @@ class AudioReport:
     stopped: str = ""  # "" | records | budget | done | waiting | failed | auth | stop
     reason: str = ""  # in words, when it stopped for anything but done
     parked: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # HQ has no record of them yet
     retry_after_s: float | None = None
 
     @property
@@ -75,7 +77,6 @@ class AudioUploader:
             report.stopped = BUDGET
             report.reason = "recordings are off ([sync] audio_bytes_per_day = 0)"
             return report
-        restarts = 0
         for row in self.book.to_send():
             reference = row["reference"]
             copy = self._copy(reference, report)
@@ -83,40 +84,47 @@ class AudioUploader:
                 if report.stopped:
                     return report
                 continue
-            while True:
-                if stop():
-                    report.stopped = "stop"
-                    return report
-                held = self._held.get(reference)
-                if held is None:
-                    answer = self.transport.held(reference, copy)
-                    if not self._book(reference, copy, answer, report):
-                        return report
-                    if answer.kind == answers.STORED:
-                        break
-                    held = self._held.get(reference) or 0
-                day = utc_day(self.wall())
-                budget = DayBudget(self.per_day, day, self.book.spent(day))
-                step = next_step(self.ledger.records_waiting(),
-                                 [Pending(reference, copy.size, held)], budget, self.chunk)
-                if not isinstance(step, Send):
-                    report.stopped = step.why
-                    if step.why == BUDGET:
-                        report.reason = (f"today's {self.per_day} bytes for recordings are "
-                                         "spent; the rest goes tomorrow")
-                    return report
-                answer = self._send(reference, copy, step, day, report)
-                if answer.kind == answers.RESTART:
-                    restarts += 1
-                    if restarts > RESTARTS_PER_RUN:
-                        report.stopped, report.reason = "failed", answer.reason
-                        return report
-                if not self._book(reference, copy, answer, report):
-                    return report
-                if answer.kind == answers.STORED:
-                    break
-        report.stopped = DONE
+            if not self._upload(reference, copy, report, stop):
+                return report
+        report.stopped = "waiting" if report.skipped else DONE
         return report
+
+    def _upload(self, reference: str, copy: LinkCopy, report: AudioReport,
+                stop: Callable[[], bool]) -> bool:
+        """Chunks of one recording until HQ holds it whole (True: go on with the next
+        recording, also when this one is parked or HQ cannot take it yet) or the run stops
+        (False, ``report.stopped`` says why)."""
+        restarts = 0
+        while True:
+            if stop():
+                report.stopped = "stop"
+                return False
+            held = self._held.get(reference)
+            if held is None:
+                verdict = self._book(reference, copy, self.transport.held(reference, copy),
+                                     report)
+                if verdict != SAME:
+                    return verdict == NEXT
+                held = self._held.get(reference) or 0
+            day = utc_day(self.wall())
+            budget = DayBudget(self.per_day, day, self.book.spent(day))
+            step = next_step(self.ledger.records_waiting(),
+                             [Pending(reference, copy.size, held)], budget, self.chunk)
+            if not isinstance(step, Send):
+                report.stopped = step.why
+                if step.why == BUDGET:
+                    report.reason = (f"today's {self.per_day} bytes for recordings are "
+                                     "spent; the rest goes tomorrow")
+                return False
+            answer = self._send(reference, copy, step, day, report)
+            if answer.kind == answers.RESTART:
+                restarts += 1
+                if restarts > RESTARTS_PER_RUN:
+                    report.stopped, report.reason = "failed", answer.reason
+                    return False
+            verdict = self._book(reference, copy, answer, report)
+            if verdict != SAME:
+                return verdict == NEXT
 
     def _copy(self, reference: str, report: AudioReport) -> LinkCopy | None:
         """The recording's link copy, the same bytes as the first time it was sent; None
@@ -151,8 +159,9 @@ class AudioUploader:
         return self.transport.send(reference, copy, step.offset, data)
 
     def _book(self, reference: str, copy: LinkCopy, answer: AudioAnswer,
-              report: AudioReport) -> bool:
-        """Take in HQ's answer; False when this run's uploads stop here."""
+              report: AudioReport) -> str:
+        """Take in HQ's answer: SAME (go on with this recording), NEXT (it is done, parked,
+        or HQ cannot take it yet: the next one) or STOP (this run's uploads end here)."""
         kind = answer.kind
         if kind == answers.STORED:
             self.book.confirmed(reference)
@@ -160,18 +169,21 @@ class AudioUploader:
             report.confirmed += 1
             log.info("%s: recording %s at HQ (%d bytes)", self.ledger.sink, reference,
                      copy.size)
-            return True
+            return NEXT
         if kind in (answers.MORE, answers.RESTART):
             self._held[reference] = answer.received
-            return True
+            return SAME
         self._held[reference] = None  # what HQ holds is unknown now: ask before sending
         if kind == answers.CONFLICT:
             self._park(reference, answer.reason, report)
-            return True  # the next recording goes on
-        report.stopped = {answers.WAIT: "waiting", answers.AUTH: "auth"}.get(kind, "failed")
+            return NEXT
         report.reason = answer.reason
+        if kind == answers.UNKNOWN:  # HQ lacks its record (for now): the others may go
+            report.skipped.append(reference)
+            return NEXT
+        report.stopped = {answers.WAIT: "waiting", answers.AUTH: "auth"}.get(kind, "failed")
         report.retry_after_s = answer.retry_after_s
-        return False
+        return STOP
 
     def _park(self, reference: str, reason: str, report: AudioReport) -> None:
         log.warning("%s: recording %s parked (%s)", self.ledger.sink, reference, reason)

@@ -153,6 +153,8 @@ class AudioReceiver:
             raise _Refusal(401, {"error": "bad-signature"})
         self.receiver._fresh(stamp)
         stored = self.storage.audio_file(reference)
+        if stored is None and self.storage.audio_record(box, reference) is None:
+            raise _Refusal(409, {"audio": reference, "error": "unknown-audio"})
         if stored is not None:
             return {"audio": reference, "status": "stored", "sha256": stored["sha256"],
                     "bytes": stored["bytes"], "received": stored["bytes"]}, dict(keys)[key]

@@ -56,7 +56,8 @@ def test_portals_and_middleboxes_are_retried() -> None:
 def test_refusals() -> None:
     assert kind(409, {"audio": REF, "error": "conflict", "sha256": "cd" * 32}).kind \
         == answers.CONFLICT
-    assert kind(409, {"audio": REF, "error": "unknown-audio"}, key=None).kind == answers.WAIT
+    assert kind(409, {"audio": REF, "error": "unknown-audio"}, key=None).kind \
+        == answers.UNKNOWN
     assert kind(404, {"error": "not-found"}, key=None).kind == answers.WAIT
     assert kind(401, {"error": "bad-signature"}, key=None).kind == answers.AUTH
     assert kind(401, {"error": "stale-timestamp"}, key=None).kind == answers.RETRY

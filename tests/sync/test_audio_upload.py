@@ -177,6 +177,30 @@ def test_the_day_budget_holds_and_the_rest_goes_the_next_day(box, hq: Hq) -> Non
         assert _hq_copy(hq, reference) == _copy_bytes(store, reference)
 
 
+def test_one_recording_hq_cannot_take_does_not_hold_up_the_others(box, hq: Hq) -> None:  # type: ignore[no-untyped-def]
+    store, references = box
+    ledger = ledger_for(store)
+    sink = HqSink(hq.url + "/v1/batches", store.box_id, SECRET)
+    assert drain(ledger, sink, wait=lambda s: False, max_wait_s=0).done
+    with hq.storage._tx() as tx:  # HQ lost the first one's record (a restored backup)
+        tx.execute("DELETE FROM records WHERE record_id = ?", [references[0]])
+    # ...and holds other bytes under the second's reference.
+    hq.storage.store_audio("box-1", references[1], "elsewhere.opus", 3, "cd" * 32, "x",
+                           "2026-12-01T00:00:00.000Z")
+    uploads = AudioUploader(ledger, HqAudio(sink), 10**7, 2048).run()
+    assert uploads.stopped == "waiting" and uploads.skipped == [references[0]]
+    assert "no record of this recording" in uploads.reason
+    assert uploads.parked == [references[1]] and uploads.confirmed == 1
+    assert hq.storage.audio_file(references[2])["sha256"] == _copy(store, references[2]).sha256
+    from sync.status import status_lines
+
+    assert dict(status_lines(store))["sync hq audio"] == \
+        "1 at hq, 1 waiting, 1 parked (see the log)"
+    # A parked recording is not tried again; the skipped one is, on every run.
+    again = AudioUploader(ledger, HqAudio(sink), 10**7, 2048).run()
+    assert again.skipped == [references[0]] and again.parked == [] and again.chunks == 0
+
+
 def _copy(store: Store, reference: str):  # type: ignore[no-untyped-def]
     from sync._audio_codec import describe
 
