@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from edge.store import Recordings
+from edge.words import size
 
 from . import _audio_http as answers
 from ._audio_codec import EncodeFailed, EncoderMissing, LinkCopy, ensure_link_copy
@@ -113,8 +114,8 @@ class AudioUploader:
             if not isinstance(step, Send):
                 report.stopped = step.why
                 if step.why == BUDGET:
-                    report.reason = (f"today's {self.per_day} bytes for recordings are "
-                                     "spent; the rest goes tomorrow")
+                    report.reason = (f"today's {size(self.per_day)} for recordings are "
+                                     "spent; the rest goes tomorrow (UTC)")
                 return False
             answer = self._send(reference, copy, step, day, report)
             if answer.kind == answers.RESTART:

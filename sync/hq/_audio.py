@@ -11,6 +11,7 @@ whole and matches the SHA-256 it becomes the file, named in storage once (repeat
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -25,6 +26,7 @@ from .._signing import (
     HEADER_AUTH,
     HEADER_OFFSET,
     HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
     audio_auth,
     sign,
 )
@@ -164,10 +166,6 @@ class AudioReceiver:
 
 def _signed(key: bytes, doc: dict[str, Any], settings: HqSettings) -> dict[str, str]:
     """Signature headers of a refusal the box must be able to trust (a conflict)."""
-    import json
-
-    from .._signing import HEADER_TIMESTAMP
-
     stamp = int(settings.wall() * 1000)
     body = json.dumps(doc, separators=(",", ":")).encode()
     return {HEADER_TIMESTAMP: str(stamp), HEADER_SIGNATURE: sign(key, stamp, body)}
