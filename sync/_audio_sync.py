@@ -114,8 +114,8 @@ class AudioUploader:
             if not isinstance(step, Send):
                 report.stopped = step.why
                 if step.why == BUDGET:
-                    report.reason = (f"today's {size(self.per_day)} for recordings are "
-                                     "spent; the rest goes tomorrow (UTC)")
+                    report.reason = (f"the day's budget ({size(self.per_day)}) is spent on "
+                                     "recordings; the rest goes tomorrow (UTC)")
                 return False
             answer = self._send(reference, copy, step, day, report)
             if answer.kind == answers.RESTART:
