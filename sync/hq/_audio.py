@@ -187,6 +187,8 @@ def add_audio_routes(app: bottle.Bottle, receiver: Receiver, settings: HqSetting
                 _stop_reading(environ)
             status, doc, answer = exc.status, exc.doc, _json(exc.status, exc.doc, exc.headers)
         else:
+            if not environ.get("edgecall.body_read"):  # a duplicate: its body stays unread
+                _stop_reading(environ)
             status = 400 if "error" in doc else 200
             answer = _json(status, doc, key=key or None, wall=settings.wall)
         log.info("audio box=%s reference=%s offset=%s bytes=%s result=%s ms=%d",
