@@ -116,6 +116,9 @@ class AudioReceiver:
             exc.headers.update(_signed(key, exc.doc, self.settings))
             raise
         if done is not None:
+            # Read and dropped: the box has sent it anyway, and an unread body would reset
+            # the connection under the answer that tells the box it is done.
+            _read_body(environ, length, limits.body_timeout_s)
             return done, key
         held = self.files.held(box, reference)
         if held != offset:  # not where HQ's part ends: the box goes on from HQ's count
@@ -187,8 +190,6 @@ def add_audio_routes(app: bottle.Bottle, receiver: Receiver, settings: HqSetting
                 _stop_reading(environ)
             status, doc, answer = exc.status, exc.doc, _json(exc.status, exc.doc, exc.headers)
         else:
-            if not environ.get("edgecall.body_read"):  # a duplicate: its body stays unread
-                _stop_reading(environ)
             status = 400 if "error" in doc else 200
             answer = _json(status, doc, key=key or None, wall=settings.wall)
         log.info("audio box=%s reference=%s offset=%s bytes=%s result=%s ms=%d",
