@@ -232,3 +232,18 @@ def test_twilio_carries_no_sound_and_says_so_once(box, caplog: pytest.LogCapture
     said = [r.getMessage() for r in caplog.records if "Twilio Sync has no place" in
             r.getMessage()]
     assert len(said) == 1 and "sent to HQ only" in said[0]
+
+
+def test_the_service_run_sends_records_then_recordings(box, hq: Hq) -> None:  # type: ignore[no-untyped-def]
+    from sync._setup import Channel
+    from sync.service import SyncService
+
+    store, references = box
+    ledger = ledger_for(store)
+    sink = HqSink(hq.url + "/v1/batches", store.box_id, SECRET)
+    service = SyncService([Channel(ledger, sink, AudioUploader(ledger, HqAudio(sink), 10**7,
+                                                               4096))], 60.0, 600.0)
+    service.run_once()  # the scheduler's job, run here at once (never started)
+    assert service.failures == 0
+    assert_exactly_once(store, hq.storage)
+    assert all(hq.storage.audio_file(r) for r in references)
