@@ -48,8 +48,8 @@ def wav(tmp_path: Path) -> Path:
     return path
 
 
-def test_one_copy_made_durably_and_the_same_bytes_every_time(opusenc: str, wav: Path,
-                                                             tmp_path: Path) -> None:
+def test_one_copy_made_durably_and_the_same_bytes_every_time(
+        opusenc: str, wav: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     copy = ensure_link_copy(wav)
     assert copy.path == link_copy_path(wav) == wav.with_suffix(".opus")
     data = copy.path.read_bytes()
@@ -61,6 +61,9 @@ def test_one_copy_made_durably_and_the_same_bytes_every_time(opusenc: str, wav: 
     # Kept, not made again: the same file (inode) however often it is asked for...
     inode = copy.path.stat().st_ino
     assert ensure_link_copy(wav) == copy and copy.path.stat().st_ino == inode
+    with monkeypatch.context() as patched:  # a copy made is sent even if opusenc went away
+        patched.setenv("PATH", str(tmp_path))
+        assert ensure_link_copy(wav) == copy
     # ...and an encode elsewhere of the same recording gives the same bytes (a fixed
     # serial number: a copy lost before its first send is made again identical).
     other = tmp_path / "b" / "message.wav"
