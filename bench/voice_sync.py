@@ -4,9 +4,9 @@ and the drain of a day's answers with recordings through the emulated 40 kbit/s 
 measured in the same run.
 
 1. Bytes per minute of speech: a minute of synthetic speech (espeak-ng, made 8 kHz 16-bit
-   mono with SoX, as the box records) as the box's WAV, as AMR-NB 12.2 (what the modules
-   record) and 4.75 kbit/s (its smallest mode), and as Opus at 8 kbit/s (the link copy the
-   box sends, sync/_audio_codec.py) and two variants of it.
+   mono with SoX, as the box records) as the box's WAV, as AMR-NB at 12.2 kbit/s (its
+   highest mode; modules record at 4.75 to 12.2) and 4.75 kbit/s (its smallest), and as
+   Opus at 8 kbit/s (the link copy the box sends, sync/_audio_codec.py) and two variants.
 2. The drain: a real store with 1,000 answers (100 ten-answer surveys) and 50 one-minute
    recordings left between them, sent by the real sync code (records, then recordings in
    chunks) to ``edgecall hq serve`` through the link emulator (40 kbit/s, 600 ms RTT, a
@@ -99,7 +99,7 @@ def codecs(tmp: Path, wav: bytes) -> list[tuple[str, int]]:
     source.write_bytes(wav)
     rows = [("WAV 8 kHz 16-bit (stored on the box)", len(wav))]
     sox = need("sox")
-    for mode, label in ((7, "AMR-NB 12.2 kbit/s (what modules record)"),
+    for mode, label in ((7, "AMR-NB 12.2 kbit/s (its highest mode)"),
                         (0, "AMR-NB 4.75 kbit/s (its smallest mode)")):
         out = tmp / "codec" / f"amr{mode}.amr"
         subprocess.run([sox, str(source), "-t", "amr-nb", "-C", str(mode), str(out)],
