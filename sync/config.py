@@ -92,7 +92,7 @@ SYNC = Section(
             max=7 * 86400),
         Key("audio_bytes_per_day", int, 8 * 1024 * 1024, "Bytes each sink may spend on "
             "recorded answers' sound per UTC day (chunks and their headers), after every "
-            "record is sent: on GPRS recordings never hold up answers. About 57 KB per "
+            "record is sent: on GPRS recordings never hold up answers. About 56 KB per "
             "minute of speech (Opus 8 kbit/s); 0: recordings stay on the box.", min=0,
             max=1024 * 1024 * 1024, unit="bytes"),
         Key("send_callback_numbers", bool, False, "Send the raw number of each pending "

@@ -63,7 +63,7 @@ LIMITS = Section("limits", "What one batch may be; each is checked before the wo
     Key("body_timeout_s", float, Limits.body_timeout_s, "Longest wait for the next bytes "
         "of a body.", min=1, max=600),
     Key("max_audio_bytes", int, Limits.max_audio_bytes, "Bytes of one recording as the "
-        "boxes send it (Opus: about 57 KB a minute).", min=1024, max=1024 * 1024 * 1024,
+        "boxes send it (Opus: about 56 KB a minute).", min=1024, max=1024 * 1024 * 1024,
         unit="bytes"),
 ))
 
