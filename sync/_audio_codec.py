@@ -24,8 +24,8 @@ LINK_FORMAT = "ogg/opus/8000/1"  # container/codec/input rate/channels, like the
 LINK_SUFFIX = ".opus"
 # Speech at 8 kbit/s: the SILK mode Opus uses for narrowband speech. 60 ms frames: a third
 # as many packets as 20 ms ones, 8 % fewer bytes (56 against 61 KB a minute, measured by
-# bench/voice_sync.py); delay does not matter for a stored message. A fixed serial number: opusenc
-# picks a random one otherwise, and the same recording would encode to other bytes.
+# bench/voice_sync.py); delay does not matter for a stored message. A fixed serial number:
+# opusenc picks a random one otherwise, and the same recording would encode to other bytes.
 OPUSENC_ARGS = ("--quiet", "--bitrate", "8", "--speech", "--framesize", "60",
                 "--downmix-mono", "--serial", "1")
 INSTALL_HINT = "apt-get install opus-tools"
