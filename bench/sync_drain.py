@@ -199,7 +199,7 @@ class HqProcess:
     """``edgecall hq serve`` in its own process, as HQ is another machine in the field (and
     so that its decoding does not share this process's interpreter lock)."""
 
-    def __init__(self, tmp: Path, name: str) -> None:
+    def __init__(self, tmp: Path, name: str, extra: tuple[str, ...] = ()) -> None:
         boxes = tmp / "boxes.toml"
         boxes.write_text(f'[boxes]\nbox-1 = "{SECRET.decode()}"\n')
         self.db_path = tmp / f"{name}.db"
@@ -207,7 +207,7 @@ class HqProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from edge.cli import main; sys.exit(main())",
              "hq", "serve", "--port", "0", "--workers", "1", "--boxes", str(boxes), "--db",
-             str(self.db_path)],
+             str(self.db_path), *extra],
             env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline() if self.process.stdout else ""
         port = int(line.split("http://127.0.0.1:")[1].split("/")[0])

@@ -77,6 +77,35 @@ def m002_callbacks(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_audio(db: Database) -> None:
+    # Recordings sent to a sink (sync._audio_sync): the link copy's size, SHA-256 and format
+    # as first made (a later copy that differs is never sent under the same reference), how
+    # far the upload went, and the bytes spent per UTC day (the sink's audio budget).
+    db.execute(
+        """CREATE TABLE sync_audio (
+            sink TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            format TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'sending',
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            done_utc TEXT,
+            PRIMARY KEY (sink, reference)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE sync_audio_days (
+            sink TEXT NOT NULL,
+            day TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            PRIMARY KEY (sink, day)
+        )"""
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Batch:
     sink: str
@@ -168,6 +197,12 @@ class Ledger:
 
     def backlog(self) -> int:
         return self.store.backlog(self.sink)
+
+    def records_waiting(self) -> bool:
+        """Whether records wait for this sink: a sealed batch not yet acknowledged, or
+        outbox rows after the last one sealed (checked between recording chunks: records
+        always go first)."""
+        return self.next_sealed(0) is not None or self.store.has_outbox_after(self._cursor())
 
     def _pending_callbacks(self) -> list[dict[str, str]]:
         """Pending callbacks (the store's ``callbacks`` table, the one place raw numbers

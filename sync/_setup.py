@@ -9,6 +9,7 @@ from typing import Any
 
 from edge.config import Config, ConfigError, ConfigProblem
 
+from ._audio_sync import AudioUploader
 from ._ledger import Ledger, connect
 from ._runner import Sink
 from .codec import batch_encoder
@@ -19,6 +20,7 @@ from .config import SECRET_KEYS, SYNC_DEFAULTS, twilio_login
 class Channel:
     ledger: Ledger
     sink: Sink
+    audio: AudioUploader | None = None  # recordings after the records (the HQ sink only)
 
 
 def sync_settings(config: Config) -> dict[str, Any]:
@@ -88,12 +90,26 @@ def open_channels(config: Config, db_path: Path, sinks: list[Sink]) -> list[Chan
             except BaseException:
                 conn.close()
                 raise
-            channels.append(Channel(ledger, sink))
+            channels.append(Channel(ledger, sink, _uploader(ledger, sink, settings,
+                                                            config.sections[sink.name])))
     except BaseException:
         for channel in channels:
             channel.ledger.conn.close()
         raise
     return channels
+
+
+def _uploader(ledger: Ledger, sink: Sink, settings: dict[str, Any], section: dict[str, Any]
+              ) -> AudioUploader | None:
+    """HQ takes recordings; Twilio Sync has no place for their bytes (docs/sync.md)."""
+    from ._hq import HqSink
+
+    if not isinstance(sink, HqSink):
+        return None
+    from ._audio_http import HqAudio
+
+    return AudioUploader(ledger, HqAudio(sink), settings.get("audio_bytes_per_day", 0),
+                         section["batch_max_bytes"])
 
 
 def build_channels(config: Config, db_path: Path, only: str | None = None) -> list[Channel]:

@@ -39,3 +39,18 @@ def signed_get(secret: bytes, timestamp_ms: int, box: str, path: str) -> dict[st
     """Headers of a GET only the box may make (survey packs): signed over the path."""
     return {HEADER_BOX: box, HEADER_TIMESTAMP: str(timestamp_ms),
             HEADER_SIGNATURE: sign(secret, timestamp_ms, path.encode())}
+
+
+# Recordings (sync/PROTOCOL.md, "Recordings"): the link copy travels in chunks; each chunk's
+# request authenticates the box, the recording, the chunk's place and the whole file's size,
+# SHA-256 and format, so HQ checks the joined bytes against a digest only the box can name.
+HEADER_AUDIO_SIZE = "X-Edgecall-Audio-Size"
+HEADER_AUDIO_SHA256 = "X-Edgecall-Audio-Sha256"
+HEADER_AUDIO_FORMAT = "X-Edgecall-Audio-Format"
+AUDIO_CONTENT_TYPE = "audio/ogg"
+
+
+def audio_auth(secret: bytes, timestamp_ms: int, box: str, reference: str, offset: int,
+               length: int, size: int, sha256: str, fmt: str) -> str:
+    text = f"{timestamp_ms}.{box}.{reference}.{offset}.{length}.{size}.{sha256}.{fmt}"
+    return "v1=" + hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()

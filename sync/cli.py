@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from edge.words import plural
+from edge.words import size as size_words
 
 log = logging.getLogger("edgecall.sync")
 
@@ -114,9 +115,21 @@ def run_sync(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _recordings_line(sink: str, uploads: Any) -> str:
+    """One line on the recordings of a run: how many reached HQ, and why the rest wait."""
+    line = (f"{sink}: {plural(uploads.confirmed, 'recording')} at HQ "
+            f"({size_words(uploads.bytes_sent)} sent)")
+    if uploads.parked:
+        line += f"; {plural(len(uploads.parked), 'recording')} parked"
+    if uploads.reason:
+        line += f"; {uploads.reason}"
+    return line
+
+
 def _sync(args: argparse.Namespace, config: Any, db_path: Path, max_wait: float) -> int:
     from edge.cli import UserError
 
+    from ._audio_sync import drain_then_upload, say_twilio_skips
     from ._runner import drain
     from ._setup import build_channels
 
@@ -134,9 +147,13 @@ def _sync(args: argparse.Namespace, config: Any, db_path: Path, max_wait: float)
                 print(f"{channel.sink.name}: {unparked} back in line")
             progress = _Progress(channel.sink.name, ledger.backlog(), sys.stderr)
             started = time.monotonic()
-            report = drain(ledger, channel.sink, wait=stop.wait, max_wait_s=max_wait,
-                           progress=progress)
+            report, uploads = drain_then_upload(
+                lambda ch=channel, pr=progress: drain(ch.ledger, ch.sink, wait=stop.wait,
+                                                      max_wait_s=max_wait, progress=pr),
+                channel.audio, stop.is_set)
             progress.end()
+            if channel.audio is None:
+                say_twilio_skips(ledger)
             took = time.monotonic() - started
             line = (f"{channel.sink.name}: {plural(report.acked_records, 'record')} in "
                     f"{plural(report.acked_batches, 'batch')} acknowledged in {took:.1f} s; "
@@ -151,6 +168,8 @@ def _sync(args: argparse.Namespace, config: Any, db_path: Path, max_wait: float)
                 line += f"; stopped: {report.last_error or 'interrupted'}"
                 status = max(status, 1)
             print(line)
+            if uploads is not None and (uploads.chunks or uploads.reason or uploads.parked):
+                print(_recordings_line(channel.sink.name, uploads))
         if not args.no_pull and config.section("hq") and config.sections["hq"]["pull_surveys"]:
             from .pull import PullError, puller_for
 

@@ -90,6 +90,11 @@ SYNC = Section(
             "line once it has been parked this long (the cause may be gone: an HQ limit "
             "raised, a proxy fixed); 0: only 'edgecall sync --once --retry-parked'.", min=0,
             max=7 * 86400),
+        Key("audio_bytes_per_day", int, 8 * 1024 * 1024, "Bytes each sink may spend on "
+            "recorded answers' sound per UTC day (chunks and their headers), after every "
+            "record is sent: on GPRS recordings never hold up answers. About 56 KB per "
+            "minute of speech (Opus 8 kbit/s); 0: recordings stay on the box.", min=0,
+            max=1024 * 1024 * 1024, unit="bytes"),
         Key("send_callback_numbers", bool, False, "Send the raw number of each pending "
             "callback with the next batch, so that HQ can place the call (off: caller "
             "numbers leave the box only as pseudonyms)."),

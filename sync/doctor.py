@@ -299,6 +299,20 @@ _TWILIO_KEY_FIX = ("wrong api_key_sid or twilio_api_key_secret (or account_sid o
                    "or the Account Info) into [twilio] and the secrets file")
 
 
+def judge_audio_encoder(problem: str | None, per_day: int, version: str = "") -> Verdict:
+    """Can the box make the link copies of its recordings (opusenc)? Without it recordings
+    wait on the box; nothing is lost and records are not held up."""
+    if per_day <= 0:
+        return Verdict("ok", "recordings stay on the box ([sync] audio_bytes_per_day = 0)")
+    if problem:
+        return Verdict("warn", problem, "install opus-tools (apt-get install opus-tools); "
+                       "recordings are sent at the next sync run after that")
+    from edge.words import size
+
+    return Verdict("ok", f"opusenc {version}".strip() + ": recordings go to HQ after the "
+                   f"records, up to {size(per_day)} a day")
+
+
 def judge_twilio_service(reply: Reply | str, service_sid: str, base: str,
                          online: bool | None) -> Verdict:
     if isinstance(reply, str):
@@ -527,6 +541,14 @@ def doctor_checks(config: Any) -> Iterator[Any]:
         if wrong:
             yield warn("box id", wrong, "edit [box] id in the config (sync refuses to run "
                        "while unsent records carry another id)")
+    if config.section("hq") is not None:
+        from ._audio_codec import encoder_problem, encoder_version
+        from ._setup import sync_settings
+
+        v = judge_audio_encoder(encoder_problem(), sync_settings(config).get(
+            "audio_bytes_per_day", 0), encoder_version())
+        yield (ok("hq audio", v.message) if v.status == "ok" else
+               make[v.status]("hq audio", v.message, v.fix))
     for section, verdicts in (("hq", hq_verdicts), ("twilio", twilio_verdicts)):
         settings = config.section(section)
         if settings is None:

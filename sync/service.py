@@ -21,6 +21,7 @@ from edge.plugins import ServiceContext
 from edge.store import StoreUnavailable, as_unavailable
 
 from . import _heartbeat
+from ._audio_sync import drain_then_upload, say_twilio_skips
 from ._batching import Backoff
 from ._runner import drain
 from ._setup import Channel, build_sinks, configured_sinks, open_channels, sync_settings
@@ -107,8 +108,12 @@ class SyncService:
                 self._unpark_due(channel)
                 # Short in-run retries (Retry-After, a blip); longer waits become the
                 # scheduler's next run so that stop() is never held up.
-                report = drain(channel.ledger, channel.sink, wait=self._stop.wait,
-                               max_wait_s=self.in_run_wait_s, rand=self.rand)
+                report, uploads = drain_then_upload(
+                    lambda ch=channel: drain(ch.ledger, ch.sink, wait=self._stop.wait,
+                                             max_wait_s=self.in_run_wait_s, rand=self.rand),
+                    channel.audio, self._stop.is_set)
+                if channel.audio is None:
+                    say_twilio_skips(channel.ledger)
             except (StoreUnavailable, sqlite3.Error) as exc:  # a full disk: expected, in words
                 trouble.append(f"{name}: {as_unavailable(exc, self.data_dir)}")
                 disk = True
@@ -119,6 +124,11 @@ class SyncService:
                 continue
             if not report.done:
                 trouble.append(f"{name}: {report.last_error or 'stopped'}")
+            elif uploads is not None and uploads.stopped in ("failed", "auth"):
+                # Recordings only: records are through, the next run tries again.
+                log.info("%s: recordings: %s", name, uploads.reason)
+            elif uploads is not None and uploads.reason:
+                log.info("%s: recordings wait: %s", name, uploads.reason)
         if self.pull is not None and not trouble:
             try:
                 self.pull()

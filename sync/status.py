@@ -31,6 +31,8 @@ def status_lines(store: Store) -> list[tuple[str, str]]:
             lines.append((f"sync {sink} last failure",
                           f"{info['last_failure_utc']}: {info['last_error']} "
                           f"({info['failures']} in a row)"))
+        if "sync_audio" in tables:
+            lines += _recordings(store, sink)
         if parked:
             first = parked[0]
             lines.append((f"sync {sink} parked",
@@ -38,3 +40,17 @@ def status_lines(store: Store) -> list[tuple[str, str]]:
                           f"{first['reason']}); fix, then 'edgecall sync --once "
                           "--retry-parked'"))
     return lines
+
+
+def _recordings(store: Store, sink: str) -> list[tuple[str, str]]:
+    """Recordings' sound sent to ``sink`` (HQ only): delivered, waiting, parked."""
+    counts = {r["state"]: r["n"] for r in store.query(
+        "SELECT state, count(*) AS n FROM sync_audio WHERE sink = ? GROUP BY state", [sink])}
+    if not counts:
+        return []
+    done, parked = counts.get("done", 0), counts.get("parked", 0)
+    waiting = max(0, len(store.reads.audio_references()) - done - parked)
+    text = f"{done} at {sink}, {waiting} waiting"
+    if parked:
+        text += f", {parked} parked (see the log)"
+    return [(f"sync {sink} audio", text)]

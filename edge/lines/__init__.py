@@ -32,6 +32,7 @@ from ._prompt import Utterance
 from ._recording import (
     FORMAT,
     Recorder,
+    commit_file,
     durable_mkdir,
     pcm_wav,
     recording_problem,
@@ -63,6 +64,7 @@ __all__ = [
     "RemoteHangup",
     "TransferFinished",
     "Utterance",
+    "commit_file",
     "durable_mkdir",
     "pcm_wav",
     "recording_problem",

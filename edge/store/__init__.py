@@ -6,6 +6,7 @@ from ._acks import move_ack_cursor, register_sink
 from ._migrations import migrations
 from ._outbound import Attempt, OutboundStore
 from ._reads import StoreReads
+from ._recordings import LINK_COPY_SUFFIXES, RECORDINGS_DIR, Recordings
 from ._room import room_problem
 from ._store import (
     DB_NAME,
@@ -22,8 +23,11 @@ __all__ = [
     "CHECKPOINT_INTERVAL_S",
     "DB_NAME",
     "DISPOSITIONS",
+    "LINK_COPY_SUFFIXES",
+    "RECORDINGS_DIR",
     "Attempt",
     "OutboundStore",
+    "Recordings",
     "Store",
     "StoreBusy",
     "StoreFull",

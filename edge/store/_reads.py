@@ -170,6 +170,19 @@ class StoreReads:
             "SELECT reference, call_id, answer_id, bytes, sha256, seconds, format, utc"
             f" FROM audio {where} ORDER BY rowid", params)
 
+    def audio_acknowledged(self, acked_seq: int) -> list[dict[str, Any]]:
+        """Recordings whose ``audio`` record a sink has acknowledged (its outbox seq at or
+        below ``acked_seq``, or purged by the retention, which only purges what every sink
+        acknowledged), in the order they were stored: what sync may upload to that sink."""
+        return self._rows(
+            "SELECT a.reference, a.call_id, a.bytes, a.sha256, a.seconds, a.format"
+            " FROM audio a LEFT JOIN outbox o ON o.record_id = a.reference AND o.kind = 'audio'"
+            " WHERE o.seq IS NULL OR o.seq <= ? ORDER BY a.rowid", [acked_seq])
+
+    def has_outbox_after(self, seq: int) -> bool:
+        """Whether any outbox record follows ``seq`` (cheaper than a backlog count)."""
+        return self._value("SELECT 1 FROM outbox WHERE seq > ? LIMIT 1", [seq]) is not None
+
     def audio_references(self) -> list[str]:
         return [r["reference"] for r in self._rows("SELECT reference FROM audio")]
 

@@ -19,6 +19,9 @@ from ._reads import StoreReads
 log = logging.getLogger("edgecall.store")
 
 RECORDINGS_DIR = "recordings"
+# Copies of a recording made for the link to HQ (sync: ``<state>.opus`` beside
+# ``<state>.wav``): kept as long as the recording's row names the WAV.
+LINK_COPY_SUFFIXES = (".opus",)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -60,7 +63,8 @@ class Recordings:
                     call_dir.unlink(missing_ok=True)
                 continue
             for path in sorted(call_dir.iterdir()):
-                if f"{call_dir.name}/{path.name}" in named:
+                if f"{call_dir.name}/{path.name}" in named or _link_copy_of(
+                        f"{call_dir.name}/{path.name}", named):
                     continue
                 removed.append(path)
                 if path.is_dir():
@@ -74,7 +78,18 @@ class Recordings:
                         len(removed))
         return removed
 
+    def link_copies(self, reference: str) -> list[Path]:
+        """The link copies made of a recording (sync's upload to HQ), those that exist."""
+        wav = self.path_of(reference)
+        return [p for p in (wav.with_suffix(s) for s in LINK_COPY_SUFFIXES) if p.is_file()]
+
     def missing(self) -> list[str]:
         """References of audio rows whose file is not there (never the case unless someone
         deleted files by hand)."""
         return [r for r in self._reads.audio_references() if not (self.root / r).is_file()]
+
+
+def _link_copy_of(name: str, named: set[str]) -> bool:
+    """``<call>/<state>.opus`` is the link copy of a named ``<call>/<state>.wav``."""
+    stem, dot, suffix = name.rpartition(".")
+    return bool(dot) and f".{suffix}" in LINK_COPY_SUFFIXES and f"{stem}.wav" in named

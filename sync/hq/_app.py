@@ -398,10 +398,19 @@ def make_app(storage: Storage, settings: HqSettings) -> bottle.Bottle:
         bottle.response.content_type = "application/octet-stream"
         return target.read_bytes()
 
+    if settings.audio_dir is not None:
+        from ._audio import add_audio_routes
+
+        add_audio_routes(app, receiver, settings)
+
     if settings.fleet_password:
         from ._fleet_page import add_fleet_routes
 
-        add_fleet_routes(app, storage, settings)
+        authenticate = add_fleet_routes(app, storage, settings)
+        if settings.audio_dir is not None:
+            from ._audio import add_audio_page
+
+            add_audio_page(app, settings, authenticate, storage)
 
     @app.error(404)
     def not_found(_error: Any) -> str:

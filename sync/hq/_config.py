@@ -43,8 +43,10 @@ HQ = Section("hq", "The HQ receiver.", (
         "bodies are read before they are authenticated)."),
     Key("boxes_file", str, "", "A TOML [boxes] table (box id = its hq_secret) enrolled when "
         "serve starts; boxes already known keep their key. Empty: none (use hq add-box)."),
-    Key("fleet_password", str, "", "Password of the fleet page at /fleet (any user name); "
-        "empty: no fleet page."),
+    Key("fleet_password", str, "", "Password of the fleet page at /fleet and of the "
+        "recordings at /audio/... (any user name); empty: neither is served."),
+    Key("audio_dir", str, "audio", "Directory (relative to this file) where recorded answers "
+        "the boxes upload are kept; empty: HQ takes no recordings."),
 ))
 
 LIMITS = Section("limits", "What one batch may be; each is checked before the work it "
@@ -60,6 +62,9 @@ LIMITS = Section("limits", "What one batch may be; each is checked before the wo
         max=256),
     Key("body_timeout_s", float, Limits.body_timeout_s, "Longest wait for the next bytes "
         "of a body.", min=1, max=600),
+    Key("max_audio_bytes", int, Limits.max_audio_bytes, "Bytes of one recording as the "
+        "boxes send it (Opus: about 56 KB a minute).", min=1024, max=1024 * 1024 * 1024,
+        unit="bytes"),
 ))
 
 ALERTS = Section("alerts", "When the fleet page and 'hq boxes' flag a box.", (
@@ -107,7 +112,9 @@ class HqConfig:
 
     def settings(self) -> HqSettings:
         surveys = self.resolve(self.hq["surveys"])
+        audio = self.resolve(self.hq["audio_dir"])
         return HqSettings(
+            audio_dir=Path(audio) if audio else None, public_url=self.hq["url"],
             window_s=self.hq["window_s"], limits=Limits(**self.limits),
             surveys_dir=Path(surveys) if surveys else None,
             rotation_grace_s=self.hq["rotation_grace_days"] * 86400,

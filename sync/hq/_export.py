@@ -6,7 +6,13 @@
 - ``jobs`` / ``attempts``: callbacks and campaign calls the boxes placed (docs/callbacks.md);
 - ``callbacks``: raw numbers of pending callbacks, from boxes that send them;
 - ``records``: every record with its body keys as columns (the raw feed);
-- ``requests``: the requests boxes queued for HQ and what came of each (``sync.hq.perform``).
+- ``requests``: the requests boxes queued for HQ and what came of each (``sync.hq.perform``);
+- ``audio``: one row per recorded answer with its file and link (``-o DIR`` copies the
+  files beside the table).
+
+A recorded answer's value in ``calls`` is the link to HQ's copy of the sound once HQ holds
+it (what Studio's ``RecordingUrl`` is for a recording made online), else the box's
+reference (``<call id>/<state>.wav``).
 
 ``--since`` and ``--box`` narrow each. Every text cell is neutralised against spreadsheet
 formulas (``edge.export.safe_cell``)."""
@@ -16,17 +22,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from edge.export import calls_json, group_answers, merge_questions, safe_cell, wide_csv
 
 from .storage import Storage
 
 _ENVELOPE = ("id", "version", "box", "kind", "created_utc", "received_utc")
-TABLES = ("calls", "jobs", "attempts", "callbacks", "records", "requests")
+TABLES = ("calls", "jobs", "attempts", "callbacks", "records", "requests", "audio")
+AUDIO_PAGE = "/audio/"
 
 
 def _call_row(body: dict[str, Any]) -> dict[str, Any]:
@@ -61,9 +70,26 @@ def calls_by_survey(storage: Storage, since: str | None = None, box: str | None 
     return out
 
 
-def _answers(storage: Storage, box: str | None):  # type: ignore[no-untyped-def]
+def audio_links(storage: Storage, link_base: str | None, box: str | None = None
+                ) -> dict[str, str]:
+    """Recording reference -> link to HQ's whole copy (only those HQ holds)."""
+    if not link_base:
+        return {}
+    return {f["reference"]: audio_link(link_base, f["path"])
+            for f in storage.audio_files(box=box)}
+
+
+def audio_link(link_base: str, relative: str) -> str:
+    return link_base.rstrip("/") + AUDIO_PAGE + quote(relative)
+
+
+def _answers(storage: Storage, box: str | None,  # type: ignore[no-untyped-def]
+             links: dict[str, str] | None = None):
     # In the order each box stored them (box, seq): the latest visit of a question wins.
     rows = [_answer_row(r["body"]) for r in storage.records("answer", box=box)]
+    for row in rows:  # a recorded answer's value: its reference, or the link to the sound
+        if links and isinstance(row["value"], str) and row["value"] in links:
+            row["value"] = links[row["value"]]
     return group_answers(rows), [a["question"] for a in rows]
 
 
@@ -85,13 +111,15 @@ def survey_questions(surveys_dir: Path | None, survey_id: str) -> list[str]:
 
 def export_calls(storage: Storage, fmt: str, out: Path | None, survey: str | None = None,
                  since: str | None = None, box: str | None = None,
-                 surveys_dir: Path | None = None) -> dict[str, int]:
+                 surveys_dir: Path | None = None, link_base: str | None = None
+                 ) -> dict[str, int]:
     """The box's wide CSV (one file per survey) or its JSON; returns calls per survey.
-    With several surveys and CSV, ``out`` is a directory (``<survey>.csv`` each)."""
+    With several surveys and CSV, ``out`` is a directory (``<survey>.csv`` each).
+    ``link_base``: HQ's address for people; recorded answers become links under it."""
     surveys = calls_by_survey(storage, since, box)
     if survey is not None:
         surveys = {survey: surveys.get(survey, [])}
-    answers, asked = _answers(storage, box)
+    answers, asked = _answers(storage, box, audio_links(storage, link_base, box))
     if fmt == "json":
         calls = sorted((c for cs in surveys.values() for c in cs),
                        key=lambda c: (c["started_utc"] or "", c["call_id"] or ""))
@@ -170,6 +198,51 @@ def export_table(storage: Storage, table: str, fmt: str, out: Path | None,
     else:
         _write(_table_csv([{k: json.dumps(v) if isinstance(v, dict | list) else v
                             for k, v in r.items()} for r in rows], first), out)
+    return len(rows)
+
+
+AUDIO_COLUMNS = ("box", "reference", "call", "answer", "q", "seconds", "wav_bytes",
+                 "wav_sha256", "at_hq", "format", "bytes", "sha256", "file", "link")
+
+
+def export_audio(storage: Storage, fmt: str, out: Path | None, audio_dir: Path | None,
+                 link_base: str | None, since: str | None = None, box: str | None = None
+                 ) -> int:
+    """One row per recorded answer a box reported (its ``audio`` record), with HQ's file
+    when it holds it: ``file`` is its path (relative to ``out`` when ``out`` is a directory:
+    the files are copied there, ``<box>/<call id>/<state>.opus``, and the table is
+    ``audio.csv``/``audio.json`` in it) and ``link`` its address on HQ's recordings page."""
+    held = {f["reference"]: f for f in storage.audio_files(box=box)}
+    into = out if out is not None and out.is_dir() else None
+    rows: list[dict[str, Any]] = []
+    for record in storage.records("audio", box=box, since_utc=since):
+        body = record["body"]
+        stored = held.get(record["id"])
+        row: dict[str, Any] = {
+            "box": record["box"], "reference": record["id"], "call": body.get("call"),
+            "answer": body.get("answer"), "q": body.get("q"), "seconds": body.get("seconds"),
+            "wav_bytes": body.get("bytes"), "wav_sha256": body.get("sha256"),
+            "at_hq": "yes" if stored else "no", "format": "", "bytes": "", "sha256": "",
+            "file": "", "link": ""}
+        if stored:
+            row.update(format=stored["format"], bytes=stored["bytes"],
+                       sha256=stored["sha256"])
+            source = audio_dir / stored["path"] if audio_dir is not None else None
+            if into is not None and source is not None and source.is_file():
+                target = into / stored["path"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                row["file"] = stored["path"]
+            elif source is not None:
+                row["file"] = str(source)
+            if link_base:
+                row["link"] = audio_link(link_base, stored["path"])
+        rows.append(row)
+    target_file = into / f"audio.{fmt}" if into is not None else out
+    if fmt == "json":
+        _write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", target_file)
+    else:
+        _write(_table_csv(rows, AUDIO_COLUMNS), target_file)
     return len(rows)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import bottle
@@ -97,7 +98,9 @@ data-state="{{state}}">{{n}} {{state}}</span>
 """)
 
 
-def add_fleet_routes(app: bottle.Bottle, storage: Storage, settings: HqSettings) -> None:
+def add_fleet_routes(app: bottle.Bottle, storage: Storage, settings: HqSettings
+                     ) -> Callable[[], None]:
+    """The fleet page's routes; returns its password check (the recordings' page uses it)."""
     throttle = Throttle()
     lock = threading.Lock()
     queue = RequestQueue(storage)  # what came of the requests boxes queued (hq perform)
@@ -138,3 +141,5 @@ def add_fleet_routes(app: bottle.Bottle, storage: Storage, settings: HqSettings)
         bottle.response.set_header("Cache-Control", "no-store")
         bottle.response.content_type = "application/json"
         return json.dumps([r.to_json() for r in rows()[1]])
+
+    return authenticate

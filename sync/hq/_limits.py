@@ -17,6 +17,11 @@ BATCH_ID = re.compile(r"[A-Za-z0-9_.-]{1,160}")
 SIGNATURE = re.compile(r"v1=[0-9a-f]{64}")
 KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 INT64 = 2**63 - 1
+# A recording's reference: ``<call id>/<state>[-<visit>][~n].wav`` (edge/store/_recordings).
+AUDIO_REFERENCE = re.compile(r"[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_.-]{1,120}/[A-Za-z0-9_~-]{1,120}"
+                             r"\.wav")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+AUDIO_FORMAT = re.compile(r"[a-z0-9_./-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Limits:
     max_record_bytes: int = 64 * 1024  # one record's body as canonical JSON
     max_depth: int = 32  # JSON nesting of the batch header
     max_heartbeat: int = 16 * 1024
+    max_audio_bytes: int = 16 * 1024 * 1024  # one recording's link copy (~4.9 h of Opus)
     body_timeout_s: float = 60.0  # longest wait for the next bytes of a body (GPRS)
 
 

@@ -23,6 +23,8 @@ class HqSettings:
     window_s: float = 300.0
     limits: Limits = field(default_factory=Limits)
     surveys_dir: Path | None = None
+    audio_dir: Path | None = None  # recordings the boxes upload; None: HQ takes none
+    public_url: str = ""  # [hq] url: links in exports are made from its base
     partial_ttl_s: float = 3600.0  # how long a broken upload's bytes wait for the rest
     rotation_grace_s: float = 14 * 86400.0  # an old key stays valid after a rotation
     fleet_password: str = ""  # "" : no fleet page

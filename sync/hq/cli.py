@@ -45,6 +45,10 @@ def register(subparsers: Any) -> None:
                       help="where to write hq.toml (default: .)")
     init.add_argument("--database", default="hq.db",
                       help="[hq] database to write (default: hq.db)")
+    init.add_argument("--audio-dir", default="audio",
+                      help="[hq] audio_dir to write: where recordings are kept (default: "
+                           "audio, beside hq.toml; under the systemd unit only "
+                           "/var/lib/edgecall-hq is writable)")
     init.add_argument("--force", action="store_true", help="overwrite an existing hq.toml")
     init.set_defaults(func=run_init)
 
@@ -72,6 +76,9 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--surveys", type=Path, default=None, metavar="DIR",
                        help="directory of survey packs written by 'edgecall hq publish' "
                             "(default: [hq] surveys, none offered)")
+    serve.add_argument("--audio-dir", type=Path, default=None, metavar="DIR",
+                       help="where uploaded recordings are kept (default: [hq] audio_dir, "
+                            "audio beside hq.toml)")
     serve.add_argument("--tls-cert", type=Path, default=None, metavar="PEM",
                        help="certificate chain to serve HTTPS itself (default: [hq] "
                             "tls_cert; plain HTTP, for use behind a TLS proxy)")
@@ -86,11 +93,20 @@ def register(subparsers: Any) -> None:
         "call, one column per question, the same columns and values as 'edgecall export'), "
         "one CSV per survey; 'jobs' and 'attempts' the calls boxes placed (callbacks, "
         "campaigns); 'callbacks' raw numbers boxes sent; 'records' every record; "
-        "'requests' the requests boxes queued and what came of them.")
+        "'requests' the requests boxes queued and what came of them; 'audio' the recorded "
+        "answers (file and link; in 'calls' a recorded answer is its link).")
     _common(export)
     export.add_argument("--table", choices=("calls", "jobs", "attempts", "callbacks",
-                                            "records", "requests"), default="calls",
-                        help="what to write (default: calls)")
+                                            "records", "requests", "audio"), default="calls",
+                        help="what to write (default: calls); 'audio': one row per recorded "
+                             "answer with its file and link (with --out DIR the files are "
+                             "copied into DIR)")
+    export.add_argument("--audio-dir", type=Path, default=None, metavar="DIR",
+                        help="with --table audio: where HQ keeps recordings (default: [hq] "
+                             "audio_dir)")
+    export.add_argument("--link-base", default=None, metavar="URL",
+                        help="HQ's address in the links to recordings, e.g. "
+                             "https://hq.example.org (default: from [hq] url)")
     export.add_argument("--format", choices=("csv", "json"), default="csv",
                         help="output format (default: csv)")
     export.add_argument("--survey", default=None,
@@ -192,7 +208,7 @@ def run_init(args: argparse.Namespace) -> int:
     args.dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(render({"hq": {"database": args.database,
+        handle.write(render({"hq": {"database": args.database, "audio_dir": args.audio_dir,
                                     "fleet_password": secrets.token_urlsafe(9)}}))
     print(f"wrote {target}; next: edgecall hq add-box NAME -c {target}")
     return 0
@@ -212,6 +228,8 @@ def run_serve(args: argparse.Namespace) -> int:
         settings.window_s = args.window
     if args.surveys is not None:
         settings.surveys_dir = args.surveys
+    if args.audio_dir is not None:
+        settings.audio_dir = args.audio_dir
     host, port = config.listen()
     host = args.host or host
     port = port if args.port is None else args.port
@@ -289,16 +307,24 @@ def _serve_simple(factory: Any, host: str, port: int, cert: str, key: str,
 def run_export(args: argparse.Namespace) -> int:
     from edge.cli import UserError
 
-    from ._export import export_calls, export_records, export_table
+    from ..pull import base_url
+    from ._export import export_audio, export_calls, export_records, export_table
 
     config = load(args)
     storage = _storage(args, config, must_exist=True)
-    surveys_dir = config.settings().surveys_dir
+    settings = config.settings()
+    if args.audio_dir is not None:
+        settings.audio_dir = args.audio_dir
+    surveys_dir = settings.surveys_dir
+    link_base = args.link_base or base_url(settings.public_url)
     try:
-        if args.table == "calls":
+        if args.table == "audio":
+            done = plural(export_audio(storage, args.format, args.out, settings.audio_dir,
+                                       link_base, args.since, args.box), "recording")
+        elif args.table == "calls":
             try:
                 counts = export_calls(storage, args.format, args.out, args.survey, args.since,
-                                      args.box, surveys_dir)
+                                      args.box, surveys_dir, link_base)
             except ValueError as exc:
                 raise UserError(str(exc)) from exc
             what = ", ".join(f"{survey}: {plural(n, 'call')}" for survey, n in counts.items())

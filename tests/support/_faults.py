@@ -86,6 +86,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle()
 
+    def do_PUT(self) -> None:  # recordings' chunks (sync/PROTOCOL.md, "Recordings")
+        self._handle()
+
     def _refuse(self, status: int, headers: dict[str, str] | None = None,
                 body: bytes = b'{"error":"injected"}') -> None:
         self.send_response(status)

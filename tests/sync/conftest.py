@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,18 @@ def filled(tmp_path: Path) -> Iterator[tuple[Store, SimClock]]:
     fill_surveys(st, sim, 40)
     yield st, sim
     st.close()
+
+
+@pytest.fixture
+def opusenc() -> str:
+    """The link copies' encoder (Debian: opus-tools): missing under CI fails, never skips."""
+    found = shutil.which("opusenc")
+    if found is None:
+        why = "opusenc is not installed (apt-get install opus-tools)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+    return found
 
 
 @pytest.fixture(scope="session")

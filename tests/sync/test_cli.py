@@ -172,3 +172,48 @@ def test_sync_once_says_why_it_waits_while_retrying(filled, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "hq: cannot connect to HQ 127.0.0.1:9: connection refused" in err
     assert "retrying batch" in err and " s" in err
+
+
+def test_recordings_through_hq_serve_then_the_audio_export(tmp_path, capsys, opusenc):
+    """The whole path with gunicorn: 'edgecall sync --once' sends the records, then the
+    recordings in 1 KiB chunks; 'edgecall hq export --table audio' copies the files."""
+    import csv
+
+    from tests.support import open_store
+    from tests.support._recorded import add_recordings
+
+    store, _sim = open_store(tmp_path / "box", fast=True)
+    references = add_recordings(store, 2, seconds=4.0)
+    boxes = tmp_path / "boxes.toml"
+    boxes.write_text(f'[boxes]\nbox-1 = "{SECRET.decode()}"\n')
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    audio_dir = tmp_path / "hq-audio"
+    server = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from edge.cli import main; sys.exit(main())",
+         "hq", "serve", "--port", "0", "--workers", "2", "--boxes", str(boxes), "--db",
+         str(tmp_path / "h.db"), "--audio-dir", str(audio_dir)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        assert "HQ listening on http://127.0.0.1:" in line, server.stderr.read()
+        url = line.split()[3].removesuffix("/v1/batches")
+        config = write_config(tmp_path, url)
+        assert main(["sync", "--once", "--no-pull", "-c", str(config)]) == 0
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=15) == 0
+    out = capsys.readouterr().out
+    assert "hq: 2 recordings at HQ" in out, out
+    assert dict(status_lines(store))["sync hq audio"] == "2 at hq, 0 waiting"
+    exported = tmp_path / "export"
+    exported.mkdir()
+    assert main(["hq", "export", "--db", str(tmp_path / "h.db"), "--table", "audio",
+                 "--audio-dir", str(audio_dir), "--link-base", "https://hq.example.org",
+                 "-o", str(exported)]) == 0
+    rows = list(csv.DictReader((exported / "audio.csv").open()))
+    assert sorted(r["reference"] for r in rows) == sorted(references)
+    for row in rows:
+        copy = store.recordings.path_of(row["reference"]).with_suffix(".opus").read_bytes()
+        assert (exported / row["file"]).read_bytes() == copy
+        assert row["link"] == f"https://hq.example.org/audio/{row['file']}"
+    store.close()

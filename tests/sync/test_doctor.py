@@ -521,3 +521,23 @@ def test_twilio_account_sid_and_auth_token():
         assert missing.status == "fail" and "twilio_auth_token" in missing.fix
     finally:
         server.close()
+
+
+def test_a_missing_encoder_warns_that_recordings_wait(hq_factory, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    hq = hq_factory()
+    empty = tmp_path / "no-tools"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    audio = run(make_config(http_hq(hq.url)))["hq audio"]
+    assert audio.status == "warn"
+    assert "recordings wait on the box" in audio.message
+    assert "apt-get install opus-tools" in audio.fix
+
+
+def test_the_encoder_and_the_day_budget_are_reported(opusenc: str) -> None:
+    from sync.doctor import judge_audio_encoder
+
+    verdict = judge_audio_encoder(None, 8 * 1024 * 1024, "opus-tools 0.2")
+    assert verdict.status == "ok" and "up to 8 MiB a day" in verdict.message
+    assert judge_audio_encoder("missing", 0).status == "ok"  # recordings are off

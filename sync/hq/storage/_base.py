@@ -219,6 +219,55 @@ class Storage:
     def drop_partial(self, box: str, batch_id: str) -> None:
         self.keep_partial(box, batch_id, b"", 0.0)
 
+    # -- recordings ------------------------------------------------------------------------
+    def audio_record(self, box: str, reference: str) -> dict[str, Any] | None:
+        """The body of box's ``audio`` record ``reference`` (what its upload must match)."""
+        body = self._value("SELECT body FROM records WHERE record_id = ? AND box = ? AND"
+                           " kind = 'audio' ORDER BY version DESC LIMIT 1", [reference, box])
+        return json.loads(body) if body else None
+
+    def remember_signature(self, signature: str, timestamp_ms: int) -> bool:
+        """False when this signature was already used (a replay)."""
+        with self._tx() as tx:
+            return tx.execute("INSERT INTO seen_signatures (signature, timestamp_ms)"
+                              " VALUES (?, ?) ON CONFLICT (signature) DO NOTHING",
+                              [signature, timestamp_ms]).rowcount == 1
+
+    def store_audio(self, box: str, reference: str, path: str, size: int, sha256: str,
+                    fmt: str, now_utc: str) -> str:
+        """Name a recording's file, once: "stored", "duplicate" (the same bytes were already
+        named) or "conflict" (other bytes were)."""
+        with self._tx() as tx:
+            new = tx.execute("INSERT INTO audio_files (reference, box, path, bytes, sha256,"
+                             " format, stored_utc) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                             " ON CONFLICT (reference) DO NOTHING",
+                             [reference, box, path, size, sha256, fmt, now_utc]).rowcount == 1
+            tx.execute("UPDATE boxes SET last_seen_utc = ? WHERE box = ?", [now_utc, box])
+        if new:
+            return "stored"
+        held = self.audio_file(reference)
+        return "duplicate" if held and held["sha256"] == sha256 else "conflict"
+
+    def audio_file(self, reference: str) -> dict[str, Any] | None:
+        rows = self.audio_files(reference=reference)
+        return rows[0] if rows else None
+
+    def audio_files(self, box: str | None = None, reference: str | None = None,
+                    path: str | None = None) -> list[dict[str, Any]]:
+        """Recordings HQ holds whole: ``{"reference", "box", "path", "bytes", "sha256",
+        "format", "stored_utc"}``, by box and reference."""
+        where, params = [], []
+        for column, value in (("box", box), ("reference", reference), ("path", path)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT reference, box, path, bytes, sha256, format, stored_utc FROM audio_files"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        names = ("reference", "box", "path", "bytes", "sha256", "format", "stored_utc")
+        return [dict(zip(names, r, strict=True))
+                for r in self._rows(sql + " ORDER BY box, reference", params)]
+
     # -- reading ---------------------------------------------------------------------------
     def records(self, kind: str | None = None, all_versions: bool = False,
                 box: str | None = None, since_utc: str | None = None

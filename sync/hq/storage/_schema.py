@@ -4,7 +4,9 @@ Records are kept once per (id, version); ``batches`` remembers every batch commi
 SHA-256 answers a box whose acknowledgement was lost); ``seen_signatures`` refuses replays
 inside the timestamp window; ``boxes`` holds each box's key (and the one it replaces while a
 rotation is under way), when it was last seen and its last heartbeat; ``partials`` keeps the
-bytes of broken uploads so that any worker can continue them."""
+bytes of broken uploads so that any worker can continue them; ``audio_files`` names each
+recording HQ holds whole (the file itself is on disk under the audio directory, ``path``
+relative to it)."""
 
 from __future__ import annotations
 
@@ -60,6 +62,15 @@ CREATE TABLE IF NOT EXISTS partials (
     data {blob} NOT NULL,
     kept_at DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (box, batch_id)
+);
+CREATE TABLE IF NOT EXISTS audio_files (
+    reference TEXT PRIMARY KEY,
+    box TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    bytes BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    format TEXT NOT NULL,
+    stored_utc TEXT NOT NULL
 );
 """
 
