@@ -13,7 +13,7 @@ import requests
 
 from ._audio_codec import LinkCopy
 from ._batching import _server_epoch, parse_retry_after
-from ._hq import HqSink
+from ._hq import HqSink, base_url
 from ._hq_proof import signature_ok, signed
 from ._signing import (
     AUDIO_CONTENT_TYPE,
@@ -29,7 +29,6 @@ from ._signing import (
     sign,
 )
 from ._words import classify_transport
-from .pull import base_url
 
 AUDIO_PATH = "/v1/audio/"
 

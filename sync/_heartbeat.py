@@ -24,8 +24,8 @@ from edge.clock import Clock
 from edge.lines import Line
 from edge.store import Store
 
+from ._hq import base_url
 from ._signing import HEADER_BOX, HEADER_SIGNATURE, HEADER_TIMESTAMP, sign
-from .pull import base_url
 
 log = logging.getLogger(__name__)
 

@@ -30,6 +30,13 @@ from ._signing import (
 from ._words import classify_transport
 
 
+def base_url(batch_url: str) -> str:
+    """HQ's root from the sink's batch URL (``.../v1/batches``): where heartbeats, survey
+    packs and recordings go."""
+    return batch_url[: -len("/v1/batches")] if batch_url.endswith("/v1/batches") else \
+        batch_url.rstrip("/")
+
+
 class HqSink:
     name = "hq"
     # Batches on the wire at once (sync._runner.drain): the next one uploads while HQ

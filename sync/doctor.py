@@ -33,6 +33,7 @@ from urllib3.exceptions import InsecureRequestWarning
 from edge.net import has_default_route, read_route_tables
 from edge.words import plural
 
+from ._hq import base_url
 from ._signing import (
     CONTENT_TYPE,
     HEADER_AUTH,
@@ -46,7 +47,6 @@ from ._signing import (
     verify,
 )
 from .config import twilio_login
-from .pull import base_url
 
 # The technician waits for doctor: shorter than the sink's own timeouts (made for GPRS).
 CONNECT_TIMEOUT_S = 8.0

@@ -33,6 +33,7 @@ import requests
 
 from edge.config import Config
 
+from ._hq import base_url
 from ._signing import HEADER_SIGNATURE, HEADER_TIMESTAMP, signed_get, verify
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -70,11 +71,6 @@ def _check_manifest(doc: Any) -> dict[str, Any]:
     if survey not in {f["path"] for f in files}:
         raise PullError(f"survey file {survey!r} is not among the files")
     return doc
-
-
-def base_url(batch_url: str) -> str:
-    return batch_url[: -len("/v1/batches")] if batch_url.endswith("/v1/batches") else \
-        batch_url.rstrip("/")
 
 
 class SurveyPuller:

@@ -11,12 +11,10 @@ to the box, committed, acknowledged. One log line per batch."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
 import logging
-import socket
 import time
 from collections.abc import Callable
 from email.utils import formatdate
@@ -39,6 +37,7 @@ from .._signing import (
     sign,
 )
 from ..codec import CodecError, decode_batch
+from ._http import Headers, Refusal, json_reply, read_body, stop_reading
 from ._limits import BATCH_ID, BOX_ID, SIGNATURE, callbacks_ok, digits, refuse_records
 from ._settings import HqSettings
 from .storage import Storage
@@ -48,80 +47,6 @@ log = logging.getLogger("edgecall.hq")
 BATCH_PATH = "/v1/batches"
 HEARTBEAT_PATH = "/v1/heartbeat"
 SURVEYS_PATH = "/v1/surveys/"
-
-
-class _Refusal(Exception):
-    """An answer that ends a request early: status, JSON document, extra headers."""
-
-    def __init__(self, status: int, doc: dict[str, Any],
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(doc.get("error", ""))
-        self.status = status
-        self.doc = doc
-        self.headers = headers or {}
-
-
-def _json(status: int, doc: dict[str, Any], headers: dict[str, str] | None = None,
-          key: bytes | None = None, wall: Callable[[], float] = time.time) -> str:
-    """A JSON answer; with ``key``, signed like a batch over its body (sync/PROTOCOL.md,
-    "Replies HQ signs"), so that no middlebox can pass for HQ's acknowledgement."""
-    bottle.response.status = status
-    bottle.response.content_type = "application/json"
-    for name, value in (headers or {}).items():
-        bottle.response.set_header(name, value)
-    body = json.dumps(doc, separators=(",", ":"))
-    if key is not None:
-        stamp = int(wall() * 1000)
-        bottle.response.set_header(HEADER_TIMESTAMP, str(stamp))
-        bottle.response.set_header(HEADER_SIGNATURE, sign(key, stamp, body.encode()))
-    return body
-
-
-def _stop_reading(environ: dict[str, Any]) -> None:
-    """After a refusal with the body unread: the server must not read (drain) it to find
-    the next request. Shutting our side for reading makes the body an EOF; the answer still
-    goes out, then the connection closes."""
-    sock = environ.get("gunicorn.socket") or environ.get("edgecall.socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RD)
-
-
-def _read_body(environ: dict[str, Any], length: int, timeout_s: float) -> bytes:
-    """Up to ``length`` bytes; fewer when the connection breaks or stalls past the timeout
-    (what came is kept for a resume)."""
-    environ["edgecall.body_read"] = True
-    sock = environ.get("gunicorn.socket") or environ.get("edgecall.socket")
-    if sock is not None:
-        sock.settimeout(timeout_s)
-    stream = environ["wsgi.input"]
-    data = bytearray()
-    try:
-        while len(data) < length:
-            chunk = stream.read(min(length - len(data), 1 << 16))
-            if not chunk:
-                break
-            data += chunk
-    except (OSError, ValueError):  # reset, timeout; gunicorn raises its own on a cut body
-        pass
-    except Exception as exc:  # gunicorn.http.errors.NoMoreData and kin
-        log.debug("body read ended: %s", type(exc).__name__)
-    return bytes(data)
-
-
-class _Headers:
-    """Request headers straight from the WSGI environ, as the server read them (latin-1
-    text). Bottle's view re-decodes them as UTF-8 and raises on a stray byte such as "²"."""
-
-    def __init__(self, environ: dict[str, Any]) -> None:
-        self.environ = environ
-
-    def get(self, name: str, default: str | None = None) -> Any:
-        key = name.upper().replace("-", "_")
-        if key not in ("CONTENT_LENGTH", "CONTENT_TYPE"):
-            key = "HTTP_" + key
-        value = self.environ.get(key)
-        return default if value is None else value
 
 
 class Receiver:
@@ -139,30 +64,30 @@ class Receiver:
         return format_utc(self.settings.wall())
 
     # -- authentication ------------------------------------------------------------------
-    def _box(self, headers: Any) -> tuple[str, list[tuple[str, bytes]]]:
+    def box_of(self, headers: Any) -> tuple[str, list[tuple[str, bytes]]]:
         box = headers.get(HEADER_BOX, "")
         if not BOX_ID.fullmatch(box):
-            raise _Refusal(400, {"error": "bad-header", "header": HEADER_BOX})
+            raise Refusal(400, {"error": "bad-header", "header": HEADER_BOX})
         keys = self.storage.box_keys(box, self.now_utc())
         if not keys:
-            raise _Refusal(401, {"error": "unknown-box"})
+            raise Refusal(401, {"error": "unknown-box"})
         return box, keys
 
-    def _stamp(self, headers: Any) -> int:
+    def stamp_of(self, headers: Any) -> int:
         stamp = digits(headers.get(HEADER_TIMESTAMP), 10**15)
         if stamp is None:
-            raise _Refusal(400, {"error": "bad-header", "header": HEADER_TIMESTAMP})
+            raise Refusal(400, {"error": "bad-header", "header": HEADER_TIMESTAMP})
         return stamp
 
-    def _fresh(self, stamp: int) -> None:
+    def check_fresh(self, stamp: int) -> None:
         now_ms = int(self.settings.wall() * 1000)
         if abs(now_ms - stamp) > self.settings.window_s * 1000:
             # Date lets a box with a wrong clock correct its offset and retry.
-            raise _Refusal(401, {"error": "stale-timestamp", "server_ms": now_ms},
+            raise Refusal(401, {"error": "stale-timestamp", "server_ms": now_ms},
                            {"Date": formatdate(self.settings.wall(), usegmt=True)})
 
     @staticmethod
-    def _matching(keys: list[tuple[str, bytes]], expected: Callable[[bytes], str],
+    def matching_key(keys: list[tuple[str, bytes]], expected: Callable[[bytes], str],
                   given: str) -> str | None:
         """Which key ("current"/"previous") produced ``given``, None for none."""
         found = None
@@ -171,7 +96,7 @@ class Receiver:
                 found = name
         return found
 
-    def _used(self, box: str, key: str | None) -> None:
+    def note_key_used(self, box: str, key: str | None) -> None:
         if key == "current":
             self.storage.retire_previous_key(box)
 
@@ -182,39 +107,39 @@ class Receiver:
         limits = self.settings.limits
         length = digits(headers.get("Content-Length"), 10**12)
         if length is None:
-            raise _Refusal(411, {"error": "length-required"})
-        box, keys = self._box(headers)
+            raise Refusal(411, {"error": "length-required"})
+        box, keys = self.box_of(headers)
         batch_id = headers.get(HEADER_BATCH, "")
         if not BATCH_ID.fullmatch(batch_id):
-            raise _Refusal(400, {"error": "bad-header", "header": HEADER_BATCH})
-        stamp = self._stamp(headers)
+            raise Refusal(400, {"error": "bad-header", "header": HEADER_BATCH})
+        stamp = self.stamp_of(headers)
         signature = headers.get(HEADER_SIGNATURE, "")
         if not SIGNATURE.fullmatch(signature):
-            raise _Refusal(401, {"error": "bad-signature"})
+            raise Refusal(401, {"error": "bad-signature"})
         offset = digits(headers.get(HEADER_OFFSET, "0"), 10**12)
         if offset is None:
-            raise _Refusal(400, {"error": "bad-header", "header": HEADER_OFFSET})
+            raise Refusal(400, {"error": "bad-header", "header": HEADER_OFFSET})
         if offset + length > limits.max_body:
-            raise _Refusal(413, {"error": "too-large", "max_bytes": limits.max_body})
+            raise Refusal(413, {"error": "too-large", "max_bytes": limits.max_body})
         auth = headers.get(HEADER_AUTH)
         key_used = None
         if auth is not None or not self.settings.body_only_auth:
-            key_used = self._matching(
+            key_used = self.matching_key(
                 keys, lambda k: request_auth(k, stamp, box, batch_id, offset, length),
                 auth or "")
             if key_used is None:
-                raise _Refusal(401, {"error": "bad-signature"})
-        self._fresh(stamp)
+                raise Refusal(401, {"error": "bad-signature"})
+        self.check_fresh(stamp)
         if self.storage.signature_seen(signature):
-            raise _Refusal(401, {"error": "replay"})
+            raise Refusal(401, {"error": "replay"})
         now = self.settings.wall()
         held = (self.storage.partial(box, batch_id, self.settings.partial_ttl_s, now)
                 if offset else b"")
         if offset and len(held) != offset:
             # Not the bytes this resume continues: the box starts again from what we hold.
             self.count("resume-mismatch")
-            raise _Refusal(416, {"error": "offset", "batch": batch_id, "received": len(held)})
-        body = _read_body(environ, length, limits.body_timeout_s)
+            raise Refusal(416, {"error": "offset", "batch": batch_id, "received": len(held)})
+        body = read_body(environ, length, limits.body_timeout_s)
         if len(body) != length:
             if key_used is not None:  # only an authenticated box's part is kept
                 self.storage.keep_partial(box, batch_id, held + body, now)
@@ -223,39 +148,39 @@ class Receiver:
         body = held + body
         if offset:
             self.storage.drop_partial(box, batch_id)
-        key_used = self._matching(keys, lambda k: sign(k, stamp, body), signature)
+        key_used = self.matching_key(keys, lambda k: sign(k, stamp, body), signature)
         if key_used is None:
             if offset:  # the held part may be what is wrong: have the whole batch sent again
                 self.count("resume-mismatch")
-                raise _Refusal(416, {"error": "offset", "batch": batch_id, "received": 0})
-            raise _Refusal(401, {"error": "bad-signature"})
-        self._used(box, key_used)
+                raise Refusal(416, {"error": "offset", "batch": batch_id, "received": 0})
+            raise Refusal(401, {"error": "bad-signature"})
+        self.note_key_used(box, key_used)
         try:
             batch = decode_batch(body, max_size=limits.max_decompressed,
                                  max_rows=limits.max_rows, max_chars=limits.max_chars,
                                  max_depth=limits.max_depth)
         except CodecError as exc:
-            raise _Refusal(400, {"error": "malformed", "detail": str(exc)[:200]}) from exc
+            raise Refusal(400, {"error": "malformed", "detail": str(exc)[:200]}) from exc
         if batch.get("box") != box or batch.get("batch") != batch_id:
-            raise _Refusal(422, {"error": "header-body-mismatch"})
+            raise Refusal(422, {"error": "header-body-mismatch"})
         if not batch_id.startswith(box + "."):
-            raise _Refusal(422, {"error": "foreign-records",
+            raise Refusal(422, {"error": "foreign-records",
                                  "detail": f"batch id {batch_id!r} is not box {box}'s"})
         bodies = [canonical_json(r.body) for r in batch["records"]]  # checked, then stored
         refused = refuse_records(box, batch["records"], limits, bodies)
         if refused is not None:
             error = {422: "foreign-records", 413: "too-large"}.get(refused[0], "malformed")
-            raise _Refusal(refused[0], {"error": error, "detail": refused[1][:300]})
+            raise Refusal(refused[0], {"error": error, "detail": refused[1][:300]})
         callbacks = batch.get("callbacks", [])
         if not callbacks_ok(box, callbacks):
-            raise _Refusal(400, {"error": "malformed", "detail": "callbacks"})
+            raise Refusal(400, {"error": "malformed", "detail": "callbacks"})
         window_ms = int(self.settings.window_s * 1000)
         result = self.storage.store_batch(
             box, batch_id, hashlib.sha256(body).hexdigest(), batch["records"], signature,
             stamp, format_utc(now), callbacks, bodies)
         self.storage.prune_signatures(int(now * 1000) - 2 * window_ms)
         if result.status == "replay":
-            raise _Refusal(401, {"error": "replay"})
+            raise Refusal(401, {"error": "replay"})
         return 200, {"batch": batch_id, "status": result.status, "records": result.records,
                      "new": result.new}, dict(keys)[key_used]
 
@@ -263,13 +188,13 @@ class Receiver:
     def received(self, batch_id: str, headers: Any) -> tuple[dict[str, Any], bytes]:
         """How many bytes of a broken upload HQ holds, or the SHA-256 of the batch when it
         is already committed. Signed like a batch, over the batch id."""
-        box, keys = self._box(headers)
-        stamp = self._stamp(headers)
-        key = self._matching(keys, lambda k: sign(k, stamp, batch_id.encode()),
+        box, keys = self.box_of(headers)
+        stamp = self.stamp_of(headers)
+        key = self.matching_key(keys, lambda k: sign(k, stamp, batch_id.encode()),
                              headers.get(HEADER_SIGNATURE, ""))
         if key is None:
-            raise _Refusal(401, {"error": "bad-signature"})
-        self._fresh(stamp)
+            raise Refusal(401, {"error": "bad-signature"})
+        self.check_fresh(stamp)
         doc: dict[str, Any] = {"batch": batch_id, "received": 0}
         stored = self.storage.batch_sha256(box, batch_id)
         if stored is not None:  # committed, its answer lost: the box need not send it again
@@ -282,13 +207,13 @@ class Receiver:
     # -- signed GETs and heartbeats --------------------------------------------------------
     def signed_get(self, path: str, headers: Any) -> tuple[str, bytes]:
         """The box and its key for a GET signed over its path (survey packs)."""
-        box, keys = self._box(headers)
-        stamp = self._stamp(headers)
-        key = self._matching(keys, lambda k: sign(k, stamp, path.encode()),
+        box, keys = self.box_of(headers)
+        stamp = self.stamp_of(headers)
+        key = self.matching_key(keys, lambda k: sign(k, stamp, path.encode()),
                              headers.get(HEADER_SIGNATURE, ""))
         if key is None:
-            raise _Refusal(401, {"error": "bad-signature"})
-        self._fresh(stamp)
+            raise Refusal(401, {"error": "bad-signature"})
+        self.check_fresh(stamp)
         self.storage.seen(box, self.now_utc())
         return box, dict(keys)[key]
 
@@ -296,22 +221,22 @@ class Receiver:
         limits = self.settings.limits
         length = digits(headers.get("Content-Length"), limits.max_heartbeat)
         if length is None:
-            raise _Refusal(413, {"error": "too-large", "max_bytes": limits.max_heartbeat})
-        box, keys = self._box(headers)
-        stamp = self._stamp(headers)
-        self._fresh(stamp)
-        body = _read_body(environ, length, limits.body_timeout_s)
-        key = self._matching(keys, lambda k: sign(k, stamp, body),
+            raise Refusal(413, {"error": "too-large", "max_bytes": limits.max_heartbeat})
+        box, keys = self.box_of(headers)
+        stamp = self.stamp_of(headers)
+        self.check_fresh(stamp)
+        body = read_body(environ, length, limits.body_timeout_s)
+        key = self.matching_key(keys, lambda k: sign(k, stamp, body),
                              headers.get(HEADER_SIGNATURE, ""))
         if key is None:
-            raise _Refusal(401, {"error": "bad-signature"})
+            raise Refusal(401, {"error": "bad-signature"})
         try:
             doc = json.loads(body)
         except (ValueError, RecursionError) as exc:
-            raise _Refusal(400, {"error": "malformed"}) from exc
+            raise Refusal(400, {"error": "malformed"}) from exc
         if not isinstance(doc, dict):
-            raise _Refusal(400, {"error": "malformed"})
-        self._used(box, key)
+            raise Refusal(400, {"error": "malformed"})
+        self.note_key_used(box, key)
         self.storage.record_heartbeat(box, doc, self.now_utc())
         return {"ok": True, "box": box}
 
@@ -321,27 +246,27 @@ def make_app(storage: Storage, settings: HqSettings) -> bottle.Bottle:
     app = bottle.Bottle(catchall=True)
     app.config["edgecall.receiver"] = receiver
 
-    def refused(exc: _Refusal, environ: dict[str, Any], body_unread: bool) -> str:
+    def refused(exc: Refusal, environ: dict[str, Any], body_unread: bool) -> str:
         receiver.count(exc.doc.get("error", "refused"))
         if body_unread:
-            _stop_reading(environ)
-        return _json(exc.status, exc.doc, exc.headers)
+            stop_reading(environ)
+        return json_reply(exc.status, exc.doc, exc.headers)
 
     @app.post(BATCH_PATH)
     def post_batch() -> str:
         environ = bottle.request.environ
-        headers = _Headers(environ)
+        headers = Headers(environ)
         started = time.monotonic()
         box = headers.get(HEADER_BOX, "-")[:40]
         batch_id = headers.get(HEADER_BATCH, "-")[:160]
         try:
             status, doc, key = receiver.post_batch(environ, headers)
-        except _Refusal as exc:
+        except Refusal as exc:
             answer = refused(exc, environ, not environ.get("edgecall.body_read"))
             status, doc = exc.status, exc.doc
         else:
             receiver.count(doc.get("status", doc.get("error", "?")))
-            answer = _json(status, doc, key=key, wall=settings.wall)
+            answer = json_reply(status, doc, key=key, wall=settings.wall)
         # One line per batch: box, batch, records, result (and why, for a refusal).
         log.info("batch box=%s batch=%s records=%s new=%s result=%s%s ms=%d", box, batch_id,
                  doc.get("records", "-"), doc.get("new", "-"),
@@ -353,37 +278,37 @@ def make_app(storage: Storage, settings: HqSettings) -> bottle.Bottle:
     @app.get(BATCH_PATH + "/<batch_id>")
     def held(batch_id: str) -> str:
         try:
-            doc, key = receiver.received(unquote(batch_id), _Headers(bottle.request.environ))
-            return _json(200, doc, key=key, wall=settings.wall)
-        except _Refusal as exc:
+            doc, key = receiver.received(unquote(batch_id), Headers(bottle.request.environ))
+            return json_reply(200, doc, key=key, wall=settings.wall)
+        except Refusal as exc:
             return refused(exc, bottle.request.environ, False)
 
     @app.post(HEARTBEAT_PATH)
     def heartbeat() -> str:
         try:
-            return _json(200, receiver.heartbeat(bottle.request.environ,
-                                                  _Headers(bottle.request.environ)))
-        except _Refusal as exc:
+            return json_reply(200, receiver.heartbeat(bottle.request.environ,
+                                                  Headers(bottle.request.environ)))
+        except Refusal as exc:
             return refused(exc, bottle.request.environ,
                            not bottle.request.environ.get("edgecall.body_read"))
 
     @app.get("/v1/health")
     def health() -> str:
-        return _json(200, {"ok": True})
+        return json_reply(200, {"ok": True})
 
     @app.get(SURVEYS_PATH + "<path:path>")
     def surveys(path: str) -> Any:
         root = settings.surveys_dir
         try:
-            _box, key = receiver.signed_get(SURVEYS_PATH + path, _Headers(bottle.request.environ))
-        except _Refusal as exc:
+            _box, key = receiver.signed_get(SURVEYS_PATH + path, Headers(bottle.request.environ))
+        except Refusal as exc:
             return refused(exc, bottle.request.environ, False)
         if root is None:
-            return _json(404, {"error": "nothing-published"})
+            return json_reply(404, {"error": "nothing-published"})
         if path == "current.json":
             manifest = root / "current.json"
             if not manifest.is_file():
-                return _json(404, {"error": "nothing-published"})
+                return json_reply(404, {"error": "nothing-published"})
             body = manifest.read_bytes()
             stamp = int(settings.wall() * 1000)
             # Signed with the box's key so that a box behind a captive portal or a hostile
@@ -394,7 +319,7 @@ def make_app(storage: Storage, settings: HqSettings) -> bottle.Bottle:
             return body
         target = (root / path).resolve()
         if not target.is_relative_to(root.resolve()) or not target.is_file():
-            return _json(404, {"error": "not-found"})
+            return json_reply(404, {"error": "not-found"})
         bottle.response.content_type = "application/octet-stream"
         return target.read_bytes()
 
@@ -414,15 +339,15 @@ def make_app(storage: Storage, settings: HqSettings) -> bottle.Bottle:
 
     @app.error(404)
     def not_found(_error: Any) -> str:
-        return _json(404, {"error": "not-found"})
+        return json_reply(404, {"error": "not-found"})
 
     @app.error(405)
     def not_allowed(_error: Any) -> str:
-        return _json(405, {"error": "method-not-allowed"})
+        return json_reply(405, {"error": "method-not-allowed"})
 
     @app.error(500)
     def failed(error: Any) -> str:
         log.error("HQ request failed: %s", getattr(error, "exception", error))
-        return _json(500, {"error": "internal"})
+        return json_reply(500, {"error": "internal"})
 
     return app

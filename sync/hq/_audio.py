@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 import bottle
@@ -30,19 +31,44 @@ from .._signing import (
     audio_auth,
     sign,
 )
-from ._app import Receiver, _Headers, _json, _read_body, _Refusal, _stop_reading
 from ._audio_files import AudioFiles, OffsetMismatch
+from ._http import Headers, Refusal, json_reply, read_body, stop_reading
 from ._limits import AUDIO_FORMAT, AUDIO_REFERENCE, SHA256, digits
 from ._settings import HqSettings
+from .storage import Storage
 
 log = logging.getLogger("edgecall.hq")
+
+
+class Authenticating(Protocol):
+    """What the recordings' routes take from the batch receiver (``_app.Receiver``): the
+    storage and settings, its counters and clock, and how it checks a signed request. Declared
+    here so this module does not import the app that routes to it."""
+
+    storage: Storage
+    settings: HqSettings
+
+    def count(self, what: str) -> None: ...
+
+    def now_utc(self) -> str: ...
+
+    def box_of(self, headers: Any) -> tuple[str, list[tuple[str, bytes]]]: ...
+
+    def stamp_of(self, headers: Any) -> int: ...
+
+    def check_fresh(self, stamp: int) -> None: ...
+
+    def matching_key(self, keys: list[tuple[str, bytes]], expected: Callable[[bytes], str],
+                     given: str) -> str | None: ...
+
+    def note_key_used(self, box: str, key: str | None) -> None: ...
 
 AUDIO_PATH = "/v1/audio/"
 PAGE_PATH = "/audio/"
 
 
 class AudioReceiver:
-    def __init__(self, receiver: Receiver, files: AudioFiles) -> None:
+    def __init__(self, receiver: Authenticating, files: AudioFiles) -> None:
         self.receiver = receiver
         self.storage = receiver.storage
         self.settings = receiver.settings
@@ -51,9 +77,9 @@ class AudioReceiver:
     def _reference(self, box: str, text: str) -> str:
         reference = unquote(text)
         if not AUDIO_REFERENCE.fullmatch(reference):
-            raise _Refusal(400, {"error": "bad-reference"})
+            raise Refusal(400, {"error": "bad-reference"})
         if not reference.startswith(box + "."):
-            raise _Refusal(422, {"error": "foreign-records",
+            raise Refusal(422, {"error": "foreign-records",
                                  "detail": f"{reference!r} is not box {box}'s"})
         return reference
 
@@ -63,7 +89,7 @@ class AudioReceiver:
         if held is None:
             return None
         if held["sha256"] != sha256:
-            raise _Refusal(409, {"audio": reference, "error": "conflict",
+            raise Refusal(409, {"audio": reference, "error": "conflict",
                                  "sha256": held["sha256"]})
         return {"audio": reference, "status": "duplicate", "sha256": sha256,
                 "bytes": held["bytes"], "received": held["bytes"]}
@@ -74,16 +100,16 @@ class AudioReceiver:
         limits = self.settings.limits
         length = digits(headers.get("Content-Length"), 10**12)
         if length is None:
-            raise _Refusal(411, {"error": "length-required"})
-        box, keys = self.receiver._box(headers)
+            raise Refusal(411, {"error": "length-required"})
+        box, keys = self.receiver.box_of(headers)
         reference = self._reference(box, text)
-        stamp = self.receiver._stamp(headers)
+        stamp = self.receiver.stamp_of(headers)
         fields = {}
         for name, header, upper in (("offset", HEADER_OFFSET, 10**12),
                                     ("size", HEADER_AUDIO_SIZE, 10**12)):
             value = digits(headers.get(header), upper)
             if value is None:
-                raise _Refusal(400, {"error": "bad-header", "header": header})
+                raise Refusal(400, {"error": "bad-header", "header": header})
             fields[name] = value
         offset, size = fields["offset"], fields["size"]
         sha256 = headers.get(HEADER_AUDIO_SHA256, "")
@@ -91,43 +117,43 @@ class AudioReceiver:
         for value, pattern, header in ((sha256, SHA256, HEADER_AUDIO_SHA256),
                                        (fmt, AUDIO_FORMAT, HEADER_AUDIO_FORMAT)):
             if not pattern.fullmatch(value):
-                raise _Refusal(400, {"error": "bad-header", "header": header})
+                raise Refusal(400, {"error": "bad-header", "header": header})
         if size > limits.max_audio_bytes or length > limits.max_body:
-            raise _Refusal(413, {"error": "too-large", "max_bytes": min(
+            raise Refusal(413, {"error": "too-large", "max_bytes": min(
                 limits.max_audio_bytes, limits.max_body)})
         if size == 0 or offset + length > size:
-            raise _Refusal(400, {"error": "malformed", "detail": "chunk beyond the file"})
+            raise Refusal(400, {"error": "malformed", "detail": "chunk beyond the file"})
         auth = headers.get(HEADER_AUTH, "")
-        key_used = self.receiver._matching(
+        key_used = self.receiver.matching_key(
             keys, lambda k: audio_auth(k, stamp, box, reference, offset, length, size, sha256,
                                        fmt), auth)
         if key_used is None:
-            raise _Refusal(401, {"error": "bad-signature"})
-        self.receiver._fresh(stamp)
+            raise Refusal(401, {"error": "bad-signature"})
+        self.receiver.check_fresh(stamp)
         if not self.storage.remember_signature(auth, stamp):
-            raise _Refusal(401, {"error": "replay"})
-        self.receiver._used(box, key_used)
+            raise Refusal(401, {"error": "replay"})
+        self.receiver.note_key_used(box, key_used)
         key = dict(keys)[key_used]
         if self.storage.audio_record(box, reference) is None:
-            raise _Refusal(409, {"audio": reference, "error": "unknown-audio"})
+            raise Refusal(409, {"audio": reference, "error": "unknown-audio"})
         try:
             done = self._stored(reference, sha256)
-        except _Refusal as exc:
+        except Refusal as exc:
             exc.headers.update(_signed(key, exc.doc, self.settings))
             raise
         if done is not None:
             # Read and dropped: the box has sent it anyway, and an unread body would reset
             # the connection under the answer that tells the box it is done.
-            _read_body(environ, length, limits.body_timeout_s)
+            read_body(environ, length, limits.body_timeout_s)
             return done, key
         held = self.files.held(box, reference)
         if held != offset:  # not where HQ's part ends: the box goes on from HQ's count
-            raise _Refusal(416, {"audio": reference, "error": "offset", "received": held})
-        body = _read_body(environ, length, limits.body_timeout_s)
+            raise Refusal(416, {"audio": reference, "error": "offset", "received": held})
+        body = read_body(environ, length, limits.body_timeout_s)
         try:
             held = self.files.append(box, reference, offset, body)
         except OffsetMismatch as exc:
-            raise _Refusal(416, {"audio": reference, "error": "offset",
+            raise Refusal(416, {"audio": reference, "error": "offset",
                                  "received": exc.held}) from exc
         if len(body) != length:
             self.receiver.count("audio-cut")
@@ -137,11 +163,11 @@ class AudioReceiver:
         relative = self.files.finish(box, reference, size, sha256)
         if relative is None:
             self.receiver.count("audio-sha256-mismatch")
-            raise _Refusal(422, {"audio": reference, "error": "sha256-mismatch"})
+            raise Refusal(422, {"audio": reference, "error": "sha256-mismatch"})
         status = self.storage.store_audio(box, reference, relative, size, sha256, fmt,
                                           self.receiver.now_utc())
         if status == "conflict":
-            raise _Refusal(409, {"audio": reference, "error": "conflict"},
+            raise Refusal(409, {"audio": reference, "error": "conflict"},
                            _signed(key, {"audio": reference, "error": "conflict"},
                                    self.settings))
         return {"audio": reference, "status": status, "sha256": sha256, "bytes": size,
@@ -149,17 +175,17 @@ class AudioReceiver:
 
     # -- GET /v1/audio/<reference> -----------------------------------------------------------
     def held(self, text: str, headers: Any) -> tuple[dict[str, Any], bytes]:
-        box, keys = self.receiver._box(headers)
+        box, keys = self.receiver.box_of(headers)
         reference = self._reference(box, text)
-        stamp = self.receiver._stamp(headers)
-        key = self.receiver._matching(keys, lambda k: sign(k, stamp, reference.encode()),
+        stamp = self.receiver.stamp_of(headers)
+        key = self.receiver.matching_key(keys, lambda k: sign(k, stamp, reference.encode()),
                                       headers.get(HEADER_SIGNATURE, ""))
         if key is None:
-            raise _Refusal(401, {"error": "bad-signature"})
-        self.receiver._fresh(stamp)
+            raise Refusal(401, {"error": "bad-signature"})
+        self.receiver.check_fresh(stamp)
         stored = self.storage.audio_file(reference)
         if stored is None and self.storage.audio_record(box, reference) is None:
-            raise _Refusal(409, {"audio": reference, "error": "unknown-audio"})
+            raise Refusal(409, {"audio": reference, "error": "unknown-audio"})
         if stored is not None:
             return {"audio": reference, "status": "stored", "sha256": stored["sha256"],
                     "bytes": stored["bytes"], "received": stored["bytes"]}, dict(keys)[key]
@@ -174,7 +200,7 @@ def _signed(key: bytes, doc: dict[str, Any], settings: HqSettings) -> dict[str, 
     return {HEADER_TIMESTAMP: str(stamp), HEADER_SIGNATURE: sign(key, stamp, body)}
 
 
-def add_audio_routes(app: bottle.Bottle, receiver: Receiver, settings: HqSettings) -> None:
+def add_audio_routes(app: bottle.Bottle, receiver: Authenticating, settings: HqSettings) -> None:
     assert settings.audio_dir is not None
     audio = AudioReceiver(receiver, AudioFiles(settings.audio_dir))
 
@@ -183,18 +209,18 @@ def add_audio_routes(app: bottle.Bottle, receiver: Receiver, settings: HqSetting
         environ = bottle.request.environ
         started = time.monotonic()
         try:
-            doc, key = audio.put(reference, environ, _Headers(environ))
-        except _Refusal as exc:
+            doc, key = audio.put(reference, environ, Headers(environ))
+        except Refusal as exc:
             receiver.count(exc.doc.get("error", "refused"))
             if not environ.get("edgecall.body_read"):
-                _stop_reading(environ)
-            status, doc, answer = exc.status, exc.doc, _json(exc.status, exc.doc, exc.headers)
+                stop_reading(environ)
+            status, doc, answer = exc.status, exc.doc, json_reply(exc.status, exc.doc, exc.headers)
         else:
             status = 400 if "error" in doc else 200
-            answer = _json(status, doc, key=key or None, wall=settings.wall)
+            answer = json_reply(status, doc, key=key or None, wall=settings.wall)
         log.info("audio box=%s reference=%s offset=%s bytes=%s result=%s ms=%d",
-                 _Headers(environ).get("X-Edgecall-Box", "-")[:40], unquote(reference)[:200],
-                 _Headers(environ).get(HEADER_OFFSET, "-")[:20], doc.get("received", "-"),
+                 Headers(environ).get("X-Edgecall-Box", "-")[:40], unquote(reference)[:200],
+                 Headers(environ).get(HEADER_OFFSET, "-")[:20], doc.get("received", "-"),
                  doc.get("status") or doc.get("error") or "part",
                  (time.monotonic() - started) * 1000)
         return answer
@@ -202,11 +228,11 @@ def add_audio_routes(app: bottle.Bottle, receiver: Receiver, settings: HqSetting
     @app.get(AUDIO_PATH + "<reference:path>")
     def held(reference: str) -> str:
         try:
-            doc, key = audio.held(reference, _Headers(bottle.request.environ))
-            return _json(200, doc, key=key, wall=settings.wall)
-        except _Refusal as exc:
+            doc, key = audio.held(reference, Headers(bottle.request.environ))
+            return json_reply(200, doc, key=key, wall=settings.wall)
+        except Refusal as exc:
             receiver.count(exc.doc.get("error", "refused"))
-            return _json(exc.status, exc.doc, exc.headers)
+            return json_reply(exc.status, exc.doc, exc.headers)
 
 
 def add_audio_page(app: bottle.Bottle, settings: HqSettings, authenticate: Any,
@@ -220,6 +246,6 @@ def add_audio_page(app: bottle.Bottle, settings: HqSettings, authenticate: Any,
     def recording(relative: str) -> Any:
         authenticate()
         if not storage.audio_files(path=relative):  # only files HQ named, never a part
-            return _json(404, {"error": "not-found"})
+            return json_reply(404, {"error": "not-found"})
         bottle.response.set_header("Cache-Control", "private, max-age=86400")
         return bottle.static_file(relative, root=str(files.root), mimetype="audio/ogg")

@@ -307,7 +307,7 @@ def _serve_simple(factory: Any, host: str, port: int, cert: str, key: str,
 def run_export(args: argparse.Namespace) -> int:
     from edge.cli import UserError
 
-    from ..pull import base_url
+    from .._hq import base_url
     from ._export import export_audio, export_calls, export_records, export_table
 
     config = load(args)
