@@ -23,6 +23,7 @@ from edge.survey.engine import (
     StopPlayback,
     StopRecording,
 )
+from tests.edge.survey._script import feed
 
 TESTDATA = Path(__file__).parent / "testdata"
 
@@ -58,23 +59,7 @@ def _run_case(case: dict[str, Any]) -> None:
     call = case.get("call", {})
     info = CallInfo(call.get("from"), call.get("to"), call.get("sid"), call.get("label"))
     driver = Driver(Session(survey, call=info))
-    for event in case["events"]:
-        if event.startswith("key:"):
-            driver.key(event[4:])
-        elif event == "end":
-            driver.prompt_end()
-        elif event == "timeout":
-            driver.timeout()
-        elif event == "hangup":
-            driver.hang_up()
-        elif event.startswith("connect:"):  # connect:<the line's transfer status>
-            driver.connect_ended(event[8:])
-        elif event.startswith("recording:"):  # recording:<reason>[:<seconds>[:<key>]]
-            parts = event.split(":")[1:]
-            driver.recording_ended(parts[0], float(parts[1]) if len(parts) > 1 else 0.0,
-                                   parts[2] if len(parts) > 2 else "")
-        else:
-            raise AssertionError(f"unknown event {event}")
+    feed(driver, case["events"])
     expect = case["expect"]
     answers = {a.answer.question: a for a in driver.answers()}
     if "answers" in expect:

@@ -13,6 +13,7 @@ import pytest
 from edge.survey import compile_survey
 from edge.survey.engine import CallInfo, Driver, Note, QueueRequest, Record, Session
 from edge.survey.studio import ImportOptions, StudioImportError, import_flow
+from tests.edge.survey._script import feed
 
 TESTDATA = Path(__file__).parent / "testdata"
 
@@ -90,21 +91,7 @@ def _run_case(case: dict[str, Any]) -> None:
 def _call(survey: Any, call: dict[str, Any]) -> None:
     info = CallInfo(call.get("from"), call.get("to"), "box.a1.1", call.get("label"))
     driver = Driver(Session(survey, call=info))
-    for event in call["events"]:
-        if event.startswith("key:"):
-            driver.key(event[4:])
-        elif event == "end":
-            driver.prompt_end()
-        elif event == "timeout":
-            driver.timeout()
-        elif event == "hangup":
-            driver.hang_up()
-        elif event.startswith("connect:"):  # connect:<the line's transfer status>
-            driver.connect_ended(event[8:])
-        elif event.startswith("recording:"):  # recording:<reason>[:<seconds>[:<key>]]
-            parts = event.split(":")[1:]
-            driver.recording_ended(parts[0], float(parts[1]) if len(parts) > 1 else 0.0,
-                                   parts[2] if len(parts) > 2 else "")
+    feed(driver, call["events"])
     expect = call["expect"]
     if "answers" in expect:
         assert {a.answer.question: a.answer.value for a in driver.answers()} == expect["answers"]
