@@ -73,7 +73,7 @@ data-state="{{state}}">{{n}} {{state}}</span>
 <div class="facts">
 <div>backlog <b data-figure="backlog">{{'–' if r.backlog is None else r.backlog}}</b></div>
 <div>clock <b>{{r.clock or '–'}}</b></div>
-<div>disk <b>{{'–' if r.disk_free_mb is None else f'{r.disk_free_mb:.0f} MB'}}</b></div>
+<div>disk <b>{{'–' if r.disk_free_mb is None else f'{r.disk_free_mb:,.0f} MB'}}</b></div>
 <div>errors 1 h <b>{{'–' if r.errors_1h is None else r.errors_1h}}</b></div>
 <div>last call <b>{{(r.last_call_utc or '–')[:16].replace('T', ' ')}}</b></div>
 <div>version <b>{{r.version or '–'}}</b></div>

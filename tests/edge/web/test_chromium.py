@@ -5,9 +5,7 @@ screenshots stay in test-artifacts/ for a human to look at. Fails when Chromium 
 from __future__ import annotations
 
 import logging
-import shutil
 import struct
-import subprocess
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,32 +16,12 @@ import pytest
 
 from edge.plugins import status_providers
 from edge.web import StatusServer, gather, make_app
+from tests.support._chromium import run_chromium
 
 PASSWORD = "correct horse 🐎 battery"
 NUMBER = "+255712345678"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 PHONE = (412, 915)  # CSS pixels of a common Android phone
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail("chromium is not installed (apt-get install chromium): the status page "
-                "must be checked in a real browser")
-
-
-def run_chromium(tmp_path: Path, *args: str) -> str:
-    command = [
-        chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
-        *args,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 class Figures(HTMLParser):
