@@ -164,16 +164,16 @@ class OutboundService:
             log.info("%d queued calls expired unplaced", len(decision.expire))
             self.store.outbound.expire(decision.expire)
         for job_id in decision.dial:
-            if not self._place(job_id):
+            if not self._place(job_id, decision.keep_free):
                 break
         if decision.next_check is not None:
             self.wake(decision.next_check)
 
-    def _place(self, job_id: str) -> bool:
+    def _place(self, job_id: str, keep_free: int) -> bool:
         line = self._free_dialer()
         if line is None:
             return False
-        slot = self.server.claim_slot(self.policy.reserve_inbound)
+        slot = self.server.claim_slot(keep_free)
         if slot is None:
             return False
         try:
