@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -542,7 +543,8 @@ def report(day_on: Figures, day_off: Figures, peak: Figures, runs: dict[str, Run
         ("callback start, any in hours: p50 / p95",
          *cells(lambda f: f"{_s(percentile(f.start_all, 0.5))} / "
                 f"{_s(percentile(f.start_all, 0.95))} (n={len(f.start_all)})", "op")),
-        ("line occupancy, peak hours", *cells(lambda f: _pct(f.occupancy_peak))),
+        ("line occupancy, peak hours in the run",
+         *cells(lambda f: _pct(f.occupancy_peak))),
         (f"line occupancy, callbacks queued > {QUEUED_AFTER_S:g} s",
          *cells(lambda f: f"{_pct(f.occupancy_queued)} (over {f.queued_h:.1f} h)", "op")),
         ("line occupancy, any callback due", *cells(lambda f: _pct(f.occupancy_any), "op")),
@@ -607,6 +609,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--missed-share", type=float, default=0.85,
                         help="callers with no credit, who ring off")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--outbound", action="append", default=[], metavar="KEY=VALUE",
+                        help="an [outbound] setting for the callbacks-on runs (TOML value), "
+                        "e.g. lend_reserve_after_s=0")
     parser.add_argument("--quick", action="store_true",
                         help="1 day of 1,000 callers at 4000x, its morning at 800x")
     args = parser.parse_args(argv)
@@ -615,8 +620,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     first_day = args.days - args.window_days if args.first_day is None else args.first_day
     if args.fortnight:
         first_day, args.window_days = 0, args.days
+    outbound = dict(OUTBOUND)
+    for item in args.outbound:
+        key, _, value = item.partition("=")
+        outbound[key.strip()] = tomllib.loads(f"v = {value}")["v"]
     settings = Settings(args.days, args.callers, first_day, args.window_days, args.speed,
-                        args.peak_speed, args.seed, args.missed_share, dict(OUTBOUND))
+                        args.peak_speed, args.seed, args.missed_share, outbound)
     # The box's own warnings (callers refused while every line is busy) are what is measured.
     logging.getLogger("edgecall").setLevel(logging.ERROR)
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
@@ -636,7 +645,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     peak = Window("peak", morning, morning + 4 * 3600, settings.peak_speed, drain=False)
     night = [r for r in every if peak.start - 9.5 * 3600 <= r.at < peak.end]
     out(f"surge: {settings.callers} distinct callers over {settings.days} days "
-        f"({settings.missed_share:.0%} ring off), {LINES} lines, seed {settings.seed}")
+        f"({settings.missed_share:.0%} ring off), {LINES} lines, seed {settings.seed}; "
+        "[outbound] " + ", ".join(f"{k} = {v!r}" for k, v in outbound.items()))
     out(f"  day: {_local(start)} to {_local(end)} ({len(rings)} callers) at {day.speed:g}x, "
         "callbacks on, then off")
     out(f"  morning peak: {_local(peak.start)} to {_local(peak.end)} at {peak.speed:g}x, "

@@ -120,7 +120,7 @@ OUTBOUND = Section(
         Key("max_outbound", int, 2, "Outbound calls at once (all lines).", min=1, max=500),
         Key("reserve_inbound", int, 1, "Call slots kept free for callers (see "
             "lend_reserve_after_s).", min=0, max=500),
-        Key("lend_reserve_after_s", float, 120.0, "Once a callback has waited this long for a "
+        Key("lend_reserve_after_s", float, 60.0, "Once a callback has waited this long for a "
             "line, the slots kept for callers call back too, so no line idles while callbacks "
             "queue; only with call_back_busy (a caller who then finds every line busy is "
             "called back). 0: never.", min=0, max=86400),

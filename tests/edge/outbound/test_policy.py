@@ -140,7 +140,7 @@ def test_the_reserved_line_calls_back_once_callbacks_wait_for_a_line() -> None:
 def test_the_reserve_is_lent_only_when_busy_callers_are_called_back() -> None:
     section = next(s for s in CORE_SECTIONS if s.name == "outbound")
     settings = {k.name: k.default for k in section.keys}
-    assert policy_from_settings(settings).lend_reserve_after_s == 120.0
+    assert policy_from_settings(settings).lend_reserve_after_s == 60.0
     assert policy_from_settings({**settings, "call_back_busy": False}
                                 ).lend_reserve_after_s is None
     assert policy_from_settings({**settings, "lend_reserve_after_s": 0}
