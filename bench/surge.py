@@ -205,7 +205,7 @@ class Run:
     policy: OutboundPolicy | None
     real_s: float
     sim_s: float
-    behind_s: float  # how late the last ring was placed (simulated s): the harness keeping up
+    behind_s: float  # the latest a caller reached the box (simulated s): the harness keeping up
 
 
 @dataclass(frozen=True)
@@ -230,8 +230,9 @@ def placements(rings: Sequence[Ring], window: Window, burst_before: float | None
     plan: list[tuple[float, Ring]] = []
     early = [r for r in rings if burst_before is not None and r.at < burst_before]
     plan += [(window.start + i, r) for i, r in enumerate(x for x in early if x.missed)]
+    early_set = set(early)
     plan += sorted(((r.at + r.ring_s if r.missed else r.at, r) for r in rings
-                    if r not in early and window.start <= r.at < window.end),
+                    if r not in early_set and window.start <= r.at < window.end),
                    key=lambda p: p[0])
     return plan
 
@@ -416,7 +417,8 @@ def figures(r: Run, window: Window) -> Figures:
     reached_at: dict[str, float] = {}
     for c in r.calls:
         if c["disposition"] == "complete" and c["caller"] in ring_at:
-            reached_at[c["caller"]] = min(reached_at.get(c["caller"], 1e18), epoch(c["ended_utc"]))
+            ended = epoch(c["ended_utc"])
+            reached_at[c["caller"]] = min(reached_at.get(c["caller"], ended), ended)
     reached_24h = sum(1 for p, at in reached_at.items() if at - ring_at[p] <= 86_400)
     outcomes: dict[str, int] = {}
     for a in r.attempts:
@@ -447,6 +449,7 @@ def figures(r: Run, window: Window) -> Figures:
         waits: list[tuple[float, float]] = []
         waits_raw: list[tuple[float, float]] = []
         created_of = {j["id"]: epoch(j["created_utc"]) for j in r.jobs}
+        last_due: dict[str, float] = {}
         for job_id, tries in by_job.items():
             tries.sort(key=lambda a: a["n"])
             due = created_of[job_id]
@@ -457,6 +460,13 @@ def figures(r: Run, window: Window) -> Figures:
                 waits_raw.append((due, epoch(a["started_utc"])))
                 nxt = retry_at(a["outcome"], a["n"], epoch(a["ended_utc"]), policy)
                 due = nxt if nxt is not None else due
+            last_due[job_id] = due
+        run_end = start + r.sim_s
+        for j in r.jobs:  # still waiting when the run stopped (the peak run does not drain)
+            if j["status"] in ("pending", "dialling"):
+                due = last_due.get(j["id"], created_of[j["id"]])
+                waits.append((due + QUEUED_AFTER_S, run_end))
+                waits_raw.append((due, run_end))
         queued = Steps(waits_raw)
         hours = [(policy.hours_start.hour, policy.hours_end.hour or 24)]
         open_ = local_windows(start, days + 2, hours)
@@ -477,7 +487,7 @@ def figures(r: Run, window: Window) -> Figures:
         outbound = Steps(dials)
         for job_id, tries in by_job.items():
             first = tries[0]
-            if first["n"] != 1 or first["kind"] not in ("missed", "busy"):
+            if first["n"] != 1 or first["kind"] != "missed":
                 continue
             created = created_of[job_id]
             wait = epoch(first["started_utc"]) - created
@@ -537,10 +547,10 @@ def report(day_on: Figures, day_off: Figures, peak: Figures, runs: dict[str, Run
         ("  at max attempts", *cells(lambda f: f"{f.at_max_attempts}", "o")),
         ("  lost", *cells(lambda f: ", ".join(f"{v} {k}" for k, v in f.lost.items()) or "0",
                           "ox")),
-        ("callback start, a line free: p50 / p95",
+        ("missed call to callback, a line free: p50 / p95",
          *cells(lambda f: f"{_s(percentile(f.start_free, 0.5))} / "
                 f"{_s(percentile(f.start_free, 0.95))} (n={len(f.start_free)})", "op")),
-        ("callback start, any in hours: p50 / p95",
+        ("missed call to callback, in hours: p50 / p95",
          *cells(lambda f: f"{_s(percentile(f.start_all, 0.5))} / "
                 f"{_s(percentile(f.start_all, 0.95))} (n={len(f.start_all)})", "op")),
         ("line occupancy, peak hours in the run",
