@@ -118,8 +118,12 @@ OUTBOUND = Section(
         Key("dedup_window_h", float, 24.0, "A number called back successfully this recently is "
             "not queued again.", min=0, max=8760),
         Key("max_outbound", int, 2, "Outbound calls at once (all lines).", min=1, max=500),
-        Key("reserve_inbound", int, 1, "Call slots always kept free for callers.", min=0,
-            max=500),
+        Key("reserve_inbound", int, 1, "Call slots kept free for callers (see "
+            "lend_reserve_after_s).", min=0, max=500),
+        Key("lend_reserve_after_s", float, 60.0, "Once a callback has waited this long for a "
+            "line, the slots kept for callers call back too, so no line idles while callbacks "
+            "queue; only with call_back_busy (a caller who then finds every line busy is "
+            "called back). 0: never.", min=0, max=86400),
         Key("daily_minutes", float, 120.0, "Most outbound airtime per local day, in minutes "
             "(airtime costs money).", min=0, max=100000),
         Key("ring_timeout_s", float, 30.0, "How long a dialled phone may ring.", min=5, max=120),

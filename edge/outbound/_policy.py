@@ -35,6 +35,9 @@ class OutboundPolicy:
     dedup_window_s: float = 86_400.0
     max_outbound: int = 2
     reserve_inbound: int = 1
+    # Once a due callback has waited this long for a line, the reserved slots call back too
+    # (None: never). Only where a caller who then finds every line busy is called back.
+    lend_reserve_after_s: float | None = None
     daily_minutes: float = 120.0
     ring_timeout_s: float = 30.0
     expire_after_s: float = 2 * 86_400.0
@@ -65,6 +68,7 @@ class Decision:
     expire: tuple[str, ...]
     next_check: float | None
     held_by: str | None = None  # why due jobs wait: "hours", "lines", "minutes"
+    keep_free: int = 0  # call slots the dials must leave free for callers
 
 
 def _local(now: float, zone: ZoneInfo) -> datetime:
@@ -121,7 +125,8 @@ def decide(now: float, jobs: Sequence[Job], policy: OutboundPolicy, *, free_line
     """Which queued jobs to call now.
 
     ``free_lines``: calls the box could still take now (inbound and outbound share them);
-    ``reserve_inbound`` of them always stay free for callers. ``outbound_active``: outbound
+    ``reserve_inbound`` of them stay free for callers, unless a due job has waited
+    ``lend_reserve_after_s`` (a backlog: then every line calls back). ``outbound_active``: outbound
     calls up now. Jobs older than ``expire_after_s`` expire instead of being called (after a
     box was off for days, its callers have moved on).
     """
@@ -137,10 +142,19 @@ def decide(now: float, jobs: Sequence[Job], policy: OutboundPolicy, *, free_line
         tomorrow = day_start(now, policy) + 86_400.0 + 3600.0  # past any DST shift
         return Decision((), expire, next_opening(day_start(tomorrow, policy), policy),
                         "minutes")
-    slots = min(policy.max_outbound - outbound_active, free_lines - policy.reserve_inbound)
+    keep_free = policy.reserve_inbound
+    lend_after = policy.lend_reserve_after_s
+    if lend_after is not None and any(now - j.due >= lend_after for j in due):
+        # A backlog: an idle reserved line only delays it, and a caller who finds every
+        # line busy meanwhile is queued for a callback like the rest.
+        keep_free = 0
+    slots = min(policy.max_outbound - outbound_active, free_lines - keep_free)
     if slots <= 0:
-        return Decision((), expire, None, "lines")  # a call ending wakes the dispatcher
-    return Decision(tuple(j.id for j in due[:slots]), expire, later)
+        # A call ending wakes the dispatcher; so does the moment the reserve may be lent.
+        lend_at = None if lend_after is None or keep_free == 0 else min(
+            j.due for j in due) + lend_after
+        return Decision((), expire, lend_at, "lines", keep_free)
+    return Decision(tuple(j.id for j in due[:slots]), expire, later, keep_free=keep_free)
 
 
 def policy_from_settings(settings: Mapping[str, Any]) -> OutboundPolicy:
@@ -160,6 +174,10 @@ def policy_from_settings(settings: Mapping[str, Any]) -> OutboundPolicy:
         dedup_window_s=float(settings["dedup_window_h"]) * 3600,
         max_outbound=int(settings["max_outbound"]),
         reserve_inbound=int(settings["reserve_inbound"]),
+        # Lent only when a caller turned away by busy lines is called back, never lost.
+        lend_reserve_after_s=(float(settings["lend_reserve_after_s"])
+                              if settings["lend_reserve_after_s"] > 0
+                              and settings["call_back_busy"] else None),
         daily_minutes=float(settings["daily_minutes"]),
         ring_timeout_s=float(settings["ring_timeout_s"]),
         expire_after_s=float(settings["expire_after_h"]) * 3600,

@@ -65,6 +65,11 @@ class OutboundService:
         self._threads: set[threading.Thread] = set()
         self._surveys: dict[str, Survey] = {}
         self._stopping = threading.Event()
+        # Set by a wake; a tick that sees it set when it ends looks again at once. The
+        # scheduler skips a run that falls due while the job runs (max_instances=1), so
+        # without this a call ending during a tick would leave its line idle until the next
+        # check_interval_s.
+        self._look_again = threading.Event()
         self._scheduler: Any = None
         self.attempts_started = 0
 
@@ -102,6 +107,8 @@ class OutboundService:
         """Look again now (a callback was queued, a call ended) or at ``at`` (epoch s)."""
         if self._scheduler is None or self._stopping.is_set():
             return
+        if at is None:
+            self._look_again.set()
         delay = 0.0 if at is None else max(0.0, at - self.now()) / self.time_scale
         when = datetime.now(UTC) + timedelta(seconds=delay)
         try:
@@ -131,12 +138,15 @@ class OutboundService:
 
     # -- the job ---------------------------------------------------------------------------
     def tick(self) -> None:
-        if self._stopping.is_set():
-            return
-        try:
-            self._tick()
-        except StoreUnavailable as exc:  # a full disk: one line, the next check tries again
-            _throttled.warning("store", "outbound queue not worked: %s", exc)
+        while not self._stopping.is_set():
+            self._look_again.clear()
+            try:
+                self._tick()
+            except StoreUnavailable as exc:  # a full disk: one line, the next check tries
+                _throttled.warning("store", "outbound queue not worked: %s", exc)
+                return
+            if not self._look_again.is_set():
+                return
 
     def _tick(self) -> None:
         now = self.now()
@@ -154,16 +164,16 @@ class OutboundService:
             log.info("%d queued calls expired unplaced", len(decision.expire))
             self.store.outbound.expire(decision.expire)
         for job_id in decision.dial:
-            if not self._place(job_id):
+            if not self._place(job_id, decision.keep_free):
                 break
         if decision.next_check is not None:
             self.wake(decision.next_check)
 
-    def _place(self, job_id: str) -> bool:
+    def _place(self, job_id: str, keep_free: int) -> bool:
         line = self._free_dialer()
         if line is None:
             return False
-        slot = self.server.claim_slot(self.policy.reserve_inbound)
+        slot = self.server.claim_slot(keep_free)
         if slot is None:
             return False
         try:

@@ -111,6 +111,22 @@ class StoreReads:
                 " GROUP BY status", [row["id"]])}
         return rows
 
+    def attempt_timeline(self) -> list[dict[str, Any]]:
+        """Every dial in the order placed, with its job: ``{"job", "kind", "caller",
+        "created_utc", "status", "attempts", "n", "started_utc", "ended_utc", "outcome"}``
+        (the surge benchmark's callback waits and line occupancy). Pseudonyms only."""
+        return self._rows(
+            "SELECT a.job, o.kind, o.caller, o.created_utc, o.status, o.attempts, a.n,"
+            " a.started_utc, a.ended_utc, a.outcome FROM outbound_attempts a"
+            " JOIN outbound o ON o.id = a.job ORDER BY a.started_utc, a.id")
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every outbound job: ``{"id", "kind", "caller", "created_utc", "status",
+        "attempts", "outcome"}``. Pseudonyms only."""
+        return self._rows(
+            "SELECT id, kind, caller, created_utc, status, attempts, last_outcome AS outcome"
+            " FROM outbound ORDER BY created_utc, id")
+
     # -- figures ---------------------------------------------------------------------------
     def dispositions_since(self, since_utc: str) -> list[dict[str, Any]]:
         """``{"survey", "disposition", "n"}`` for calls started at or after ``since_utc``
@@ -143,6 +159,12 @@ class StoreReads:
     # -- calls and answers -----------------------------------------------------------------
     def last_call_no(self) -> int:
         return self._value("SELECT coalesce(max(no), 0) FROM calls")
+
+    def call_timeline(self) -> list[dict[str, Any]]:
+        """Every call in order: ``{"caller", "started_utc", "ended_utc", "disposition",
+        "attempt"}`` (``attempt`` names the dial of a call the box placed). Pseudonyms only."""
+        return self._rows(
+            "SELECT caller, started_utc, ended_utc, disposition, attempt FROM calls ORDER BY no")
 
     def call(self, call_id: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT * FROM calls WHERE id = ?", [call_id])

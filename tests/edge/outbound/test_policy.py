@@ -3,10 +3,20 @@ retries per outcome, order, the daily cap, lines kept for callers, the misfire r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from datetime import time as clock_time
 
-from edge.outbound import Job, OutboundPolicy, decide, in_calling_hours, next_opening, retry_at
+from edge.config import CORE_SECTIONS
+from edge.outbound import (
+    Job,
+    OutboundPolicy,
+    decide,
+    in_calling_hours,
+    next_opening,
+    policy_from_settings,
+    retry_at,
+)
 
 
 def at(text: str) -> float:
@@ -108,3 +118,30 @@ def test_nothing_due_says_when_to_look_again() -> None:
     decision = decide(now, [_job("a", "busy", now - 60, due=now + 540)], NAIROBI,
                       free_lines=4, outbound_active=0, minutes_today=0)
     assert decision.dial == () and decision.next_check == now + 540
+
+
+def test_the_reserved_line_calls_back_once_callbacks_wait_for_a_line() -> None:
+    # 4 lines, one kept for callers: while the backlog is fresh the reserve holds; once a due
+    # callback has waited lend_reserve_after_s, every free line calls back.
+    policy = replace(NAIROBI, max_outbound=4, lend_reserve_after_s=120.0)
+    now = at("2026-12-02T09:00:00+00:00")
+    fresh = [_job("a", "missed", now - 60), _job("b", "missed", now - 30)]
+    held = decide(now, fresh, policy, free_lines=1, outbound_active=3, minutes_today=0)
+    assert held.dial == () and held.held_by == "lines" and held.keep_free == 1
+    assert held.next_check == now + 60  # when "a" will have waited 120 s
+    waited = [_job("a", "missed", now - 180), _job("b", "missed", now - 30)]
+    lent = decide(now, waited, policy, free_lines=1, outbound_active=3, minutes_today=0)
+    assert lent.dial == ("a",) and lent.keep_free == 0
+    never = decide(now, waited, replace(policy, lend_reserve_after_s=None), free_lines=1,
+                   outbound_active=3, minutes_today=0)
+    assert never.dial == () and never.keep_free == 1
+
+
+def test_the_reserve_is_lent_only_when_busy_callers_are_called_back() -> None:
+    section = next(s for s in CORE_SECTIONS if s.name == "outbound")
+    settings = {k.name: k.default for k in section.keys}
+    assert policy_from_settings(settings).lend_reserve_after_s == 60.0
+    assert policy_from_settings({**settings, "call_back_busy": False}
+                                ).lend_reserve_after_s is None
+    assert policy_from_settings({**settings, "lend_reserve_after_s": 0}
+                                ).lend_reserve_after_s is None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from edge.config import Config, parse_config
 from edge.lines.simulated import CallerScript, SimulatedLine, SimulatedPhone
+from edge.outbound import OutboundPolicy, OutboundService
 from edge.plugins import all_sections
 from edge.server import Box
 
@@ -151,3 +152,31 @@ def test_a_line_that_cannot_dial_now_is_passed_over(tmp_path: Path) -> None:
             {"outcome": "answered"}]
     finally:
         box.stop(grace_s=5)
+
+
+class _IdleScheduler:
+    """The scheduler as the dispatcher sees it between runs: its job has no run due."""
+
+    def get_job(self, _job_id: str) -> None:
+        return None
+
+
+def test_a_call_ending_during_a_tick_is_looked_at_at_once() -> None:
+    # The scheduler runs one dispatcher pass at a time and skips a run asked for meanwhile;
+    # a call that ends while a pass works must not leave its line idle until the next
+    # check_interval_s.
+    service = OutboundService(None, None, [], None, OutboundPolicy(),  # type: ignore[arg-type]
+                              current_survey=lambda: None, kinds=set())  # type: ignore[arg-type, return-value]
+    service._scheduler = _IdleScheduler()
+    passes: list[int] = []
+
+    def one_pass() -> None:
+        passes.append(len(passes))
+        if len(passes) == 1:
+            service.wake()  # a placed call ends while this pass works
+
+    service._tick = one_pass  # type: ignore[method-assign]
+    service.tick()
+    assert passes == [0, 1]
+    service.tick()  # nothing happened meanwhile: one pass
+    assert passes == [0, 1, 2]
