@@ -113,7 +113,8 @@ SECTION = Section(
             check=_transfer_to),
         Key("transfer_timeout_s", int, 45,
             "Seconds beyond the survey's ring time to wait for the gateway's final word on "
-            "a transfer before it counts as failed.", min=5, max=600),
+            "a transfer before it counts as failed (below the engine's own 60 s margin, so "
+            "the line always reports first).", min=5, max=55),
         Key("barge_in", bool, False,
             "Stop the playing prompt on a key press inside the line, before the server asks. "
             "Leave false with edgecall's engine, which decides per prompt (a say prompt may "

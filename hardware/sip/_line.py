@@ -149,6 +149,9 @@ class SipCall(BaseCall, CallListener):
             return
         with self._lock:
             self._transfer_id = transfer_id
+            stale, self._transfer_timer = self._transfer_timer, None
+        if stale is not None:  # a transfer never reported must not time out this one
+            stale.cancel()
         if not self._vcall.refer(target):
             self.post(TransferFinished(transfer_id, "failed", "the call is not answered"))
             return
