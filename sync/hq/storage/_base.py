@@ -52,6 +52,22 @@ class BoxInfo:
     rotating: bool  # an old key is still accepted
 
 
+def filters(equal: Sequence[tuple[str, str | None]],
+            since: tuple[str, str | None] = ("", None)) -> tuple[list[str], list[Any]]:
+    """WHERE terms and their parameters for a listing: ``column = value`` for each value
+    given, and ``column >= value`` for ``since`` when given."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in equal:
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if since[1]:
+        where.append(f"{since[0]} >= ?")
+        params.append(since[1])
+    return where, params
+
+
 class Storage:
     """The shared logic. Subclasses implement ``_tx``, ``_rows`` and ``_insert_records``."""
 
@@ -275,15 +291,7 @@ class Storage:
         """Records as dicts (latest version of each id unless ``all_versions``)."""
         sql = ("SELECT record_id, version, box, kind, seq, created_utc, body, batch_id,"
                " received_utc FROM records r")
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in (("kind", kind), ("box", box)):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if since_utc:
-            where.append("created_utc >= ?")
-            params.append(since_utc)
+        where, params = filters((("kind", kind), ("box", box)), ("created_utc", since_utc))
         if not all_versions:
             where.append("version = (SELECT max(version) FROM records x"
                          " WHERE x.record_id = r.record_id)")

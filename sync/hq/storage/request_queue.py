@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ._base import Storage
+from ._base import Storage, filters
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS request_runs (
@@ -153,15 +153,8 @@ class RequestQueue:
     def rows(self, state: str | None = None, box: str | None = None,
              since_utc: str | None = None, request_id: str | None = None
              ) -> list[RequestRow]:
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in (("state", state), ("box", box), ("request_id", request_id)):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if since_utc:
-            where.append("queued_utc >= ?")
-            params.append(since_utc)
+        where, params = filters((("state", state), ("box", box), ("request_id", request_id)),
+                                ("queued_utc", since_utc))
         sql = f"SELECT {', '.join(_COLUMNS)} FROM request_runs"
         if where:
             sql += " WHERE " + " AND ".join(where)

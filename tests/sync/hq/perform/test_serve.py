@@ -33,15 +33,22 @@ def _alive(pid: int) -> bool:
         return stat.read().split(")")[-1].split()[0] != "Z"
 
 
-def test_serve_performs_queued_requests_when_asked_and_stops_its_performer(tmp_path, far):
+def _hq_with_queued(tmp_path, far, requests: int, perform_in_serve: bool):
+    """An HQ database holding ``requests`` queued posts to ``far``, and its hq.toml."""
     db = tmp_path / "hq.db"
     storage = open_storage(db)
     storage.add_box("box-1", SECRETS["box-1"], STAMP)
-    store(storage, posts(far.url, 2))
+    store(storage, posts(far.url, requests))
     storage.close()
     config = tmp_path / "hq.toml"
     config.write_text(f'[hq]\ndatabase = "{db}"\nworkers = 1\n[requests]\n'
-                      f'perform_in_serve = true\nallowed_hosts = ["{far.host}"]\npoll_s = 1.0\n')
+                      + ("perform_in_serve = true\n" if perform_in_serve else "")
+                      + f'allowed_hosts = ["{far.host}"]\npoll_s = 1.0\n')
+    return db, config
+
+
+def test_serve_performs_queued_requests_when_asked_and_stops_its_performer(tmp_path, far):
+    db, config = _hq_with_queued(tmp_path, far, 2, perform_in_serve=True)
     serve = ServeProcess(config)
     try:
         deadline = time.monotonic() + 60
@@ -64,14 +71,7 @@ def test_serve_performs_queued_requests_when_asked_and_stops_its_performer(tmp_p
 
 
 def test_serve_performs_nothing_by_default(tmp_path, far):
-    db = tmp_path / "hq.db"
-    storage = open_storage(db)
-    storage.add_box("box-1", SECRETS["box-1"], STAMP)
-    store(storage, posts(far.url, 1))
-    storage.close()
-    config = tmp_path / "hq.toml"
-    config.write_text(f'[hq]\ndatabase = "{db}"\nworkers = 1\n[requests]\n'
-                      f'allowed_hosts = ["{far.host}"]\npoll_s = 1.0\n')
+    _db, config = _hq_with_queued(tmp_path, far, 1, perform_in_serve=False)
     serve = ServeProcess(config)
     try:
         assert len(serve.pids()) == 2  # master and its one worker: no performer
