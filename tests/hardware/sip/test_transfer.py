@@ -89,8 +89,9 @@ def test_a_gateway_that_takes_the_transfer_and_hangs_up_at_once(sipp, make_line)
 
 
 def test_no_final_word_in_time_is_a_failure(sipp, make_line):
-    """The gateway accepts and says 100 Trying, then nothing (SIPp's final NOTIFY is held
-    back past the line's margin): failed, and the caller is still with the box."""
+    """No word from the gateway at all (the REFER is kept from leaving): after the ring time
+    plus transfer_timeout_s the transfer is failed, and the caller is still with the box.
+    SIPp, waiting for a REFER that never comes, is not checked."""
     line = make_line(transfer_timeout_s=5)
     proc = sipp.start("uac_refer_refused.xml", line.port)
     call = line.next_call()
