@@ -165,13 +165,14 @@ def transmitters(prefix: str, before: set[int]) -> int:
                if t.ident not in before and t.is_alive() and t.name.startswith(prefix))
 
 
-def transmitters_started(prefix: str, before: set[int], seconds: float) -> int:
-    """Transmitter threads seen over ``seconds``, alive together or not: the first one may
-    be gone before a sample sees the second on a loaded machine. The threads are held, so
-    an ident is never counted twice."""
+def transmitters_started(prefix: str, before: set[int], proc: Any, limit_s: float = 20) -> int:
+    """Transmitter threads seen while SIPp runs its scenario, alive together or not: the first
+    one may be gone before a sample sees the second on a loaded machine. Sampling lasts until
+    SIPp exits (not a fixed window: under load the re-INVITE can come seconds late). The
+    threads are held, so an ident is never counted twice."""
     seen: dict[int, threading.Thread] = {}
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + limit_s
+    while proc.poll() is None and time.monotonic() < deadline:
         for t in threading.enumerate():
             if t.ident not in before and t.name.startswith(prefix):
                 seen.setdefault(id(t), t)
@@ -184,18 +185,19 @@ def test_reinvite_keeps_one_rtp_stream(sipp, phones, tools):
     before = {t.ident for t in threading.enumerate()}
     stock = phones.stock(sipp_port, Answerer(delay=0.0))
     proc = sipp.start("uac_reinvite.xml", port_of(stock), port=sipp_port, timeout_s=15)
-    stock_started = transmitters_started("RTP Transmitter", before, 3.5)
+    stock_started = transmitters_started("RTP Transmitter", before, proc)
     stock_rc = sipp.wait(proc)
     # Stock either starts a second transmitter or (when the port cannot be bound twice)
     # drops the re-INVITE unanswered.
-    assert stock_started > 1 or stock_rc != 0
+    assert stock_started > 1 or stock_rc != 0, sipp.errors()
 
     before = {t.ident for t in threading.enumerate()}
     ours = phones.ours(Answerer(delay=0.0))
     ours.start()
     proc = sipp.start("uac_reinvite.xml", port_of(ours))
-    peak_streams, deadline = 0, time.monotonic() + 3.5
-    while time.monotonic() < deadline:  # streams the engine paces, across the re-INVITE
+    peak_streams, deadline = 0, time.monotonic() + 20
+    while proc.poll() is None and time.monotonic() < deadline:
+        # streams the engine paces, across the re-INVITE, until the caller's BYE
         peak_streams = max(peak_streams, ours.rtp_engine.streams())
         time.sleep(0.05)
     assert peak_streams == 1 and transmitters("rtp-engine", before) == 1
