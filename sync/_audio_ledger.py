@@ -4,8 +4,11 @@ link copy as first made, whether HQ confirmed it, and the bytes spent per UTC da
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
+
+from edge.store import mark_audio_held
 
 from ._audio_codec import LinkCopy
 from ._ledger import Ledger
@@ -59,16 +62,24 @@ class AudioLedger:
                          " reference = ?", [self.sink, reference])
 
     def confirmed(self, reference: str) -> None:
-        self._finish(reference, DONE, None)
+        """HQ holds the recording whole: done for this sink, and (same transaction) held for
+        the store, whose WAV may now go when room is short (edge.store._recording_room)."""
+        with self.ledger._tx() as conn:
+            self._finish_in(conn, reference, DONE, None)
+            mark_audio_held(conn, reference, self.ledger._now())
 
     def park(self, reference: str, reason: str) -> None:
         self._finish(reference, PARKED, reason[:500])
 
     def _finish(self, reference: str, state: str, reason: str | None) -> None:
         with self.ledger._tx() as conn:
-            conn.execute("UPDATE sync_audio SET state = ?, reason = ?, done_utc = ?"
-                         " WHERE sink = ? AND reference = ?",
-                         [state, reason, self.ledger._now(), self.sink, reference])
+            self._finish_in(conn, reference, state, reason)
+
+    def _finish_in(self, conn: sqlite3.Connection, reference: str, state: str,
+                   reason: str | None) -> None:
+        conn.execute("UPDATE sync_audio SET state = ?, reason = ?, done_utc = ?"
+                     " WHERE sink = ? AND reference = ?",
+                     [state, reason, self.ledger._now(), self.sink, reference])
 
     def unpark(self) -> int:
         with self.ledger._tx() as conn:

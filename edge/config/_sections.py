@@ -55,6 +55,11 @@ SERVER = Section(
             "this many days after they were made, once every configured sink has "
             "acknowledged them (calls and answers themselves are kept); by the daily "
             "retention purge.", min=0, max=3650),
+        Key("recordings_max_mb", int, 0, "Most disk recorded answers may take (WAVs and "
+            "their link copies); 0: no cap of their own. Above it, or when the disk runs "
+            "short, the box removes its WAVs of recordings HQ already holds, oldest first; "
+            "a recording HQ does not hold is never removed, so new recordings are refused "
+            "(the survey goes on) until HQ has the old ones.", min=0, max=10_000_000),
         Key("when_busy", str, "message", "What a caller gets while every line is busy: "
             "'reject' declines the call unanswered (SIP 486 Busy Here; a modem hangs up without "
             "answering), so the caller hears busy and pays nothing; 'message' answers, plays "

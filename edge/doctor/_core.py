@@ -76,6 +76,10 @@ def check_storage(config: Config) -> Iterator[CheckResult]:
             reads = StoreReads(conn)
             result = reads.quick_check()
             backlog = reads.backlog()
+            try:
+                recordings = reads.audio_summary()
+            except sqlite3.OperationalError:  # written by an older version: serve upgrades it
+                recordings = None
         finally:
             conn.close()
     except sqlite3.Error as exc:
@@ -88,6 +92,23 @@ def check_storage(config: Config) -> Iterator[CheckResult]:
     else:
         yield ok("database", f"integrity ok; {plural(backlog, 'record')} waiting to sync",
                  backlog=backlog)
+    if recordings and recordings["count"]:
+        yield check_recordings(recordings, config.sections["server"]["recordings_max_mb"])
+
+
+def check_recordings(summary: dict[str, int], cap_mb: int) -> CheckResult:
+    """What recorded answers take on the box, against ``[server] recordings_max_mb``."""
+    kept_mb = summary["kept_bytes"] / (1024 * 1024)
+    waiting_mb = summary["waiting_bytes"] / (1024 * 1024)
+    text = (f"{plural(summary['count'], 'recording')}: {kept_mb:.0f} MB on the box "
+            f"({'no cap' if not cap_mb else f'cap {cap_mb} MB'}), {summary['held']} held by "
+            f"HQ, {summary['removed']} removed here to make room")
+    if cap_mb and waiting_mb > 0.8 * cap_mb:
+        return warn("recordings", text + f"; {waiting_mb:.0f} MB not yet at HQ",
+                    "new messages are refused once recordings HQ lacks fill the cap: let the "
+                    "box sync ('edgecall sync status') or raise [server] recordings_max_mb",
+                    **summary)
+    return ok("recordings", text, **summary)
 
 
 def check_clock(clock: Clock | None = None) -> CheckResult:

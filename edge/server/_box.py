@@ -25,6 +25,7 @@ from edge.privacy import Pseudonymiser
 from edge.store import CHECKPOINT_INTERVAL_S, DB_NAME, Store, StoreUnavailable
 from edge.survey import SurveyError, resolve_survey_path
 
+from ._recording import KEEP_FREE_BYTES
 from ._server import CallServer, data_dir_problem
 from ._surveys import SurveySource, survey_recordings
 
@@ -145,6 +146,7 @@ class Box:
             self.store, self.surveys, self.lines, self.pseudonymiser,
             max_concurrent_calls=settings["max_concurrent_calls"],
             min_free_mb=settings["min_free_mb"], when_busy=settings["when_busy"],
+            recordings_max_mb=settings["recordings_max_mb"],
             timer_scale=timer_scale, on_call_end=on_call_end,
         )
         # Every timed job of the box (sync, the outbound dispatcher, what services add).
@@ -257,8 +259,22 @@ class Box:
         if jobs or records:
             log.info("retention purge: %d ended outbound jobs and %d acknowledged outbox "
                      "records removed", jobs, records)
+        self.make_room_for_recordings()
         self.checkpoint()
         return jobs + records
+
+    def make_room_for_recordings(self) -> None:
+        """Recordings back under ``[server] recordings_max_mb`` and the disk's floor, by
+        removing the box's WAVs of recordings HQ holds (edge.store._recording_room)."""
+        cap = self.config.sections["server"]["recordings_max_mb"] * 1024 * 1024
+        try:
+            room = self.store.recordings.make_room(0, cap, KEEP_FREE_BYTES)
+        except (OSError, StoreUnavailable) as exc:
+            log.warning("room for recordings not made: %s", exc)
+            return
+        if room.problem:
+            log.warning("recordings: %s; new recordings are refused until HQ holds older "
+                        "ones", room.problem)
 
     def checkpoint(self) -> None:
         """The box's "wal-checkpoint" job (edge.store._wal); trouble is one line."""

@@ -26,7 +26,7 @@ from edge.lines import (
     temp_path,
 )
 from edge.records import AudioFile, EventInput
-from edge.store import Store
+from edge.store import Store, StoreUnavailable
 from edge.survey.engine import Record, RecordingEnded
 
 log = logging.getLogger("edgecall.call")
@@ -34,6 +34,9 @@ log = logging.getLogger("edgecall.call")
 # Disk a recording may not eat into: the store's answers come first.
 KEEP_FREE_BYTES = 64 * 1024 * 1024
 BYTES_PER_S = 16_000  # 8 kHz, 16-bit
+# The WAVs' bytes times this estimates what recordings take with their link copies (Opus:
+# about 6 %), to decide cheaply whether to measure and make room.
+COPY_ALLOWANCE = 1.1
 # After the call ends, how long to wait for a recording still being finished.
 CLOSE_WAIT_S = 10.0
 
@@ -47,8 +50,13 @@ class _Taken:
 
 
 class CallRecordings:
-    def __init__(self, store: Store, call_id: str, notes: list[EventInput]) -> None:
+    """``cap``: the most bytes recordings may take on the box (``[server] recordings_max_mb``;
+    0: no cap of their own)."""
+
+    def __init__(self, store: Store, call_id: str, notes: list[EventInput],
+                 cap: int = 0) -> None:
         self._store = store
+        self._cap = cap
         self._call_id = call_id
         self._notes = notes
         self._taken: dict[int, _Taken] = {}
@@ -63,13 +71,22 @@ class CallRecordings:
         taken = _Taken(reference, path)
         self._taken[action.record_id] = taken
         self._by_reference[reference] = taken
+        need = action.max_s * BYTES_PER_S
         try:
             durable_mkdir(path.parent)
             free = shutil.disk_usage(path.parent).free
         except OSError as exc:
             return self._refused(action, f"recordings directory unusable: {exc}")
-        if free < KEEP_FREE_BYTES + action.max_s * BYTES_PER_S:
-            return self._refused(action, "not enough free disk for a recording that long")
+        kept = self._store.reads.audio_bytes_kept() * COPY_ALLOWANCE if self._cap else 0
+        if (self._cap and kept + need > self._cap) or free < KEEP_FREE_BYTES + need:
+            # Short of room (or a cap to keep): the box's copies of what HQ holds may go.
+            try:
+                problem = self._store.recordings.make_room(need, self._cap,
+                                                           KEEP_FREE_BYTES).problem
+            except (OSError, StoreUnavailable) as exc:
+                problem = f"no room made for it: {exc}"
+            if problem:
+                return self._refused(action, problem)
         self.outstanding = action.record_id
         call.record(action.record_id, path, action.max_s, action.silence_s,
                     action.finish_keys)

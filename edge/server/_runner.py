@@ -109,12 +109,14 @@ def run_call(
     mono: Callable[[], float] = time.monotonic,
     call_id: str | None = None,
     on_missed: Callable[[str], None] | None = None,
+    recordings_max_bytes: int = 0,
 ) -> str:
     """Answer ``call``, run the survey to its end, return the disposition.
 
     ``abort`` (set on shutdown after the grace period) hangs the call up from our side.
     ``timer_scale`` shrinks silence timeouts for the accelerated demo only.
     ``on_missed(call_id)`` is told when the caller hung up while it rang (a missed call).
+    ``recordings_max_bytes``: ``[server] recordings_max_mb`` in bytes (0: no cap).
     """
     if call_id is None:
         call_id = begin_call(call, survey, store, pseudonymiser)
@@ -128,7 +130,7 @@ def run_call(
     log.info("call %s answered on %s", call_id, call.line_name)
     session = Session(survey, call=call_info(call, call_id, pseudonymiser))
     notes: list[EventInput] = []
-    recordings = CallRecordings(store, call_id, notes)
+    recordings = CallRecordings(store, call_id, notes, recordings_max_bytes)
     try:
         return _run(call, call_id, session, store, pseudonymiser, notes, recordings, abort,
                     timer_scale, mono)

@@ -50,6 +50,7 @@ class CallServer:
         timer_scale: float = 1.0,
         on_call_end: Callable[[str | None, str], None] | None = None,
         when_busy: str = "message",
+        recordings_max_mb: int = 0,
     ) -> None:
         if when_busy not in WHEN_BUSY:
             raise ValueError(f"when_busy must be one of {WHEN_BUSY}, not {when_busy!r}")
@@ -59,6 +60,7 @@ class CallServer:
         self.pseudonymiser = pseudonymiser
         self.max_concurrent_calls = max_concurrent_calls
         self.min_free_mb = min_free_mb
+        self.recordings_max_bytes = recordings_max_mb * 1024 * 1024
         self.timer_scale = timer_scale
         self.on_call_end = on_call_end  # (call id or None when unrecorded, disposition)
         self._lock = threading.Lock()
@@ -195,7 +197,8 @@ class CallServer:
         try:
             disposition = run_call(call, survey, self.store, self.pseudonymiser,
                                    abort=self._abort, timer_scale=self.timer_scale,
-                                   call_id=call_id)
+                                   call_id=call_id,
+                                   recordings_max_bytes=self.recordings_max_bytes)
         except Exception:
             log.exception("placed call %s failed", call_id)
             disposition = "error"
@@ -290,7 +293,8 @@ class CallServer:
             disposition = run_call(
                 call, survey, self.store, self.pseudonymiser, abort=self._abort,
                 timer_scale=self.timer_scale, call_id=call_id,
-                on_missed=lambda missed_id: self._call_back("missed", call, missed_id))
+                on_missed=lambda missed_id: self._call_back("missed", call, missed_id),
+                recordings_max_bytes=self.recordings_max_bytes)
             self._count(call_id, disposition)
             if disposition == "partial":
                 self._call_back("cut", call, call_id)

@@ -6,6 +6,7 @@ from ._acks import move_ack_cursor, register_sink
 from ._migrations import migrations
 from ._outbound import Attempt, OutboundStore
 from ._reads import StoreReads
+from ._recording_room import Room, mark_audio_held
 from ._recordings import LINK_COPY_SUFFIXES, RECORDINGS_DIR, Recordings
 from ._room import room_problem
 from ._store import (
@@ -28,6 +29,7 @@ __all__ = [
     "Attempt",
     "OutboundStore",
     "Recordings",
+    "Room",
     "Store",
     "StoreBusy",
     "StoreFull",
@@ -35,6 +37,7 @@ __all__ = [
     "StoreUnavailable",
     "apply_wal_policy",
     "as_unavailable",
+    "mark_audio_held",
     "migrations",
     "move_ack_cursor",
     "register_sink",

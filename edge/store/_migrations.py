@@ -178,3 +178,12 @@ def m005_audio(db: Database) -> None:
         not_null={"call_id", "answer_id", "bytes", "sha256", "seconds", "format", "utc"},
     )
     db["audio"].create_index(["call_id"])
+
+
+@migrations()
+def m006_audio_room(db: Database) -> None:
+    # Room for recordings (edge.store._recording_room): when HQ confirmed it holds a
+    # recording (``held_utc``), and when the box removed its own WAV to make room
+    # (``removed_utc``). A recording HQ does not hold is never removed.
+    db["audio"].add_column("held_utc", str)
+    db["audio"].add_column("removed_utc", str)

@@ -208,6 +208,31 @@ class StoreReads:
     def audio_references(self) -> list[str]:
         return [r["reference"] for r in self._rows("SELECT reference FROM audio")]
 
+    def audio_room(self) -> list[dict[str, Any]]:
+        """Every recording, oldest first: ``{"reference", "held_utc", "removed_utc"}`` (HQ
+        holds it; the box removed its WAV to make room)."""
+        return self._rows("SELECT reference, held_utc, removed_utc FROM audio ORDER BY rowid")
+
+    def audio_bytes_kept(self) -> int:
+        """Bytes of the WAVs the box still keeps (their link copies not counted)."""
+        return int(self._value("SELECT coalesce(sum(bytes), 0) FROM audio"
+                               " WHERE removed_utc IS NULL") or 0)
+
+    def audio_summary(self) -> dict[str, int]:
+        """Recordings on the box, for doctor: ``{"count", "kept_bytes" (WAVs still here),
+        "waiting_bytes" (of those, HQ does not hold yet), "held", "removed"}``."""
+        (row,) = self._rows(
+            "SELECT count(*) AS count,"
+            " coalesce(sum(CASE WHEN removed_utc IS NULL THEN bytes END), 0) AS kept_bytes,"
+            " coalesce(sum(CASE WHEN held_utc IS NULL THEN bytes END), 0) AS waiting_bytes,"
+            " count(held_utc) AS held, count(removed_utc) AS removed FROM audio")
+        return {k: int(v) for k, v in row.items()}
+
+    def audio_removed(self) -> list[str]:
+        """Recordings whose WAV the box removed to make room (HQ holds them)."""
+        return [r["reference"] for r in self._rows(
+            "SELECT reference FROM audio WHERE removed_utc IS NOT NULL")]
+
     def call_results(self) -> dict[str, dict[str, Any]]:
         """call id -> the newest version of its Studio-shaped results (widgets, flow)."""
         return {r["call_id"]: json.loads(r["body"])

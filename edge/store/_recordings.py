@@ -12,9 +12,14 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from edge.clock import format_utc
+
 from ._reads import StoreReads
+from ._recording_room import RecordingRoom, Room, Write
 
 log = logging.getLogger("edgecall.store")
 
@@ -26,9 +31,14 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 class Recordings:
-    def __init__(self, data_dir: Path, reads: StoreReads) -> None:
+    """``write`` (the store's transaction): for :meth:`make_room`; readers (sync) pass none."""
+
+    def __init__(self, data_dir: Path, reads: StoreReads, write: Write | None = None,
+                 now_utc: Callable[[], str] | None = None) -> None:
         self.root = data_dir / RECORDINGS_DIR
         self._reads = reads
+        self._room = RecordingRoom(self.root, reads, write, now_utc or _utc_now,
+                                   LINK_COPY_SUFFIXES)
 
     def place(self, call_id: str, state: str, visit: int) -> tuple[str, Path]:
         """(reference, path) for a new recording of ``state``'s ``visit`` in the call. State
@@ -83,10 +93,21 @@ class Recordings:
         wav = self.path_of(reference)
         return [p for p in (wav.with_suffix(s) for s in LINK_COPY_SUFFIXES) if p.is_file()]
 
+    def make_room(self, need: int, cap: int, keep_free: int) -> Room:
+        """Make room for ``need`` bytes more of recording by removing the box's copy of
+        recordings HQ holds (edge.store._recording_room)."""
+        return self._room.make_room(need, cap, keep_free)
+
     def missing(self) -> list[str]:
-        """References of audio rows whose file is not there (never the case unless someone
-        deleted files by hand)."""
-        return [r for r in self._reads.audio_references() if not (self.root / r).is_file()]
+        """References of audio rows whose file is not there and was not removed to make room
+        (never the case unless someone deleted files by hand)."""
+        removed = set(self._reads.audio_removed())
+        return [r for r in self._reads.audio_references()
+                if r not in removed and not (self.root / r).is_file()]
+
+
+def _utc_now() -> str:
+    return format_utc(time.time())
 
 
 def _link_copy_of(name: str, named: set[str]) -> bool:

@@ -96,7 +96,8 @@ class Store:
         # Run when a degraded store takes writes again, still under the store's lock, so that
         # no call begins before they are done (closing calls an earlier stop left open).
         self.on_recovered: list[Callable[[], None]] = []
-        self.recordings = Recordings(path.parent, self.reads)
+        self.recordings = Recordings(path.parent, self.reads, self._write,
+                                     lambda: self.clock.now().utc)
 
     # -- opening -------------------------------------------------------------------------
     @classmethod

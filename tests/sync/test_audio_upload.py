@@ -103,6 +103,12 @@ def test_answers_first_then_every_recording_whole(box, hq: Hq) -> None:  # type:
     # A second run sends nothing: HQ confirmed each.
     _report, again = _run(ledger, sink, AudioUploader(ledger, HqAudio(sink), 10**7, 2048))
     assert again is not None and again.done and again.chunks == 0
+    # What HQ confirmed is held for the store: the box may remove its WAVs to make room.
+    assert all(r["held_utc"] for r in store.reads.audio_room())
+    room = store.recordings.make_room(0, 1, 0)
+    assert [r.reference for r in room.removed if r.wav] == references
+    _report, after = _run(ledger, sink, AudioUploader(ledger, HqAudio(sink), 10**7, 2048))
+    assert after is not None and after.done and after.chunks == 0 and not after.parked
 
 
 def test_records_that_arrive_meanwhile_go_before_the_next_chunk(box, hq: Hq) -> None:  # type: ignore[no-untyped-def]
@@ -191,6 +197,9 @@ def test_one_recording_hq_cannot_take_does_not_hold_up_the_others(box, hq: Hq) -
     assert uploads.stopped == "waiting" and uploads.skipped == [references[0]]
     assert "no record of this recording" in uploads.reason
     assert uploads.parked == [references[1]] and uploads.confirmed == 1
+    # Only the one HQ confirmed is held: the others' WAVs are never removed for room.
+    assert [r["reference"] for r in store.reads.audio_room() if r["held_utc"]] == \
+        [references[2]]
     assert hq.storage.audio_file(references[2])["sha256"] == _copy(store, references[2]).sha256
     from sync.status import status_lines
 

@@ -84,6 +84,35 @@ def test_damaged_database_fails_quick_check(tmp_path: Path,
     assert code == 1 and checks["database"]["status"] == "fail"
 
 
+def test_recordings_hq_lacks_near_the_cap_are_a_warning(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    from edge.records import AnswerInput, AudioFile
+    from edge.store import Store
+
+    config = box(tmp_path)
+    config.write_text(config.read_text().replace("recordings_max_mb = 0",
+                                                 "recordings_max_mb = 2"))
+    store = Store.open(tmp_path / "data")
+    call = store.begin_call("sim", None, True, "s", "1")
+    for n in range(2):
+        reference = f"{call}/q{n}.wav"
+        store.record_answer(call, AnswerInput(f"q{n}", "#", reference, 1, 0, 0), "en", "1",
+                            audio=AudioFile(reference, 900_000, "ab" * 32, 56.0, "wav"))
+    store.close()
+    _code, checks = doctor(config, capsys)
+    recordings = checks["recordings"]
+    assert recordings["status"] == "warn" and "2 MB not yet at HQ" in recordings["message"]
+    assert "cap 2 MB" in recordings["message"] and "sync status" in recordings["fix"]
+    store = Store.open(tmp_path / "data")
+    store.db.execute("UPDATE audio SET held_utc = 'x', removed_utc = 'y' WHERE answer_id"
+                     " LIKE '%q0'")
+    store.db.conn.commit()
+    store.close()
+    _code, checks = doctor(config, capsys)
+    assert checks["recordings"]["status"] == "ok"
+    assert "1 held by HQ, 1 removed here" in checks["recordings"]["message"]
+
+
 def test_unwritable_data_directory(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     config = box(tmp_path)
     (tmp_path / "blocker").write_text("")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -14,10 +15,12 @@ import pytest
 from edge.lines import recording_problem, temp_path
 from edge.lines.simulated import CallerScript, SimulatedLine
 from edge.privacy import Pseudonymiser
+from edge.records import AnswerInput, AudioFile
 from edge.server import CallServer, SurveySource, run_call
 from edge.server import _recording as server_recording
-from edge.store import Store
+from edge.store import Store, mark_audio_held
 from edge.survey import Survey, compile_survey
+from tests.support import fill_disk, small_disk
 
 from .conftest_helpers import answered_call
 
@@ -213,3 +216,77 @@ def test_the_server_sweeps_files_no_answer_names_at_start(
     server.stop(1)
     assert files(store) == [kept]
     assert store.recordings.missing() == []
+
+
+def test_over_the_recordings_cap_only_what_hq_holds_makes_room(
+        store: Store, line: SimulatedLine, voice: Survey,
+        pseudonymiser: Pseudonymiser) -> None:
+    # max_length 8 s: 128,000 bytes asked of the room; a 2 s message keeps ~32,000.
+    cap = 150_000
+
+    def leave_message() -> list[str]:
+        answered_call(line, speak("SPEAK:2"), voice, store, pseudonymiser,
+                      recordings_max_bytes=cap)
+        return route(store)
+
+    assert leave_message()[-1] == "recordingComplete"
+    (first,) = store.reads.audio()
+    # 32,000 kept + 128,000 asked > 150,000, and HQ does not hold the first: refused.
+    assert leave_message()[-1] == "noAudio"
+    refused = [json.loads(r["detail"]) for r in store.query(
+        "SELECT detail FROM events WHERE kind = 'recording_refused'")]
+    assert len(refused) == 1 and "HQ does not hold" in refused[0]["why"]
+    assert files(store) == [first["reference"]]
+
+    store.db.execute("UPDATE audio SET held_utc = '2026-12-02T10:00:00.000Z'")  # HQ has it
+    store.db.conn.commit()
+    assert leave_message()[-1] == "recordingComplete"
+    second = store.reads.audio()[-1]
+    assert files(store) == [second["reference"]]  # the first WAV made room
+    assert store.reads.audio_removed() == [first["reference"]]
+    assert store.recordings.missing() == []
+
+
+def test_on_a_nearly_full_disk_a_recording_hq_holds_makes_room(
+        tmp_path: Path, line: SimulatedLine, voice: Survey, pseudonymiser: Pseudonymiser,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a real 8 MiB filesystem: 2 MiB kept free for answers, 1.6 MB free; an old 2 MiB
+    recording HQ holds goes so that a new message can be left; one HQ lacks stays."""
+    monkeypatch.setattr(server_recording, "KEEP_FREE_BYTES", 2 << 20)
+
+    def leave_free(disk: Path, name: str) -> None:
+        filler = fill_disk(disk)
+        filler.rename(disk / name)
+        os.truncate(disk / name, (disk / name).stat().st_size - 1_600_000)
+
+    with small_disk(tmp_path / "disk", "8m") as disk:
+        store = Store.open(disk / "data", box_id="t")
+        try:
+            call = store.begin_call("sim", None, True, "voice", "1")
+            old = []
+            for state in ("old1", "old2"):
+                reference, path = store.recordings.place(call, state, 1)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(b"\0" * (2 << 20))
+                store.record_answer(call, AnswerInput(state, "#", reference, 1, 0, 0), "en",
+                                    "1", audio=AudioFile(reference, 2 << 20, "ab" * 32, 65.5,
+                                                         "wav/pcm_s16le/8000/1"))
+                old.append(reference)
+            store.end_call(call, "complete")
+            leave_free(disk, "filler-1")
+            with store._write(frees=True) as db:  # HQ holds the second only
+                mark_audio_held(db.conn, old[1], "2026-12-02T10:00:00.000Z")
+
+            answered_call(line, speak("SPEAK:2"), voice, store, pseudonymiser)
+            assert route(store)[-1] == "recordingComplete"
+            assert store.reads.audio_removed() == [old[1]]
+            assert store.recordings.path_of(old[0]).is_file()  # HQ lacks it: kept
+
+            leave_free(disk, "filler-2")
+            answered_call(line, speak("SPEAK:2"), voice, store, pseudonymiser)
+            assert route(store)[-1] == "noAudio"  # nothing more HQ holds: refused
+            (refused,) = store.query("SELECT detail FROM events"
+                                     " WHERE kind = 'recording_refused'")
+            assert "stays free for answers" in json.loads(refused["detail"])["why"]
+        finally:
+            store.close()

@@ -146,7 +146,7 @@ def test_migrations_run_once_and_upgrade_keeps_data(tmp_path: Path) -> None:
     assert again.query("SELECT id FROM calls")[0]["id"] == call
     applied = again.query("SELECT name FROM _sqlite_migrations WHERE migration_set='edgecall'")
     assert [r["name"] for r in applied] == ["m001_initial", "m002_messages", "m003_outbound",
-                                            "m004_call_results", "m005_audio"]
+                                            "m004_call_results", "m005_audio", "m006_audio_room"]
     again.close()
 
 
