@@ -67,6 +67,12 @@ SECTION = Section(
         Key("on_ring", str, "answer", "'answer' a ringing call, or 'callback': decline it "
             "unanswered (the caller pays nothing) and call the caller back ([outbound]).",
             choices=("answer", "callback")),
+        Key("transfers", bool, True,
+            "Hand the caller to a number when a survey's connect state asks: the module "
+            "holds the caller, calls the number and, once it answers, joins the two and "
+            "leaves (explicit call transfer, AT+CHLD=4). The network must offer it; the "
+            "SIM pays for the call to the number for as long as they talk. false: the "
+            "survey takes its failure path at once."),
     ),
     optional=True,
 )

@@ -17,7 +17,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from edge.lines import BaseCall, CallerId, CallGone, KeyPressed, PlaybackFinished, Utterance
+from edge.lines import (
+    BaseCall,
+    CallerId,
+    CallGone,
+    KeyPressed,
+    PlaybackFinished,
+    TransferFinished,
+    Utterance,
+)
 
 from ._commands import MEDIUM_S, Command, Response
 from ._driver import Driver
@@ -27,6 +35,7 @@ from ._prompts import Playable
 from ._recorder import ModuleRecording, fetch_s
 from ._ringing import RingingCheck
 from ._settings import ModemSettings
+from ._transfer import Outcome
 
 
 class CallHost(Protocol):
@@ -54,6 +63,8 @@ class CallHost(Protocol):
 
     def call_finished(self, call: ModemCall) -> None: ...
 
+    def transfer(self, call: ModemCall, number: str, ring_timeout_s: float) -> Outcome: ...
+
 log = logging.getLogger(__name__)
 
 # A message that takes longer than this on the wire may miss the survey's wait for it.
@@ -69,7 +80,8 @@ class ModemCall(BaseCall):
         self._line = line
         self._lock = threading.Lock()
         self.outbound = outbound
-        self.state = "dialling" if outbound else "ringing"  # ringing, answering, active, ended
+        # ringing, answering, active, transferring (the caller held: see _transfer), ended
+        self.state = "dialling" if outbound else "ringing"
         self._ringing = RingingCheck(line.settings.ringing_gone_s, time.monotonic())
         # Playback: the playlist in progress (guarded by _lock), and which prompt the module
         # is speaking (port thread only).
@@ -170,6 +182,39 @@ class ModemCall(BaseCall):
             driver.submit(Command(text, timeout=MEDIUM_S))
         driver.submit(Command(commands[-1], timeout=MEDIUM_S,
                               on_done=lambda _response: self._line.call_finished(self)))
+
+    # ---- handing the caller over (see _transfer)
+
+    def transfer(self, transfer_id: int, number: str, timeout_s: float) -> None:
+        if not self._line.settings.transfers:
+            self.post(TransferFinished(transfer_id, "unsupported",
+                                       "transfers are off ([modem] transfers = false)"))
+            return
+        with self._lock:
+            if self.state != "active":
+                self.post(TransferFinished(transfer_id, "failed", "the call is not up"))
+                return
+            self.state = "transferring"
+            self._play_id = None
+            self._playlist.clear()
+            self._generation += 1
+        threading.Thread(target=self._transfer, args=(transfer_id, number, timeout_s),
+                         name=f"{self.line_name}-transfer", daemon=True).start()
+
+    def _transfer(self, transfer_id: int, number: str, timeout_s: float) -> None:
+        try:
+            outcome = self._line.transfer(self, number, timeout_s)
+        except Exception as exc:  # the module went away mid-way: the call is likely over
+            log.exception("modem: transfer failed")
+            outcome = Outcome("failed", f"transfer failed: {exc}")
+        with self._lock:
+            if self.state == "transferring":
+                self.state = "active"
+        self.post(TransferFinished(transfer_id, outcome.status, outcome.detail))
+        if outcome.status == "completed":
+            self._ended("transferred")  # the caller talks to the number now, not the box
+        elif outcome.caller_gone:
+            self._ended("remote")
 
     # ---- recorded answers (BaseCall's hooks; see _recorder)
 

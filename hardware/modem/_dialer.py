@@ -32,8 +32,11 @@ class DialAttempt:
 
     def __init__(self, driver: Driver, number: str, ring_timeout_s: float, *,
                  hangups: tuple[str, ...], poll_s: float = 0.5,
-                 unlisted_s: float = 8.0) -> None:
+                 unlisted_s: float = 8.0, ignore_index: int | None = None) -> None:
         self._driver = driver
+        # A call already on the module that is not this one (the caller held during a
+        # transfer, see _transfer): left out of every call-list reading.
+        self._ignore_index = ignore_index
         self._number = number
         self._hangups = hangups
         self._poll_s = poll_s
@@ -76,6 +79,8 @@ class DialAttempt:
             self.progress.alerting()
         elif isinstance(urc, p.ClccUrc):
             entry = urc.entry
+            if entry.index == self._ignore_index:
+                return
             if not entry.incoming and entry.stat == 6:
                 self._decided(self.progress.ended("no carrier"))
             elif not entry.incoming:
@@ -105,7 +110,8 @@ class DialAttempt:
         self._reading = False
         if not response.ok or self.over:
             return
-        entries = [e for e in map(p.parse_clcc, response.lines) if e is not None]
+        entries = [e for e in map(p.parse_clcc, response.lines)
+                   if e is not None and e.index != self._ignore_index]
         self._decided(self.progress.listed(entries, time.monotonic()))
 
     def _ring_timeout(self) -> None:

@@ -32,6 +32,7 @@ from ._recorder import ModuleRecording
 from ._ringing import UnknownRings
 from ._settings import ModemSettings
 from ._speech import SpeechTiming
+from ._transfer import Outcome, run_transfer
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,11 @@ class ModemLine:
                                            settings.ringing_gone_s)
         self._reading_calls = False
         self._dial: DialAttempt | None = None
+        # A transfer in progress (see _transfer): its second call, while it is placed; and
+        # whether call reports are the transfer's (True from start to finish).
+        self._leg: DialAttempt | None = None
+        self._transferring = False
+        self.holds: set[str] | None = None  # the module's AT+CHLD operations, once read
         self._last_ring = float("-inf")
         # Recorded answers still being read back (the call may be over): the port is theirs.
         self._recordings: set[ModuleRecording] = set()
@@ -136,6 +142,31 @@ class ModemLine:
             return DialResult("answered", call, verdict.detail)
         call._ended(f"dial {verdict.outcome}")
         return DialResult(verdict.outcome, detail=verdict.detail)
+
+    # ------------------------------------------------------------------ transfers
+
+    def transfer(self, call: ModemCall, number: str, ring_timeout_s: float) -> Outcome:
+        """Hand ``call``'s caller to ``number`` (``_transfer``); waits, so not from the port
+        thread. Call reports go to the transfer meanwhile."""
+        with self._lock:
+            if self._call is not call or self._transferring:
+                return Outcome("failed", "the call is not the module's current call")
+            self._transferring = True
+        outcome = Outcome("failed", "the transfer stopped")
+        try:
+            outcome = run_transfer(self, number, ring_timeout_s)
+            return outcome
+        finally:
+            with self._lock:
+                if outcome.status == "completed" or outcome.caller_gone:
+                    # Forgotten before reports go to calls again: a late NO CARRIER of the
+                    # joined calls must not reach the caller's call before TransferFinished.
+                    self.call_finished(call)
+                self._transferring = False
+
+    def transfer_leg(self, attempt: DialAttempt | None) -> None:
+        with self._lock:
+            self._leg = attempt
 
     # ------------------------------------------------------------------ recorded prompts
 
@@ -266,7 +297,9 @@ class ModemLine:
             return
         with self._lock:
             self._initialised = False
-            call, dial = self._call, self._dial
+            call, dial, leg = self._call, self._dial, self._leg
+        if leg is not None:
+            leg.lost(f"modem lost: {reason}")
         if dial is not None:
             dial.lost(f"modem lost: {reason}")
         elif call is not None:
@@ -275,10 +308,17 @@ class ModemLine:
     def _on_urc(self, urc: p.Urc) -> None:
         with self._lock:
             dial = self._dial
-        if dial is not None and not dial.over and isinstance(
-                urc, p.CallEnded | p.CallBegan | p.Connected | p.Alerting | p.ClccUrc
-                | p.MissedCall):
+            leg, transferring = self._leg, self._transferring
+        about_a_call = isinstance(urc, p.CallEnded | p.CallBegan | p.Connected | p.Alerting
+                                  | p.ClccUrc | p.MissedCall)
+        if dial is not None and not dial.over and about_a_call:
             dial.urc(urc)  # about the call being placed
+            return
+        if transferring and about_a_call:
+            # The transfer reads the call list to tell whose report it was; after a completed
+            # one the module reports both calls gone, which is not the caller hanging up.
+            if leg is not None and not leg.over:
+                leg.urc(urc)
             return
         if isinstance(urc, p.Ring):
             self._ring()
@@ -392,6 +432,10 @@ class ModemLine:
                 self._state, self._detail = "starting", f"module restarted ({word})"
         if restarted and self.driver.on_port_thread:
             self.driver.abandon_in_flight()
+        with self._lock:
+            leg = self._leg
+        if leg is not None:
+            leg.lost(f"module restarted ({word})")
         if dial is not None:
             dial.lost(f"module restarted ({word})")
         elif call is not None:

@@ -23,6 +23,7 @@ class ModemSettings:
     ringing_gone_s: float = 10.0
     on_ring: str = "answer"  # "answer", or "callback": the server declines and calls back
     dial_poll_s: float = 0.5  # how often the call list is read while a dialled call rings
+    transfers: bool = True  # hand callers to a number by explicit call transfer (AT+CHLD=4)
 
     @classmethod
     def from_config(cls, values: dict[str, Any]) -> ModemSettings:

@@ -6,7 +6,8 @@ URCs between echo and response and between info line and OK (``sandwich``), the 
 prompt with no line end, non-UTF-8 noise, +CME ERROR 515/14 bursts, a dropped OK, slow
 answers, RING without +CLIP, DTMF detection that stays off until the module is told, ATH that
 ignores voice calls on a SIM800 until AT+CVHU=0, TTS into the call only after AT+CDTAM=1
-on a SIM7600, QWTTS refused outside a call.
+on a SIM7600, QWTTS refused outside a call. Call hold, a second call and explicit call
+transfer (AT+CHLD) are in ``_transfer``.
 
 Field behaviours that only some modules or firmware show are opt-in variants
 (``ModemModel(profile, variants={"late_clcc"})``, catalogue in ``_variants``).
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from ._outgoing import Dialled, OutgoingCalls
 from ._recording import ModuleRecorder
 from ._storage import ModuleStorage
+from ._transfer import CallHold
 from ._variants import Variants
 
 # frozen_clock without a network time ever given: a plausible instant that never moves.
@@ -47,6 +49,7 @@ class SimProfile:
     ath_needs_cvhu: bool
     boot_urcs: tuple[str, ...]
     commands: frozenset[str]  # profile-only command names accepted
+    chld: tuple[str, ...]  # the AT+CHLD values the module lists (AT+CHLD=?), "1x" for 11..19
 
 
 SIM_PROFILES = {
@@ -56,6 +59,8 @@ SIM_PROFILES = {
         ("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"),
         frozenset({"+CVHU", "+DDET", "+CTTS", "+CCID", "+CLTS", "+CREC", "+MORING",
                    "+FSCREATE", "+FSWRITE", "+FSDEL", "+FSFLSIZE", "+FSREAD"}),
+        # V1.09 s.3.2.14 describes 0, 1, 1x, 2, 2x, 3 and 4 (ECT) but prints no list (verify).
+        chld=("0", "1", "1x", "2", "2x", "3", "4"),
     ),
     "ec25": SimProfile(
         "ec25", b"\r\n", "Quectel EC25 Revision: EC25EFAR06A06M4G", ("AT+QTONEDET=1",),
@@ -63,6 +68,8 @@ SIM_PROFILES = {
         ("RDY", "+CFUN: 1", "+CPIN: READY", "+QIND: SMS DONE"),
         frozenset({"+QTONEDET", "+QWTTS", "+QCCID", "+QLTS", "+QURCCFG", "+CTZU", "+QPSND",
                    "+CVHU", "+QFUPL", "+QFDEL", "+QFLST", "+QAUDRD", "+QFDWL"}),
+        # EC2x manual s.11.3 names HOLD, MPTY and ECT (22.091) but prints no list (verify).
+        chld=("0", "1", "1x", "2", "2x", "3", "4"),
     ),
     # Framed with \r\r\n to exercise that firmware habit on one profile.
     "sim7600": SimProfile(
@@ -72,6 +79,7 @@ SIM_PROFILES = {
         frozenset({"+DDET", "+CTTS", "+CDTAM", "+CICCID", "+CTZU", "+CPCMREG", "+CFTRANRX",
                    "+FSDEL", "+FSATTRI", "+CCMXPLAY", "+CCMXSTOP", "+CRECAMR",
                    "+CFTRANTX"}),
+        chld=("0", "1", "1x", "2", "2x", "3", "4"),  # SIM7500/SIM7600 manual V1.07, AT+CHLD
     ),
 }
 
@@ -79,7 +87,7 @@ _COMMON = frozenset({"", "E0", "E1", "I", "A", "H", "D", "X", "+COLP", "+CMEE", 
                      "+CRC", "+CMGF", "+CSCS",
                      "+CSDH", "+CNMI", "+CREG", "+CGREG", "+CEREG", "+CSQ", "+CPIN", "+CGSN",
                      "+CIMI", "+CCLK", "+CLCC", "+CHUP", "+CMGS", "+CMGR", "+CMGD", "+CSMP",
-                     "+CPMS", "+CFUN", "+IPR", "&W", "Z"})
+                     "+CPMS", "+CFUN", "+IPR", "&W", "Z", "+CHLD"})
 _NEEDS_SIM = frozenset({"A", "D", "+CMGS", "+CMGR", "+CMGD", "+CPMS", "+CNMI", "+CIMI", "+CCID",
                         "+QCCID", "+CICCID"})
 
@@ -103,6 +111,7 @@ class Call:
     rang_at: float = 0.0  # first RING at
     rings_left: int | None = None  # the caller rings off after this many RINGs
     dialled: Dialled | None = None  # set for a call the module placed (ATD)
+    index: int = 1  # the call number (+CLCC <idx>, AT+CHLD=1x): 2 for a second call
 
 
 @dataclass
@@ -115,7 +124,7 @@ class Faults:
     sandwich: int = 0  # next N responses carry URCs between echo/info/OK
 
 
-class ModemModel(OutgoingCalls, ModuleStorage, ModuleRecorder):
+class ModemModel(OutgoingCalls, CallHold, ModuleStorage, ModuleRecorder):
     def __init__(self, profile: str = "sim800", *, ring_interval: float = 3.0,
                  tts_char_s: float = 0.02, sms_send_s: float = 0.2, boot_s: float = 0.5,
                  imei: str = "867000000000001", iccid: str = "8925500000000000001",
@@ -163,6 +172,7 @@ class ModemModel(OutgoingCalls, ModuleStorage, ModuleRecorder):
         self._tts_text = ""
         self._sms_index = itertools.count(1)
         self._init_outgoing()
+        self._init_transfer()
         self._init_storage(play_scale)
         self._init_recorder()
         self._reset_settings()
@@ -222,7 +232,7 @@ class ModemModel(OutgoingCalls, ModuleStorage, ModuleRecorder):
 
     def _new_call(self, number: str | None, *, outgoing: bool = False) -> Call:
         return Call(number, False, False, state="dialing" if outgoing else "ringing",
-                    rang_at=self._now)
+                    rang_at=self._now, index=self._free_index())
 
     def _int_arg(self, arg: str, default: int) -> int:
         return _intarg(arg, default)
@@ -502,20 +512,24 @@ class ModemModel(OutgoingCalls, ModuleStorage, ModuleRecorder):
         self._reply([f'+QLTS: "{utc:%Y/%m/%d,%H:%M:%S}{self.tz_quarters:+03d},0"'])
 
     def _at_CLCC(self, arg: str) -> None:
-        call = self.call
-        if call is not None and call.dialled is not None:
+        lines = [line for call in self.calls() if (line := self._clcc_line(call))]
+        # 27.007 s.7.18: one information response, a line per call ([<CR><LF>+CLCC: ...]).
+        self._reply([self.profile.eol.decode().join(lines)] if lines else None)
+
+    def _clcc_line(self, call: Call) -> str | None:
+        """The call's +CLCC line (27.007 s.7.18), None while it is not listed."""
+        if call.dialled is not None:
             stat = {"setup": 2, "alerting": 3}.get(call.dialled.stage, 0)
+            stat = 1 if call.state == "held" else stat
             number = call.number or ""
             kind = 145 if number.startswith("+") else 129
-            self._reply([f'+CLCC: 1,0,{stat},0,0,"{number}",{kind}'])
-            return
-        if call is None or (call.state == "ringing" and self._unlisted(call)):
-            self._reply()
-            return
-        stat = 4 if call.state == "ringing" else 0
+            return f'+CLCC: {call.index},0,{stat},0,0,"{number}",{kind}'
+        if call.state == "ringing" and self._unlisted(call):
+            return None
+        stat = {"ringing": 4, "held": 1}.get(call.state, 0)
         number = "" if call.withheld else (call.number or "")
         kind = 145 if number.startswith("+") else 129
-        self._reply([f'+CLCC: 1,1,{stat},0,0,"{number}",{kind}'])
+        return f'+CLCC: {call.index},1,{stat},0,0,"{number}",{kind}'
 
     def _unlisted(self, call: Call) -> bool:
         if "no_clcc_ringing" in self.variants:
@@ -535,6 +549,7 @@ class ModemModel(OutgoingCalls, ModuleStorage, ModuleRecorder):
             self.urc("VOICE CALL: BEGIN")
 
     def _hangup(self) -> None:
+        self.held = None  # every call ends (V.250 hook control; AT+CHUP: active and held)
         if self.call is not None:
             self._recording_over_by_call()
             self.call = None
@@ -657,8 +672,9 @@ class ModemModel(OutgoingCalls, ModuleStorage, ModuleRecorder):
 
     def incoming_call(self, number: str | None, *, withheld: bool = False,
                       clip: bool = True, rings: int | None = None) -> None:
-        """A call rings in (replacing any call: a test's doing); with ``rings`` the caller
-        gives up after that many RINGs."""
+        """A call rings in (replacing any call, held ones too: a test's doing); with ``rings``
+        the caller gives up after that many RINGs."""
+        self.held = None
         self.call = Call(None if withheld else number, withheld or number is None, clip,
                          next_ring=self._now, rang_at=self._now, rings_left=rings)
 
@@ -690,7 +706,7 @@ class ModemModel(OutgoingCalls, ModuleStorage, ModuleRecorder):
         call = self.call
         if call is None:
             return
-        if call.dialled is not None and call.state != "active":
+        if call.dialled is not None and call.dialled.stage != "active":
             self._dial_over(call.dialled, "NO CARRIER")  # the far end gave up ringing
             return
         self._recording_over_by_call()
@@ -698,6 +714,7 @@ class ModemModel(OutgoingCalls, ModuleStorage, ModuleRecorder):
         self._keys.clear()
         self._stop_tts()
         self._stop_file()
+        self._promote_held()  # a held call stays, held
         if self.profile.voice_call_urcs:
             if call.state == "ringing":
                 self.urc(f"MISSED_CALL: 08:48AM {call.number or ''}".rstrip())
@@ -741,8 +758,9 @@ class ModemModel(OutgoingCalls, ModuleStorage, ModuleRecorder):
         self._emit(b"\xff\xfe\x80\x00garbage\x81\r\n")
 
     def reboot(self, *, silent: bool = False) -> None:
-        """The module restarts: the call drops without NO CARRIER, settings are lost."""
+        """The module restarts: the calls drop without NO CARRIER, settings are lost."""
         self.call = None
+        self.held = None
         self._keys.clear()
         self._tts_until = None
         self._file_until = None

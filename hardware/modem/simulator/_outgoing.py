@@ -80,8 +80,8 @@ class OutgoingCalls:
         number = arg.rstrip(";").strip()
         self.dialled.append(number)
         phone = self.phone_for(number)
-        if self.call is not None:
-            self._error(3)  # a second call while one is up: not in this simulator
+        if self.call is not None and not self._may_dial_beside():
+            self._error(3)  # beside a ringing or dialled call, or a third call
             return
         if not arg.endswith(";"):
             self._final("NO CARRIER")  # a data call: none here
@@ -91,6 +91,7 @@ class OutgoingCalls:
             self._final("NO DIALTONE" if self.atx in (2, 4) else "NO CARRIER")
             return
         late = self.colp == 1 or "atd_ok_late" in self.variants
+        self._hold_for_dial()  # an active call goes on hold first (see _transfer)
         self.call = self._new_call(number, outgoing=True)
         self.call.dialled = Dialled(phone, next_at=self._now + self.dial_setup_s,
                                     atd_pending=late)
@@ -119,6 +120,7 @@ class OutgoingCalls:
         if dialled is None or not dialled.atd_pending:
             return False
         self.call = None
+        self._promote_held()
         self._final("NO CARRIER")
         return True
 
@@ -197,6 +199,7 @@ class OutgoingCalls:
         """The dialled call ends before it connected: ``result`` as ATD's final result, or as
         an unsolicited result after an early OK."""
         self.call = None
+        self._promote_held()  # a held call stays, held
         if dialled.atd_pending:
             self._final(result)
         else:

@@ -177,6 +177,15 @@ class ModemSimulator:
     def remote_hangup(self) -> None:
         self._do(lambda m: m.remote_hangup())
 
+    def caller_hangs_up(self) -> None:
+        """The first call's far end hangs up (the caller, held while the module transfers),
+        leaving any second call as it is."""
+        self._do(lambda m: m.caller_hangs_up())
+
+    def transferred(self) -> list[tuple[str | None, str]]:
+        """(held party, other party) of each call transfer the module made (AT+CHLD=4)."""
+        return list(self._do(lambda m: list(m.transferred)))
+
     def speak(self, seconds: float) -> None:
         """The far end speaks for ``seconds`` from now (heard by a recording)."""
         self._do(lambda m: m.speak(seconds))

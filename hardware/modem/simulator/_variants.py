@@ -85,6 +85,18 @@ CATALOGUE: dict[str, Variant] = {v.name: v for v in (
             "modules send them", None,
             "3GPP TS 27.007 s.7.2 (<AcT>); Quectel EC25 AT manual (AT+CREG); "
             "github.com/nrfconnect/sdk-zephyr/pull/2176, github.com/vshymanskyy/TinyGSM/pull/503"),
+    Variant("ect_refused", "the network refuses explicit call transfer (an operator that does "
+            "not offer ECT): AT+CHLD=4 answers +CME ERROR: 3 (ERROR without AT+CMEE=1) and "
+            "both calls stay as they were", None,
+            "3GPP TS 24.091 s.4.1 (a request the network does not accept: an error, both calls "
+            "left as they were); TS 23.091 s.4 (ECT authorised per subscriber in the VLR); "
+            "TS 22.091 A.3; Siemens L55 AT manual s.2.3.3.4 (AT+CHLD scope 'depends on ... "
+            "the network support'); the CME code is not documented (verify)"),
+    Variant("no_ect", "the module has no explicit call transfer: AT+CHLD=? lists "
+            "(0,1,1x,2,2x,3) and AT+CHLD=4 answers +CME ERROR: 4 (ERROR without AT+CMEE=1)",
+            None,
+            "SIM900R01 AT manual V1.00 s.3.2.14 (AT+CHLD <n> 0 to 3, no 4); Fibocom G510 AT "
+            "manual (+CHLD: (0,1,1x,2,2x,3)); 3GPP TS 27.007 s.7.13 example list"),
 )}
 
 
