@@ -7,7 +7,8 @@ Authoring::
 
 With ``noun`` ``number`` (or ``number-multi``: the first number of the list) the engine asks
 the line to transfer the caller (``Connect``; ``Call.transfer``: a SIP line sends REFER to its
-gateway, which calls the number and connects the caller). Then:
+gateway, which calls the number and connects the caller; a modem holds the caller, calls the
+number and joins the two by explicit call transfer). Then:
 
 - the caller was connected (``completed``): the box has left the call; the call ends with the
   survey's closing disposition and a ``transferred`` note. What follows ``callCompleted`` does
@@ -15,7 +16,7 @@ gateway, which calls the number and connects the caller). Then:
 - busy, no answer, failed: the caller is still with the box and the state follows
   ``callCompleted`` with ``{{widgets.X.DialCallStatus}}`` = ``busy``, ``no-answer`` or
   ``failed``, as Studio does;
-- a line that cannot transfer (modems, the console), another noun (client, SIP endpoint,
+- a line that cannot transfer (the console, a module without ECT), another noun (client, SIP endpoint,
   conference), an empty ``to``, or ``"offline": "fail"``: ``callCompleted`` at once with
   ``DialCallStatus`` = ``failed`` and ``offline`` = true, as before lines could transfer.
 """
