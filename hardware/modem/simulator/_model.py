@@ -709,12 +709,7 @@ class ModemModel(OutgoingCalls, CallHold, ModuleStorage, ModuleRecorder):
         if call.dialled is not None and call.dialled.stage != "active":
             self._dial_over(call.dialled, "NO CARRIER")  # the far end gave up ringing
             return
-        self._recording_over_by_call()
-        self.call = None
-        self._keys.clear()
-        self._stop_tts()
-        self._stop_file()
-        self._promote_held()  # a held call stays, held
+        self._drop(call)  # a held call stays, held
         if self.profile.voice_call_urcs:
             if call.state == "ringing":
                 self.urc(f"MISSED_CALL: 08:48AM {call.number or ''}".rstrip())
