@@ -43,12 +43,13 @@ def register(subparsers: Any) -> None:
                           "default, ready to edit.")
     init.add_argument("dir", nargs="?", type=Path, default=Path("."),
                       help="where to write hq.toml (default: .)")
-    init.add_argument("--database", default="hq.db",
-                      help="[hq] database to write (default: hq.db)")
-    init.add_argument("--audio-dir", default="audio",
+    init.add_argument("--database", default=None,
+                      help="[hq] database to write (default: hq.db beside hq.toml; in "
+                           "/etc/edgecall, the unit's, /var/lib/edgecall-hq/hq.db: the unit "
+                           "writes only there)")
+    init.add_argument("--audio-dir", default=None,
                       help="[hq] audio_dir to write: where recordings are kept (default: "
-                           "audio, beside hq.toml; under the systemd unit only "
-                           "/var/lib/edgecall-hq is writable)")
+                           "audio beside hq.toml; in /etc/edgecall /var/lib/edgecall-hq/audio)")
     init.add_argument("--force", action="store_true", help="overwrite an existing hq.toml")
     init.set_defaults(func=run_init)
 
@@ -201,14 +202,17 @@ def run_init(args: argparse.Namespace) -> int:
     from edge.cli import UserError
 
     from ._config import render
+    from ._unit_paths import init_defaults
 
     target = args.dir / "hq.toml"
     if target.exists() and not args.force:
         raise UserError(f"{target} exists; use --force to overwrite it")
     args.dir.mkdir(parents=True, exist_ok=True)
+    database, audio_dir = init_defaults(args.dir)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(render({"hq": {"database": args.database, "audio_dir": args.audio_dir,
+        handle.write(render({"hq": {"database": args.database or database,
+                                    "audio_dir": args.audio_dir or audio_dir,
                                     "fleet_password": secrets.token_urlsafe(9)}}))
     print(f"wrote {target}; next: edgecall hq add-box NAME -c {target}")
     return 0
@@ -219,6 +223,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from ._app import make_app
     from ._boxes_file import load_box_secrets
+    from ._unit_paths import unwritable
     from .storage import open_storage
 
     setup_logging("info")
@@ -234,6 +239,10 @@ def run_serve(args: argparse.Namespace) -> int:
     host = args.host or host
     port = port if args.port is None else args.port
     database = args.db or config.database
+    for key, path in (("database", None if "://" in database else Path(database)),
+                      ("audio_dir", settings.audio_dir)):
+        if path is not None and (problem := unwritable(key, path)):
+            raise UserError(problem)
     storage = _storage(args, config)  # creates the schema once, before any worker starts
     try:
         listed = config.resolve(config.hq["boxes_file"])

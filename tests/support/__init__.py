@@ -3,7 +3,7 @@ stand-in, the link emulator, the fault proxy, the outbox filler, a small disk (t
 under tests/ so that they are not part of the installed product (issue 10); tests and bench/
 import ``tests.support``."""
 
-from ._disk import fill_disk, small_disk
+from ._disk import fill_disk, read_only, small_disk
 from ._faults import (
     FAULTS,
     PORTAL_PAGE,
@@ -18,4 +18,5 @@ from ._twilio import TwilioSyncStandIn
 
 __all__ = ["FAULTS", "PORTAL_PAGE", "QUESTIONS", "RECEIVER_FAULTS", "FaultProxy",
            "LinkEmulator", "LinkStats", "SimClock", "TwilioSyncStandIn", "fill_disk",
-           "fill_surveys", "open_store", "random_plan", "scripted_plan", "small_disk"]
+           "fill_surveys", "open_store", "random_plan", "read_only", "scripted_plan",
+           "small_disk"]

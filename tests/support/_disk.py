@@ -46,3 +46,14 @@ def fill_disk(path: Path) -> Path:
             except OSError:  # ENOSPC: this chunk size no longer fits
                 pass
     return filler
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[Path]:
+    """The small disk mounted at ``path`` (``small_disk``) read-only for the block, as
+    ``ProtectSystem=strict`` makes /etc for a unit: even root cannot write there."""
+    subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(path)], check=False)

@@ -16,9 +16,10 @@ number and joins the two by explicit call transfer). Then:
 - busy, no answer, failed: the caller is still with the box and the state follows
   ``callCompleted`` with ``{{widgets.X.DialCallStatus}}`` = ``busy``, ``no-answer`` or
   ``failed``, as Studio does;
-- a line that cannot transfer (the console, a module without ECT), another noun (client, SIP endpoint,
-  conference), an empty ``to``, or ``"offline": "fail"``: ``callCompleted`` at once with
-  ``DialCallStatus`` = ``failed`` and ``offline`` = true, as before lines could transfer.
+- a line that cannot transfer (the console, a module without ECT), another noun (client,
+  SIP endpoint, conference), an empty ``to``, or ``"offline": "fail"``: ``callCompleted`` at
+  once with ``DialCallStatus`` = ``failed`` and ``offline`` = true, as before lines could
+  transfer.
 """
 
 from __future__ import annotations
