@@ -27,7 +27,10 @@ def unwritable(key: str, path: Path) -> str | None:
     existing = path
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    if existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
+    if existing.is_file():  # a database already there: it and its directory (journal, WAL)
+        if os.access(existing, os.W_OK) and os.access(existing.parent, os.W_OK | os.X_OK):
+            return None
+    elif os.access(existing, os.W_OK | os.X_OK):
         return None
     why = f"[hq] {key}: {path} cannot be written ({existing} is not writable)"
     if UNIT_STATE_DIR not in path.parents:

@@ -39,6 +39,9 @@ REQUESTS = Section("requests", "Requests boxes queued (make-http-request, send-m
         max=86400),
     Key("poll_s", float, 30.0, "How often a running performer looks for new requests.",
         min=1, max=3600),
+    Key("number_wait_h", float, 24.0, "How long an SMS to a caller waits for the caller's "
+        "number (a box sends it with the call's callback, maybe in a later batch) before it "
+        "is refused.", min=0, max=720),
     Key("twilio_account_sid", str, "", "Account SID (AC...) that sends SMS (send-message)."),
     Key("twilio_auth_token", str, "", "That account's Auth Token."),
     Key("sms_from", str, "", "HQ's Twilio number SMS are sent from (+E.164)."),
@@ -51,7 +54,7 @@ REQUESTS = Section("requests", "Requests boxes queued (make-http-request, send-m
 def policy(values: dict[str, Any]) -> PerformPolicy:
     return PerformPolicy(
         allowed_hosts=tuple(values["allowed_hosts"]), timeout_s=values["timeout_s"],
-        lease_s=values["lease_s"],
+        lease_s=values["lease_s"], number_wait_s=values["number_wait_h"] * 3600,
         twilio=TwilioAccount(values["twilio_account_sid"], values["twilio_auth_token"],
                              values["twilio_base_url"], values["sms_from"],
                              values["messaging_service_sid"]))

@@ -19,6 +19,7 @@ from edge.clock import format_utc
 from ..storage.request_queue import Claim, RequestQueue
 from ._rules import (
     ABANDONED,
+    WAITING,
     Contact,
     Failure,
     HttpCall,
@@ -29,6 +30,8 @@ from ._rules import (
     lease_cutoff,
     outcome,
     plan,
+    waiting_cutoff,
+    waits,
 )
 
 log = logging.getLogger("edgecall.hq.perform")
@@ -40,6 +43,7 @@ Sender = Callable[[HttpCall, float], Reply | Failure]
 class PassReport:
     taken_in: int = 0
     abandoned: list[str] = field(default_factory=list)
+    woken: list[str] = field(default_factory=list)  # waiting requests queued again
     outcomes: dict[str, str] = field(default_factory=dict)  # request id -> state
 
     def count(self, state: str) -> int:
@@ -73,6 +77,7 @@ class Performer:
         report.taken_in = self.queue.take_in(now_utc)
         report.abandoned = self.queue.abandon_expired(
             lease_cutoff(now, self.policy.lease_s), ABANDONED, now_utc)
+        report.woken = self.queue.wake(format_utc(waiting_cutoff(now, self.policy)))
         for request_id in report.abandoned:
             log.warning("request %s: uncertain (its performer stopped mid-way)", request_id)
         while (limit is None or len(report.outcomes) < limit) and not (stop and stop.is_set()):
@@ -91,6 +96,13 @@ class Performer:
         if body.get("widget") == "send-message" and isinstance(body.get("call"), str):
             contact = Contact(*self.queue.caller(claim.box, body["call"]))
         call = plan(body, contact, self.policy)
+        _, now_utc = self._now()
+        if isinstance(call, Refusal) and claim.queued_utc and waits(
+                call, claim.queued_utc, now_utc, self.policy):
+            self.queue.wait(claim, call.reason)
+            log.info("request %s widget=%s waits for the caller's number", claim.request_id,
+                     body.get("widget"))
+            return Outcome(WAITING, error=call.reason)
         result: Reply | Failure | Refusal = (
             call if isinstance(call, Refusal) else self.send(call, self.policy.timeout_s))
         done = outcome(result)

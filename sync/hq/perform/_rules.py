@@ -5,6 +5,8 @@ result means for the request's state, and when a claim is taken as abandoned.
 States of a request at HQ::
 
     queued -> claimed -> done | failed | uncertain      (refused: decided before any call)
+                      -> waiting -> queued               (an SMS to a caller whose number
+                                                          has not reached HQ yet)
 
 - ``done``: the far side answered 2xx.
 - ``failed``: the far side answered something else (its status and an excerpt kept), or
@@ -14,6 +16,9 @@ States of a request at HQ::
   recording anything (its lease passed). The far side may have acted: never retried by
   itself, only released by an operator (``hq requests retry``).
 - ``refused``: not performed at all (host not allowed, number not known, ...).
+- ``waiting``: an SMS to the caller whose number HQ does not hold yet: a box sends it with
+  the call's callback, which may come in a later batch than the request. Queued again once
+  the number is there; refused if it is not within ``[requests] number_wait_h`` of queueing.
 
 Nothing leaves ``failed``, ``uncertain`` or ``refused`` except by an operator's release."""
 
@@ -22,15 +27,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-QUEUED, CLAIMED, DONE, FAILED, REFUSED, UNCERTAIN = (
-    "queued", "claimed", "done", "failed", "refused", "uncertain")
-STATES = (QUEUED, CLAIMED, DONE, FAILED, REFUSED, UNCERTAIN)
+QUEUED, CLAIMED, DONE, FAILED, REFUSED, UNCERTAIN, WAITING = (
+    "queued", "claimed", "done", "failed", "refused", "uncertain", "waiting")
+STATES = (QUEUED, CLAIMED, WAITING, DONE, FAILED, REFUSED, UNCERTAIN)
 RELEASABLE = frozenset({FAILED, REFUSED, UNCERTAIN})  # what an operator may put back
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 WIDGETS = ("make-http-request", "send-message")
@@ -62,6 +68,7 @@ class PerformPolicy:
     allowed_hosts: tuple[str, ...] = ()  # none: every make-http-request is refused
     timeout_s: float = 15.0
     lease_s: float = 600.0  # a claim older than this with no outcome is abandoned
+    number_wait_s: float = 86400.0  # how long an SMS waits for its caller's number
     twilio: TwilioAccount = field(default_factory=TwilioAccount)
 
 
@@ -79,6 +86,8 @@ class HttpCall:
 @dataclass(frozen=True)
 class Refusal:
     reason: str
+    # The missing piece may still come (the caller's number, in a later batch): wait.
+    may_come: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,7 +228,8 @@ def recipient(to: Any, contact: Contact | None) -> str | Refusal:
         if not contact.number:
             return Refusal("the recipient is the caller, whose number never leaves the box "
                            "unless the caller asked for a callback and the box sends callback "
-                           "numbers ([sync] send_callback_numbers): HQ has no number")
+                           "numbers ([sync] send_callback_numbers): HQ has no number",
+                           may_come=True)
         return contact.number
     if not _PHONE.fullmatch(to):
         return Refusal(f"recipient {to[:40]!r} is not a number in E.164 form (+...)")
@@ -286,6 +296,24 @@ def outcome(result: Reply | Failure | Refusal) -> Outcome:
     state = DONE if 200 <= result.status < 300 else FAILED
     return Outcome(state, result.status, excerpt(result.text),
                    None if state == DONE else f"answered {result.status}")
+
+
+def waits(refusal: Refusal, queued_utc: str, now_utc: str, policy: PerformPolicy) -> bool:
+    """Whether a refused request waits for what it lacks rather than being refused: only
+    what may still come, and only within ``number_wait_s`` of queueing."""
+    return refusal.may_come and _age_s(queued_utc, now_utc) < policy.number_wait_s
+
+
+def waiting_cutoff(now: float, policy: PerformPolicy) -> float:
+    """Requests queued before this moment (epoch seconds) wait no longer."""
+    return now - policy.number_wait_s
+
+
+def _age_s(earlier_utc: str, later_utc: str) -> float:
+    def parse(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    return (parse(later_utc) - parse(earlier_utc)).total_seconds()
 
 
 def lease_cutoff(now: float, lease_s: float) -> float:

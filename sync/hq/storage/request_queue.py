@@ -67,6 +67,7 @@ class Claim:
     claim_id: str
     box: str
     body: dict[str, Any]
+    queued_utc: str = ""
 
 
 class RequestQueue:
@@ -107,15 +108,38 @@ class RequestQueue:
                 "UPDATE request_runs SET state = 'claimed', claim_id = ?, claimed_by = ?,"
                 " claimed_at = ?, claimed_utc = ? WHERE request_id = (SELECT request_id FROM"
                 " request_runs WHERE state = 'queued' ORDER BY queued_utc, request_id LIMIT 1"
-                f"{self._skip_locked}) AND state = 'queued' RETURNING request_id, box",
+                f"{self._skip_locked}) AND state = 'queued'"
+                " RETURNING request_id, box, queued_utc",
                 [claim_id, owner, now, now_utc]).fetchall()
         if not rows:
             return None
-        request_id, box = rows[0]
+        request_id, box, queued_utc = rows[0]
         text = self.storage._rows(
             "SELECT body FROM records WHERE record_id = ? ORDER BY version LIMIT 1",
             [request_id])
-        return Claim(request_id, claim_id, box, _json(text[0][0]) if text else {})
+        return Claim(request_id, claim_id, box, _json(text[0][0]) if text else {},
+                     queued_utc)
+
+    def wait(self, claim: Claim, reason: str) -> bool:
+        """A claimed request lacks what may still come (an SMS's caller number): it waits,
+        unclaimed, nothing performed."""
+        with self.storage._tx() as tx:
+            return tx.execute(
+                "UPDATE request_runs SET state = 'waiting', error = ?, claim_id = NULL,"
+                " claimed_by = NULL, claimed_utc = NULL, claimed_at = NULL"
+                " WHERE request_id = ? AND claim_id = ? AND state = 'claimed'",
+                [reason, claim.request_id, claim.claim_id]).rowcount == 1
+
+    def wake(self, cutoff_utc: str) -> list[str]:
+        """Waiting requests go back to the queue once their call's callback number is at
+        HQ, or once they were queued before ``cutoff_utc`` (then refused when performed)."""
+        with self.storage._tx() as tx:
+            rows = tx.execute(
+                "UPDATE request_runs SET state = 'queued', error = NULL WHERE state ="
+                " 'waiting' AND (queued_utc < ? OR EXISTS (SELECT 1 FROM callbacks c"
+                " WHERE c.box = request_runs.box AND c.call_id = request_runs.call_id))"
+                " RETURNING request_id", [cutoff_utc]).fetchall()
+        return sorted(r[0] for r in rows)
 
     def finish(self, claim: Claim, state: str, status_code: int | None, excerpt: str | None,
                error: str | None, now_utc: str) -> bool:

@@ -34,6 +34,8 @@ def test_a_path_that_cannot_be_written_is_named_with_what_to_set(tmp_path: Path)
     with small_disk(tmp_path / "etc", "1m") as etc:
         (etc / "made").mkdir()
         assert unwritable("database", etc / "hq.db") is None
+        (etc / "hq.db").write_bytes(b"")  # a database already there
+        assert unwritable("database", etc / "hq.db") is None
         with read_only(etc):
             problem = unwritable("database", etc / "hq.db")
             assert problem is not None and str(etc) in problem

@@ -154,10 +154,45 @@ def test_an_sms_to_the_caller_goes_to_the_number_the_box_sent_for_a_callback(sto
 def test_an_sms_to_a_caller_whose_number_hq_never_got_is_refused(storage, twilio):
     sms = request_record(1, {"to": CALLER, "body": "hi"}, widget="send-message")
     store(storage, [call_record(), sms])
-    _performer(storage, twilio=_sms_account(twilio)).run_once()
+    policy = PerformPolicy(twilio=_sms_account(twilio), number_wait_s=0)
+    Performer(RequestQueue(storage), policy, send).run_once()
     row = RequestQueue(storage).rows()[0]
     assert row.state == "refused" and "send_callback_numbers" in row.error
     assert twilio.messages == []
+
+
+def test_an_sms_waits_for_a_callers_number_that_comes_in_a_later_batch(storage, twilio):
+    """A box seals the request in one batch and the caller's callback (with the number) in
+    the next: the SMS waits, unclaimed, and goes once the number is at HQ."""
+    sms = request_record(1, {"to": CALLER, "body": "Your ref: 7"}, widget="send-message")
+    store(storage, [call_record(), sms])
+    performer = _performer(storage, twilio=_sms_account(twilio))
+    assert list(performer.run_once().outcomes.values()) == ["waiting"]
+    row = RequestQueue(storage).rows()[0]
+    assert (row.state, row.claimed_by) == ("waiting", None) and "no number" in row.error
+    again = performer.run_once()  # nothing new: it stays waiting, nothing sent
+    assert (again.woken, again.outcomes) == ([], {}) and twilio.messages == []
+    store(storage, [], callbacks=[{"call": "box-1.e.1", "number": "+255700000009",
+                                   "requested_utc": "2026-11-27T10:00:01.000Z"}])
+    woken = performer.run_once()
+    assert woken.woken == [sms.id] and list(woken.outcomes.values()) == ["done"]
+    assert [m["fields"]["To"] for m in twilio.messages] == ["+255700000009"]
+    assert performer.run_once().outcomes == {} and len(twilio.messages) == 1
+
+
+def test_an_sms_that_waited_too_long_for_the_number_is_refused(storage, twilio):
+    sms = request_record(1, {"to": CALLER, "body": "hi"}, widget="send-message")
+    store(storage, [call_record(), sms])
+    clock = [1_796_000_000.0]  # 2026-12-01: the request is queued now
+    policy = PerformPolicy(twilio=_sms_account(twilio), number_wait_s=3600)
+    performer = Performer(RequestQueue(storage), policy, send, wall=lambda: clock[0])
+    assert list(performer.run_once().outcomes.values()) == ["waiting"]
+    clock[0] += 3599
+    assert performer.run_once().outcomes == {}
+    clock[0] += 2  # the wait is over: queued again, then refused with the reason
+    report = performer.run_once()
+    assert len(report.woken) == 1 and list(report.outcomes.values()) == ["refused"]
+    assert RequestQueue(storage).rows()[0].state == "refused" and twilio.messages == []
 
 
 def test_a_message_twilio_refuses_is_failed_with_twilios_answer(storage, twilio):
