@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from ._outgoing import Dialled, OutgoingCalls
+from ._calls import Call
+from ._outgoing import OutgoingCalls
 from ._recording import ModuleRecorder
 from ._storage import ModuleStorage
 from ._transfer import CallHold
@@ -98,20 +99,6 @@ class SmsStored:
     text: str
     read: bool = False
     storage: str = "SM"
-
-
-@dataclass
-class Call:
-    number: str | None
-    withheld: bool
-    clip: bool
-    state: str = "ringing"  # ringing, active; a dialled call: dialing, then active
-    next_ring: float = 0.0
-    started: float = 0.0  # answered at
-    rang_at: float = 0.0  # first RING at
-    rings_left: int | None = None  # the caller rings off after this many RINGs
-    dialled: Dialled | None = None  # set for a call the module placed (ATD)
-    index: int = 1  # the call number (+CLCC <idx>, AT+CHLD=1x): 2 for a second call
 
 
 @dataclass

@@ -43,10 +43,7 @@ while there are two. Code for one call never sees ``self.held``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._model import Call
+from ._calls import Call
 
 _MAX_CALLS = 2  # HOLD: one held call and one other
 
