@@ -17,8 +17,10 @@ import serial
 from edge.lines import LineContext
 
 from ._advice import dtmf_advice
+from ._commands import MEDIUM_S
 from ._line import ModemLine
 from ._settings import ModemSettings
+from ._transferring import supported_holds
 
 PROBE_S = 20.0  # a SIM800 needs ~10 s after power-up before the SIM answers
 
@@ -70,6 +72,7 @@ def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any, *,
     line = ModemLine(settings, LineContext(data_dir=data_dir or Path(".")))
     profile = line.profile
     line.start(lambda call: call.hang_up())
+    holds: set[str] | None = None
     try:
         deadline = time.monotonic() + PROBE_S
         status = line.status()
@@ -78,6 +81,9 @@ def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any, *,
                 break
             time.sleep(0.2)
             status = line.status()
+        if settings.transfers and status.state in ("ready", "degraded"):
+            listed = line.driver.execute("AT+CHLD=?", expect=("+CHLD",), timeout=MEDIUM_S)
+            holds = supported_holds(listed.lines) if listed.ok else set()
     finally:
         line.stop()
     facts = {k: v for k, v in status.facts.items()
@@ -113,6 +119,21 @@ def _session(settings: ModemSettings, ok: Any, warn: Any, fail: Any, *,
                    + dtmf_advice(profile, str(dtmf), "none"), **facts)
     if recordings:
         yield _prompts_check(recordings, ok, warn)
+    if holds is not None:
+        yield _transfer_check(holds, ok, warn)
+
+
+def _transfer_check(holds: set[str], ok: Any, warn: Any) -> Any:
+    """Whether a survey's connect state can hand callers over on this module (explicit call
+    transfer, see _transferring). The network's part shows only on a real call."""
+    if "4" in holds:
+        return ok("modem transfer", "the module offers explicit call transfer (AT+CHLD=? "
+                  "lists 4); whether the network allows it shows only on a call: try one "
+                  "transfer at install (docs/modem.md)", holds=sorted(holds))
+    return warn("modem transfer", "the module has no explicit call transfer (AT+CHLD=? lists "
+                f"{sorted(holds) or 'nothing'}): a survey's connect state takes its failure "
+                "path", "set [modem] transfers = false to say so, or hand callers over "
+                "through a SIP gateway", holds=sorted(holds))
 
 
 def _prompts_check(facts: dict[str, Any], ok: Any, warn: Any) -> Any:

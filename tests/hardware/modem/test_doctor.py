@@ -27,9 +27,19 @@ def _results(**modem: object) -> dict[str, object]:
 def test_healthy_modem(tmp_path: Path) -> None:
     with ModemSimulator("ec25", link=tmp_path / "m") as sim:
         results = _results(port=sim.path, profile="ec25")
-    assert [r.status for r in results.values()] == ["ok", "ok", "ok", "ok"]
+    assert [r.status for r in results.values()] == ["ok", "ok", "ok", "ok", "ok"]
     assert results["modem"].facts["imei"] == "867000000000001"
     assert results["modem signal"].message.startswith("-73 dBm")
+    assert "lists 4" in results["modem transfer"].message
+
+
+def test_a_module_without_call_transfer(tmp_path: Path) -> None:
+    with ModemSimulator("sim800", link=tmp_path / "m", variants={"no_ect"}) as sim:
+        results = _results(port=sim.path, profile="sim800")
+        assert results["modem transfer"].status == "warn"
+        assert "transfers = false" in results["modem transfer"].fix
+        quiet = _results(port=sim.path, profile="sim800", transfers=False)
+    assert "modem transfer" not in quiet
 
 
 def test_missing_sim_and_weak_signal(tmp_path: Path) -> None:
