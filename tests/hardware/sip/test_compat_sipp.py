@@ -160,21 +160,24 @@ def test_cancel_gets_487_and_call_never_answered(sipp, phones, tools):
     assert len(handler.answer_errors) == 1  # answering the cancelled call was refused
 
 
-def transmitters(prefix: str, before: set[int]) -> int:
+def transmitters(prefix: str, before: set[threading.Thread]) -> int:
+    """Live threads named ``prefix...`` started since ``before`` (a set of Thread objects,
+    not idents: a thread that ended since may have left its ident to a new one)."""
     return sum(1 for t in threading.enumerate()
-               if t.ident not in before and t.is_alive() and t.name.startswith(prefix))
+               if t not in before and t.is_alive() and t.name.startswith(prefix))
 
 
-def transmitters_started(prefix: str, before: set[int], proc: Any, limit_s: float = 20) -> int:
+def transmitters_started(prefix: str, before: set[threading.Thread], proc: Any,
+                         limit_s: float = 20) -> int:
     """Transmitter threads seen while SIPp runs its scenario, alive together or not: the first
     one may be gone before a sample sees the second on a loaded machine. Sampling lasts until
     SIPp exits (not a fixed window: under load the re-INVITE can come seconds late). The
-    threads are held, so an ident is never counted twice."""
+    threads are held, so one is never counted twice."""
     seen: dict[int, threading.Thread] = {}
     deadline = time.monotonic() + limit_s
     while proc.poll() is None and time.monotonic() < deadline:
         for t in threading.enumerate():
-            if t.ident not in before and t.name.startswith(prefix):
+            if t not in before and t.name.startswith(prefix):
                 seen.setdefault(id(t), t)
         time.sleep(0.01)
     return len(seen)
@@ -182,7 +185,7 @@ def transmitters_started(prefix: str, before: set[int], proc: Any, limit_s: floa
 
 def test_reinvite_keeps_one_rtp_stream(sipp, phones, tools):
     sipp_port = tools.free_ports(1)
-    before = {t.ident for t in threading.enumerate()}
+    before = set(threading.enumerate())
     stock = phones.stock(sipp_port, Answerer(delay=0.0))
     proc = sipp.start("uac_reinvite.xml", port_of(stock), port=sipp_port, timeout_s=15)
     stock_started = transmitters_started("RTP Transmitter", before, proc)
@@ -191,7 +194,7 @@ def test_reinvite_keeps_one_rtp_stream(sipp, phones, tools):
     # drops the re-INVITE unanswered.
     assert stock_started > 1 or stock_rc != 0, sipp.errors()
 
-    before = {t.ident for t in threading.enumerate()}
+    before = set(threading.enumerate())
     ours = phones.ours(Answerer(delay=0.0))
     ours.start()
     proc = sipp.start("uac_reinvite.xml", port_of(ours))
