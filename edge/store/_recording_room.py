@@ -7,8 +7,8 @@ about 6 % of that) stays, so the message can still be listened to on the box and
 sink can still be sent it, unless the room is still short once every held WAV is gone.
 
 Removal order survives a crash: the ``audio`` row is marked ``removed_utc`` in a committed
-transaction before its WAV is unlinked, and every pass first unlinks what marked rows still
-left on disk. :func:`plan_room` is the pure choice; :class:`RecordingRoom` does the I/O.
+transaction before its WAV is unlinked, and a process's first pass unlinks what marked rows
+still left on disk. :func:`plan_room` is the pure choice; :class:`RecordingRoom` does the I/O.
 """
 
 from __future__ import annotations
@@ -114,14 +114,19 @@ class RecordingRoom:
         self._write = write
         self._now_utc = now_utc
         self._copy_suffixes = tuple(copy_suffixes)
+        self._finished_cut_pass = False  # a crash's leftovers: looked for once a process
 
     def make_room(self, need: int, cap: int, keep_free: int) -> Room:
         """Remove what :func:`plan_room` chooses so that ``need`` bytes more fit (0: the
         daily pass, which only brings recordings back under the cap and the disk's floor)."""
         rows = self._reads.audio_room()
-        for row in rows:  # a pass cut short by a crash: its marked WAVs go now
-            if row["removed_utc"]:
-                (self.root / row["reference"]).unlink(missing_ok=True)
+        if not self._finished_cut_pass:
+            # A pass cut short by a crash (marked, not yet unlinked): only a new process can
+            # find one, so its first pass finishes it rather than every recording's start.
+            for row in rows:
+                if row["removed_utc"]:
+                    (self.root / row["reference"]).unlink(missing_ok=True)
+            self._finished_cut_pass = True
         files = [OnDisk(row["reference"],
                         0 if row["removed_utc"] else _size(self.root / row["reference"]),
                         sum(_size(p) for p in self._copies(row["reference"])),

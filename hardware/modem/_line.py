@@ -424,7 +424,7 @@ class ModemLine:
 
     def _rebooted(self, word: str) -> None:
         with self._lock:
-            call, dial = self._call, self._dial
+            call, dial, leg = self._call, self._dial, self._leg
             was_ready = self._initialised
             self._initialised = False
             restarted = was_ready or word in ("RDY", "START") or word.endswith("POWER DOWN")
@@ -432,8 +432,6 @@ class ModemLine:
                 self._state, self._detail = "starting", f"module restarted ({word})"
         if restarted and self.driver.on_port_thread:
             self.driver.abandon_in_flight()
-        with self._lock:
-            leg = self._leg
         if leg is not None:
             leg.lost(f"module restarted ({word})")
         if dial is not None:

@@ -63,8 +63,9 @@ def run_transfer(host: TransferHost, number: str, ring_timeout_s: float) -> Outc
     calls = _calls(driver)
     held = held_call(calls or [])
     if held is None:
-        # Not held after all (or the call list unreadable): undo what may have happened.
-        return _back(host, calls, None, "failed", "the caller was not held after AT+CHLD=2")
+        detail = "the caller was not held after AT+CHLD=2"
+        # Not held after all: the caller is where they were (unless the list is unreadable).
+        return _hang_up_all(host, detail) if calls is None else Outcome("failed", detail)
     leg_index = min(i for i in range(1, 8) if i != held.index)  # 27.007: lowest free number
     attempt = DialAttempt(driver, number, ring_timeout_s,
                           hangups=(f"AT+CHLD=1{leg_index}",), poll_s=host.settings.dial_poll_s,
@@ -96,20 +97,19 @@ def _calls(driver: Driver) -> list[p.ClccEntry] | None:
     return None
 
 
-def _back(host: TransferHost, calls: list[p.ClccEntry] | None, held_index: int | None,
+def _hang_up_all(host: TransferHost, detail: str) -> Outcome:
+    """A module that will not list its calls leaves no safe way back: everything is hung up."""
+    for text in host.every_hangup:
+        host.driver.execute(text, timeout=MEDIUM_S)
+    return Outcome("failed", detail + "; the call list could not be read, call ended",
+                   caller_gone=True)
+
+
+def _back(host: TransferHost, calls: list[p.ClccEntry] | None, held_index: int,
           status: str, detail: str) -> Outcome:
-    """Release the second call and retrieve the caller (``way_back``). A module that will
-    not list its calls leaves no safe way back: everything is hung up."""
+    """Release the second call and retrieve the caller (``way_back``)."""
     if calls is None:
-        for text in host.every_hangup:
-            host.driver.execute(text, timeout=MEDIUM_S)
-        return Outcome("failed", detail + "; the call list could not be read, call ended",
-                       caller_gone=True)
-    if held_index is None:
-        held = held_call(calls)
-        if held is None:
-            return Outcome(status, detail)  # nothing held: the caller is where they were
-        held_index = held.index
+        return _hang_up_all(host, detail)
     plan = way_back(calls, held_index, host.every_hangup)
     for text in plan.commands:
         response = host.driver.execute(text, timeout=MEDIUM_S)

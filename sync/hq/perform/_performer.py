@@ -96,9 +96,9 @@ class Performer:
         if body.get("widget") == "send-message" and isinstance(body.get("call"), str):
             contact = Contact(*self.queue.caller(claim.box, body["call"]))
         call = plan(body, contact, self.policy)
-        _, now_utc = self._now()
+        cutoff_utc = format_utc(waiting_cutoff(self.wall(), self.policy))
         if isinstance(call, Refusal) and claim.queued_utc and waits(
-                call, claim.queued_utc, now_utc, self.policy):
+                call, claim.queued_utc, cutoff_utc):
             self.queue.wait(claim, call.reason)
             log.info("request %s widget=%s waits for the caller's number", claim.request_id,
                      body.get("widget"))

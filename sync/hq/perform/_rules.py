@@ -27,7 +27,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -298,22 +297,16 @@ def outcome(result: Reply | Failure | Refusal) -> Outcome:
                    None if state == DONE else f"answered {result.status}")
 
 
-def waits(refusal: Refusal, queued_utc: str, now_utc: str, policy: PerformPolicy) -> bool:
+def waits(refusal: Refusal, queued_utc: str, cutoff_utc: str) -> bool:
     """Whether a refused request waits for what it lacks rather than being refused: only
-    what may still come, and only within ``number_wait_s`` of queueing."""
-    return refusal.may_come and _age_s(queued_utc, now_utc) < policy.number_wait_s
+    what may still come, and only if queued at or after ``cutoff_utc`` (``waiting_cutoff``;
+    UTC stamps of one form compare as text, as the queue's own SQL compares them)."""
+    return refusal.may_come and queued_utc >= cutoff_utc
 
 
 def waiting_cutoff(now: float, policy: PerformPolicy) -> float:
     """Requests queued before this moment (epoch seconds) wait no longer."""
     return now - policy.number_wait_s
-
-
-def _age_s(earlier_utc: str, later_utc: str) -> float:
-    def parse(text: str) -> datetime:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-    return (parse(later_utc) - parse(earlier_utc)).total_seconds()
 
 
 def lease_cutoff(now: float, lease_s: float) -> float:
